@@ -1,0 +1,79 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Strict settings for every target (see ../shared/style.md): Swift 6 language mode with
+/// complete concurrency checking, `any` spelled out, and imports that must be explicit.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "mailgauge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mailgauge", targets: ["mailgauge"]),
+        .library(name: "IMAPCore", targets: ["IMAPCore"]),
+        .library(name: "IMAPClient", targets: ["IMAPClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // Pure IMAP grammar: parser, typed responses, command encoder, modified UTF-7.
+        .target(name: "IMAPCore", swiftSettings: strict),
+        // Async IMAP connection on SwiftNIO: TLS modes, STARTTLS, authentication, tags, timeouts.
+        .target(
+            name: "IMAPClient",
+            dependencies: [
+                "IMAPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Pure domain values: a mailbox snapshot, quota state, sizes and their rendering.
+        .target(name: "MailGaugeCore", swiftSettings: strict),
+        // The probe of one account (strategy + execution); later the run over many accounts.
+        .target(
+            name: "Collector",
+            dependencies: [
+                "IMAPCore", "IMAPClient", "MailGaugeCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "mailgauge",
+            dependencies: [
+                "Collector", "IMAPClient", "IMAPCore", "MailGaugeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "IMAPCoreTests", dependencies: ["IMAPCore"], swiftSettings: strict),
+        .testTarget(name: "MailGaugeCoreTests", dependencies: ["MailGaugeCore"], swiftSettings: strict),
+        .testTarget(
+            name: "CollectorTests",
+            dependencies: ["Collector", "IMAPCore", "MailGaugeCore"],
+            swiftSettings: strict
+        ),
+        // Against the project's own Dovecot (scripts/dovecot) and a scripted misbehaving server.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "mailgauge", "IMAPClient", "IMAPCore", "Collector", "MailGaugeCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)
