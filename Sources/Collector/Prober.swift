@@ -1,0 +1,158 @@
+import Foundation
+public import IMAPClient
+import IMAPCore
+public import Logging
+public import MailGaugeCore
+
+/// Probes one account: connect, log in, read quota and folder sizes, log out.
+public struct Prober: Sendable {
+    public var connection: ConnectionConfiguration
+    public var credentials: Credentials
+    public var forcedMethod: FolderMethod?
+    public var logger: Logger
+
+    public init(connection: ConnectionConfiguration, credentials: Credentials, forcedMethod: FolderMethod? = nil,
+                logger: Logger = Logger(label: "mailgauge.probe")) {
+        self.connection = connection
+        self.credentials = credentials
+        self.forcedMethod = forcedMethod
+        self.logger = logger
+    }
+
+    public func probe() async throws -> MailboxSnapshot {
+        let started = ContinuousClock.now
+        let forcedMethod = self.forcedMethod
+        let credentials = self.credentials
+        return try await IMAPConnection.withConnection(connection, logger: logger) { imap in
+            try await imap.authenticate(credentials)
+            let plan = try ProbePlan.make(capabilities: imap.capabilities, forced: forcedMethod)
+            let (status, roots) = plan.readQuota ? try await Self.readQuota(imap) : (.unsupported, [])
+            let folders = try await Self.readFolders(imap, plan: plan)
+            let elapsed = started.duration(to: .now)
+            return MailboxSnapshot(
+                quotaRoots: roots, quotaStatus: status, folders: folders, method: plan.folderMethod,
+                capabilities: imap.capabilities.map(\.name).sorted(),
+                durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+    }
+
+    // MARK: - Quota
+
+    /// `GETQUOTAROOT INBOX`: every root and every resource. No root at all means no limit
+    /// applies ("unlimited"); a root the server names without its QUOTA data is asked for
+    /// with `GETQUOTA`.
+    static func readQuota(_ imap: IMAPConnection) async throws -> (QuotaStatus, [QuotaRootUsage]) {
+        var rootNames: [String] = []
+        var quotas: [String: [QuotaResource]] = [:]
+        do {
+            try await imap.execute(.getQuotaRoot(.inbox)) { response in
+                switch response {
+                case .quotaRoot(let r): rootNames.append(contentsOf: r.roots)
+                case .quota(let q): quotas[q.root, default: []].append(contentsOf: q.resources)
+                default: break
+                }
+            }
+        } catch IMAPClientError.commandFailed(_, let status) where status.kind == .no {
+            // Some servers answer NO when quota is configured off for this user.
+            return (.unsupported, [])
+        }
+        for root in rootNames where quotas[root] == nil {
+            try await imap.execute(.getQuota(root: root)) { response in
+                if case .quota(let q) = response { quotas[q.root, default: []].append(contentsOf: q.resources) }
+            }
+        }
+        var names = rootNames
+        for root in quotas.keys.sorted() where !names.contains(root) { names.append(root) }
+        let roots = names.map { name in
+            QuotaRootUsage(name: name, resources: (quotas[name] ?? []).map {
+                ResourceUsage(resource: $0.name, usage: $0.usage, limit: $0.limit)
+            })
+        }
+        let limited = roots.contains { !$0.resources.isEmpty }
+        return (limited ? .ok : .unlimited, roots)
+    }
+
+    // MARK: - Folders
+
+    static func readFolders(_ imap: IMAPConnection, plan: ProbePlan) async throws -> [FolderUsage] {
+        var listings: [MailboxListing] = []
+        var statuses: [MailboxName: MailboxStatus] = [:]
+        try await imap.execute(plan.listCommand) { response in
+            switch response {
+            case .list(let l): listings.append(l)
+            case .mailboxStatus(let s): statuses[s.name] = s
+            default: break
+            }
+        }
+        // \Noselect and \NonExistent hold no messages and cannot be opened.
+        let selectable = deduplicated(listings.filter(\.isSelectable))
+        switch plan.folderMethod {
+        case .listStatus:
+            // A server may leave out STATUS for a folder it failed to open: ask directly.
+            let missing = selectable.filter { statuses[$0.name] == nil }.map(\.name)
+            if !missing.isEmpty {
+                for (name, status) in try await statusPerFolder(imap, missing) { statuses[name] = status }
+            }
+        case .status:
+            for (name, status) in try await statusPerFolder(imap, selectable.map(\.name)) { statuses[name] = status }
+        case .fetch:
+            var usages: [FolderUsage] = []
+            for listing in selectable {
+                let (messages, bytes) = try await fetchSizes(imap, listing.name)
+                usages.append(usage(listing, messages: messages, bytes: bytes))
+            }
+            return usages
+        }
+        return try selectable.map { listing in
+            guard let status = statuses[listing.name], let messages = status.messages, let size = status.size else {
+                throw IMAPClientError.protocolViolation("no MESSAGES/SIZE status for folder \(listing.name.decoded)")
+            }
+            return usage(listing, messages: messages, bytes: size)
+        }
+    }
+
+    /// `STATUS name (MESSAGES SIZE)` for each folder, pipelined in one write. A folder
+    /// that vanished between LIST and STATUS (NO [NONEXISTENT]) is left out, not fatal.
+    static func statusPerFolder(_ imap: IMAPConnection, _ names: [MailboxName]) async throws -> [(MailboxName, MailboxStatus)] {
+        let results = try await imap.pipeline(names.map { .status($0, [.messages, .size]) })
+        var out: [(MailboxName, MailboxStatus)] = []
+        for (name, result) in zip(names, results) {
+            switch result {
+            case .success(let responses):
+                for case .mailboxStatus(let s) in responses where s.name == name { out.append((name, s)) }
+            case .failure(let error):
+                if case .commandFailed(_, let status) = error, status.text.code == .nonExistent { continue }
+                throw error
+            }
+        }
+        return out
+    }
+
+    /// `EXAMINE` (read-only: never changes \Recent or \Seen), then `FETCH 1:* (RFC822.SIZE)`.
+    static func fetchSizes(_ imap: IMAPConnection, _ name: MailboxName) async throws -> (UInt64, UInt64) {
+        var exists: UInt32 = 0
+        try await imap.execute(.examine(name)) { response in
+            if case .exists(let n) = response { exists = n }
+        }
+        var total: UInt64 = 0
+        var seen = Set<UInt32>()
+        if exists > 0 {
+            try await imap.execute(.fetch(sequenceSet: "1:*", items: ["RFC822.SIZE"])) { response in
+                guard case .fetch(let seq, let attributes) = response else { return }
+                for case .rfc822Size(let size) in attributes where seen.insert(seq).inserted { total += size }
+            }
+        }
+        return (UInt64(exists), total)
+    }
+
+    static func usage(_ listing: MailboxListing, messages: UInt64, bytes: UInt64) -> FolderUsage {
+        FolderUsage(name: listing.name.decoded, rawName: listing.name.wire, specialUse: listing.specialUse,
+                    messages: messages, sizeBytes: bytes)
+    }
+
+    /// Some servers list a name twice (e.g. INBOX in two namespaces): count it once.
+    static func deduplicated(_ listings: [MailboxListing]) -> [MailboxListing] {
+        var seen = Set<MailboxName>()
+        return listings.filter { seen.insert($0.name).inserted }
+    }
+}

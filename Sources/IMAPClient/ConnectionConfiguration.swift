@@ -1,0 +1,72 @@
+public import IMAPCore
+
+/// How to reach one IMAP server.
+public struct ConnectionConfiguration: Sendable {
+    public enum Security: Sendable, Hashable {
+        /// TLS from the first byte (`imaps://`, port 993).
+        case implicitTLS
+        /// Plain connect, then STARTTLS before anything else; fail closed (`imap://`, 143).
+        case startTLS
+        /// No encryption at all. Only with explicit opt-in; credentials are still refused
+        /// when the server says LOGINDISABLED.
+        case insecurePlaintext
+    }
+
+    public var host: String
+    public var port: Int
+    public var security: Security
+    /// PEM file of CA certificates to trust instead of the system store.
+    public var caFile: String?
+    /// Connect timeout and the longest wait for any single response.
+    public var timeoutSeconds: Double
+    public var parserLimits: ResponseParser.Limits
+    /// Sent with `ID` when the server offers it (some servers require an ID).
+    public var clientID: [IDParameter]
+
+    public init(host: String, port: Int, security: Security, caFile: String? = nil, timeoutSeconds: Double = 30,
+                parserLimits: ResponseParser.Limits = .init(),
+                clientID: [IDParameter] = [IDParameter("name", "mailgauge"), IDParameter("version", "0.1")]) {
+        self.host = host
+        self.port = port
+        self.security = security
+        self.caFile = caFile
+        self.timeoutSeconds = timeoutSeconds
+        self.parserLimits = parserLimits
+        self.clientID = clientID
+    }
+}
+
+/// Who to log in as, and how.
+public struct Credentials: Sendable {
+    public enum Mechanism: String, Sendable, CaseIterable {
+        /// AUTHENTICATE PLAIN when offered, else LOGIN.
+        case auto
+        case login
+        case plain
+        case xoauth2
+        case oauthbearer
+    }
+
+    public var user: String
+    /// Password, or the OAuth2 access token for xoauth2/oauthbearer.
+    public var secret: String
+    public var mechanism: Mechanism
+    /// Authorization identity: with Dovecot master users, the mailbox to open, while
+    /// `user` is the master user (SASL PLAIN authzid).
+    public var authorizationID: String?
+
+    public init(user: String, secret: String, mechanism: Mechanism = .auto, authorizationID: String? = nil) {
+        self.user = user
+        self.secret = secret
+        self.mechanism = mechanism
+        self.authorizationID = authorizationID
+    }
+}
+
+extension Credentials: CustomStringConvertible, CustomDebugStringConvertible {
+    /// Never prints the secret, even by accident in a log or a test failure.
+    public var description: String {
+        "Credentials(user: \(user), mechanism: \(mechanism.rawValue)\(authorizationID.map { ", authzid: \($0)" } ?? ""), secret: <redacted>)"
+    }
+    public var debugDescription: String { description }
+}

@@ -1,0 +1,493 @@
+public import IMAPCore
+public import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// One IMAP session, used from a single task inside `IMAPConnection.withConnection`.
+///
+/// The connection is open, greeted and (for `imap://`) already under TLS when the body
+/// runs; the body logs in and issues commands; afterwards LOGOUT is sent and the channel
+/// closed, whatever happened. A command that gets no answer within the timeout closes the
+/// connection: IMAP cannot be resynchronised after a lost response.
+public final class IMAPConnection {
+    public private(set) var capabilities: Set<Capability> = []
+    public private(set) var isAuthenticated = false
+    /// The server's `ID` answer, when it offered ID.
+    public private(set) var serverID: [IDParameter]?
+    /// `[ALERT]` texts the server sent; RFC 3501 says they must reach the user.
+    public private(set) var alerts: [String] = []
+
+    let configuration: ConnectionConfiguration
+    let logger: Logger
+    private let channel: any Channel
+    private var inbound: NIOAsyncChannelInboundStream<Response>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<ClientFrame>
+    private var tagCounter = 0
+    private let timedOut = NIOLockedValueBox<String?>(nil)
+    private var closedByServer: String?
+
+    private init(configuration: ConnectionConfiguration, logger: Logger, channel: any Channel,
+                 inbound: NIOAsyncChannelInboundStream<Response>, outbound: NIOAsyncChannelOutboundWriter<ClientFrame>) {
+        self.configuration = configuration
+        self.logger = logger
+        self.channel = channel
+        self.inbound = inbound.makeAsyncIterator()
+        self.outbound = outbound
+    }
+
+    // MARK: - Opening
+
+    /// Connects, reads the greeting, performs STARTTLS when required, reads capabilities,
+    /// then runs `body`. LOGOUT and close happen after `body`, even when it throws.
+    public static func withConnection<T: Sendable>(
+        _ configuration: ConnectionConfiguration,
+        logger: Logger = Logger(label: "mailgauge.imap"),
+        _ body: (IMAPConnection) async throws -> T
+    ) async throws -> T {
+        let tls = try makeTLSContext(configuration)
+        let sniHost = isIPAddress(configuration.host) ? nil : configuration.host
+        let makeTLSHandler: @Sendable () throws -> NIOSSLClientHandler = {
+            try NIOSSLClientHandler(context: tls, serverHostname: sniHost)
+        }
+        let asyncChannel: NIOAsyncChannel<Response, ClientFrame>
+        do {
+            asyncChannel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.nanoseconds(Int64(configuration.timeoutSeconds * 1e9)))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: configuration.host, port: configuration.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if configuration.security == .implicitTLS {
+                            try channel.pipeline.syncOperations.addHandler(makeTLSHandler())
+                        }
+                        try channel.pipeline.syncOperations.addHandler(
+                            IMAPFrameHandler(limits: configuration.parserLimits, makeTLSHandler: makeTLSHandler))
+                        return try NIOAsyncChannel<Response, ClientFrame>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw mapConnectError(error, configuration)
+        }
+        return try await asyncChannel.executeThenClose { inbound, outbound in
+            let connection = IMAPConnection(configuration: configuration, logger: logger, channel: asyncChannel.channel,
+                                            inbound: inbound, outbound: outbound)
+            do {
+                try await connection.open()
+                let result = try await body(connection)
+                await connection.logoutQuietly()
+                return result
+            } catch {
+                await connection.logoutQuietly()
+                throw connection.map(error)
+            }
+        }
+    }
+
+    private func open() async throws {
+        let greeting = try await nextResponse(stage: "greeting")
+        guard case .untagged(let untagged) = greeting else {
+            throw IMAPClientError.protocolViolation("expected a greeting, got \(greeting)")
+        }
+        switch untagged {
+        case .status(let status) where status.kind == .ok:
+            takeCapabilities(from: status.text)
+        case .preauth(let text):
+            takeCapabilities(from: text)
+            isAuthenticated = true
+        case .bye(let text):
+            throw IMAPClientError.connectionClosed(reason: text.text)
+        default:
+            throw IMAPClientError.protocolViolation("unexpected greeting \(untagged)")
+        }
+        if capabilities.isEmpty { try await refreshCapabilities() }
+        if configuration.security == .startTLS {
+            guard !isAuthenticated else {
+                throw IMAPClientError.protocolViolation("PREAUTH on an imap:// connection: cannot start TLS")
+            }
+            guard capabilities.contains(.startTLS) else { throw IMAPClientError.startTLSUnavailable }
+            let tag = nextTag()
+            let encoded = CommandEncoder().encode(.startTLS, tag: tag)
+            logger.trace("C: \(tag) STARTTLS")
+            try await outbound.write(.startTLS(tag: tag, bytes: encoded.flattened))
+            let status = try await awaitTagged(tag, stage: "STARTTLS") { _ in }
+            guard status.kind == .ok else { throw IMAPClientError.startTLSRefused(status.text) }
+            // RFC 3501 §6.2.1: forget what was said before TLS; ask again over TLS.
+            capabilities = []
+            try await refreshCapabilities()
+        }
+    }
+
+    // MARK: - Commands
+
+    /// Runs one command, passing each untagged response to `onUntagged`, and returns the
+    /// tagged status. NO/BAD throw `commandFailed`.
+    @discardableResult
+    public func execute(_ command: Command, onUntagged: (UntaggedResponse) throws -> Void = { _ in }) async throws -> ResponseStatus {
+        let tag = nextTag()
+        let stage = command.redactedDescription
+        try await send(command, tag: tag, stage: stage)
+        let status = try await awaitTagged(tag, stage: stage, onUntagged)
+        guard status.kind == .ok else { throw IMAPClientError.commandFailed(command: verb(of: stage), status: status) }
+        return status
+    }
+
+    /// Runs one command and returns its untagged responses.
+    public func collect(_ command: Command) async throws -> [UntaggedResponse] {
+        var responses: [UntaggedResponse] = []
+        try await execute(command) { responses.append($0) }
+        return responses
+    }
+
+    /// Sends all commands at once, then reads their answers (RFC 3501 §5.5 pipelining):
+    /// one round trip for N STATUS commands instead of N. Each result is the untagged
+    /// responses that arrived before that command's tagged reply, or its error. Commands
+    /// that need a synchronising literal cannot be pipelined and run one by one.
+    public func pipeline(_ commands: [Command]) async throws -> [Result<[UntaggedResponse], IMAPClientError>] {
+        let encoder = CommandEncoder(options: .init(capabilities: capabilities))
+        var tags: [String] = []
+        var batch: [UInt8] = []
+        for command in commands {
+            let tag = nextTag()
+            let encoded = encoder.encode(command, tag: tag)
+            guard encoded.parts.count == 1 else {
+                // flush what we have, then fall back to sequential for the rest
+                return try await pipelineSequentially(commands, alreadyTagged: tags, batch: batch)
+            }
+            tags.append(tag)
+            batch += encoded.parts[0]
+        }
+        logger.trace("C: pipelined \(commands.count) commands")
+        try await outbound.write(.bytes(batch))
+        var results: [Result<[UntaggedResponse], IMAPClientError>] = []
+        for (tag, command) in zip(tags, commands) {
+            var responses: [UntaggedResponse] = []
+            let status = try await awaitTagged(tag, stage: command.redactedDescription) { responses.append($0) }
+            if status.kind == .ok {
+                results.append(.success(responses))
+            } else {
+                results.append(.failure(.commandFailed(command: verb(of: command.redactedDescription), status: status)))
+            }
+        }
+        return results
+    }
+
+    private func pipelineSequentially(_ commands: [Command], alreadyTagged: [String], batch: [UInt8])
+        async throws -> [Result<[UntaggedResponse], IMAPClientError>] {
+        // Nothing has been sent yet; the tags taken are simply skipped.
+        var results: [Result<[UntaggedResponse], IMAPClientError>] = []
+        for command in commands {
+            do {
+                results.append(.success(try await collect(command)))
+            } catch let error as IMAPClientError {
+                guard case .commandFailed = error else { throw error }
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    public func refreshCapabilities() async throws {
+        var fresh = Set<Capability>()
+        let status = try await execute(.capability) { response in
+            if case .capability(let caps) = response { fresh.formUnion(caps) }
+        }
+        if case .capability(let caps)? = status.text.code { fresh.formUnion(caps) }
+        capabilities = fresh
+    }
+
+    // MARK: - Authentication
+
+    /// Logs in, refusing to send credentials where they could leak: over plaintext
+    /// without opt-in (the connection type already guarantees TLS otherwise) or when the
+    /// server says LOGINDISABLED. Re-reads capabilities afterwards; sends ID when offered.
+    public func authenticate(_ credentials: Credentials) async throws {
+        guard !isAuthenticated else { return }
+        if configuration.security == .insecurePlaintext, capabilities.contains(.loginDisabled) {
+            throw IMAPClientError.loginDisabled(reason: "server says LOGINDISABLED on this unencrypted connection; no credentials sent (use imaps:// or imap:// with STARTTLS)")
+        }
+        var mechanism = credentials.mechanism
+        if mechanism == .auto { mechanism = capabilities.authMechanisms.contains("PLAIN") ? .plain : .login }
+        let loginCapabilities: Set<Capability>?
+        do {
+            switch mechanism {
+            case .login, .auto:
+                guard !capabilities.contains(.loginDisabled) else {
+                    throw IMAPClientError.loginDisabled(reason: "server says LOGINDISABLED; no credentials sent (try --auth plain)")
+                }
+                if credentials.authorizationID != nil {
+                    throw IMAPClientError.mechanismUnavailable("PLAIN (LOGIN cannot carry an authorization id; use --auth plain)")
+                }
+                loginCapabilities = try await runLogin(.login(user: credentials.user, password: credentials.secret))
+            case .plain:
+                let ir = SASL.plain(authorizationID: credentials.authorizationID, authenticationID: credentials.user,
+                                    password: credentials.secret)
+                loginCapabilities = try await runSASL("PLAIN", initialResponse: SASL.base64(ir))
+            case .xoauth2:
+                let ir = SASL.xoauth2(user: credentials.authorizationID ?? credentials.user, token: credentials.secret)
+                loginCapabilities = try await runSASL("XOAUTH2", initialResponse: SASL.base64(ir))
+            case .oauthbearer:
+                let ir = SASL.oauthBearer(user: credentials.authorizationID ?? credentials.user, host: configuration.host,
+                                          port: configuration.port, token: credentials.secret)
+                loginCapabilities = try await runSASL("OAUTHBEARER", initialResponse: SASL.base64(ir))
+            }
+        } catch IMAPClientError.commandFailed(_, let status) {
+            throw IMAPClientError.authenticationFailed(status.text)
+        }
+        isAuthenticated = true
+        // Servers announce more after login (Dovecot: QUOTA, STATUS=SIZE, LIST-STATUS…).
+        if let loginCapabilities, !loginCapabilities.isEmpty {
+            capabilities = loginCapabilities
+        } else {
+            try await refreshCapabilities()
+        }
+        if capabilities.contains(.id) {
+            try await execute(.id(configuration.clientID)) { response in
+                if case .id(let params) = response { self.serverID = params }
+            }
+        }
+    }
+
+    /// LOGIN; returns capabilities the server sent with its answer, if any.
+    private func runLogin(_ command: Command) async throws -> Set<Capability>? {
+        var caps: Set<Capability>?
+        let status = try await execute(command) { response in
+            if case .capability(let c) = response { caps = c }
+        }
+        if case .capability(let c)? = status.text.code { caps = c }
+        return caps
+    }
+
+    /// AUTHENTICATE with an initial response: inline under SASL-IR, else after the first
+    /// `+`. A `+` with a challenge after the credentials is an error report (XOAUTH2,
+    /// OAUTHBEARER): answer it with the empty/`^A` response so the server sends its NO.
+    private func runSASL(_ mechanism: String, initialResponse: String) async throws -> Set<Capability>? {
+        guard capabilities.authMechanisms.contains(mechanism) else {
+            throw IMAPClientError.mechanismUnavailable(mechanism)
+        }
+        let inline = capabilities.contains(.saslIR)
+        let tag = nextTag()
+        let command = Command.authenticate(mechanism: mechanism, initialResponse: inline ? initialResponse : nil)
+        let stage = command.redactedDescription
+        try await send(command, tag: tag, stage: stage)
+        var sentInitial = inline
+        var caps: Set<Capability>?
+        let status = try await awaitTagged(tag, stage: stage, onContinuation: { _ in
+            if !sentInitial {
+                sentInitial = true
+                return Array((initialResponse + "\r\n").utf8)
+            }
+            // Error challenge: RFC 7628 §3.2.3 wants %x01 (base64 "AQ=="); XOAUTH2 an empty line.
+            return Array((mechanism == "OAUTHBEARER" ? "AQ==\r\n" : "\r\n").utf8)
+        }) { response in
+            if case .capability(let c) = response { caps = c }
+        }
+        if case .capability(let c)? = status.text.code { caps = c }
+        guard status.kind == .ok else { throw IMAPClientError.commandFailed(command: "AUTHENTICATE", status: status) }
+        return caps
+    }
+
+    /// LOGOUT, ignoring failures: the session is over either way.
+    func logoutQuietly() async {
+        guard closedByServer == nil, channel.isActive else { return }
+        do {
+            let tag = nextTag()
+            try await send(.logout, tag: tag, stage: "LOGOUT")
+            _ = try await awaitTagged(tag, stage: "LOGOUT") { _ in }
+        } catch {
+            logger.debug("LOGOUT did not complete", metadata: ["error": "\(map(error))"])
+        }
+    }
+
+    // MARK: - Plumbing
+
+    private func nextTag() -> String {
+        tagCounter += 1
+        return "m\(tagCounter)"
+    }
+
+    private func verb(of stage: String) -> String {
+        String(stage.prefix { $0 != " " })
+    }
+
+    /// Writes a command, waiting for `+` between the parts of synchronising literals.
+    private func send(_ command: Command, tag: String, stage: String) async throws {
+        let encoded = CommandEncoder(options: .init(capabilities: capabilities)).encode(command, tag: tag)
+        logger.trace("C: \(tag) \(stage)")
+        for (index, part) in encoded.parts.enumerated() {
+            if index > 0 {
+                let response = try await nextResponse(stage: stage)
+                switch response {
+                case .continuation:
+                    break
+                case .tagged(let t, let status) where t == tag:
+                    throw IMAPClientError.commandFailed(command: verb(of: stage), status: status)
+                default:
+                    throw IMAPClientError.protocolViolation("expected + for a literal in \(verb(of: stage)), got \(response)")
+                }
+            }
+            try await outbound.write(.bytes(part))
+        }
+    }
+
+    /// Reads until the tagged response for `tag`, handing untagged responses to
+    /// `onUntagged` (after noting capabilities, alerts and BYE).
+    private func awaitTagged(_ tag: String, stage: String,
+                             onContinuation: ((String) -> [UInt8])? = nil,
+                             _ onUntagged: (UntaggedResponse) throws -> Void) async throws -> ResponseStatus {
+        while true {
+            let response = try await nextResponse(stage: stage)
+            switch response {
+            case .tagged(let t, let status):
+                if case .alert? = status.text.code { alerts.append(status.text.text) }
+                guard t == tag else {
+                    throw IMAPClientError.protocolViolation("answer for unknown tag \(t) while waiting for \(tag)")
+                }
+                return status
+            case .continuation(let text):
+                guard let onContinuation else {
+                    throw IMAPClientError.protocolViolation("unexpected continuation request during \(verb(of: stage))")
+                }
+                try await outbound.write(.bytes(onContinuation(text)))
+            case .untagged(let untagged):
+                switch untagged {
+                case .bye(let text):
+                    // BYE during LOGOUT is the normal goodbye; anywhere else the server is leaving.
+                    if stage != "LOGOUT" {
+                        closedByServer = text.text
+                        throw IMAPClientError.connectionClosed(reason: text.text)
+                    }
+                case .status(let status):
+                    if case .alert? = status.text.code { alerts.append(status.text.text) }
+                    if case .capability(let caps)? = status.text.code { capabilities = caps }
+                default:
+                    break
+                }
+                try onUntagged(untagged)
+            }
+        }
+    }
+
+    /// The next response, within the timeout. On timeout the channel is closed, which
+    /// ends the wait; `timedOut` tells the two endings apart.
+    private func nextResponse(stage: String) async throws -> Response {
+        let channel = self.channel
+        let box = self.timedOut
+        let seconds = configuration.timeoutSeconds
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+            box.withLockedValue { $0 = stage }
+            channel.close(promise: nil)
+        }
+        defer { timer.cancel() }
+        do {
+            guard let response = try await inbound.next() else {
+                if timedOut.withLockedValue({ $0 }) != nil { throw IMAPClientError.timeout(stage: stage, seconds: seconds) }
+                closedByServer = "EOF"
+                throw IMAPClientError.connectionClosed(reason: "connection closed during \(verb(of: stage))")
+            }
+            logger.trace("S: \(response)")
+            return response
+        } catch let error as IMAPClientError {
+            throw error
+        } catch {
+            if let stage = timedOut.withLockedValue({ $0 }) { throw IMAPClientError.timeout(stage: stage, seconds: seconds) }
+            throw map(error)
+        }
+    }
+
+    private func takeCapabilities(from text: ResponseText) {
+        if case .capability(let caps)? = text.code { capabilities = caps }
+        if case .alert? = text.code { alerts.append(text.text) }
+    }
+
+    /// Maps NIO, TLS and parser errors to `IMAPClientError`.
+    func map(_ error: any Error) -> IMAPClientError {
+        if let e = error as? IMAPClientError { return e }
+        if let stage = timedOut.withLockedValue({ $0 }) {
+            return .timeout(stage: stage, seconds: configuration.timeoutSeconds)
+        }
+        if let e = error as? IMAPParseError { return .protocolViolation(e.description) }
+        if let e = error as? FrameError, case .dataAfterStartTLS = e {
+            return .tls(reason: "server sent data after STARTTLS before the TLS handshake (possible injection); connection dropped")
+        }
+        if let e = error as? NIOSSLError { return .tls(reason: describeTLS(e)) }
+        if let e = error as? NIOSSLExtraError { return .tls(reason: "\(e)") }
+        if let e = error as? BoringSSLError { return .tls(reason: "\(e)") }
+        if error is ChannelError { return .connectionClosed(reason: "\(error)") }
+        return .protocolViolation("\(error)")
+    }
+}
+
+// MARK: - TLS and connect helpers
+
+extension IMAPConnection {
+    static func makeTLSContext(_ configuration: ConnectionConfiguration) throws -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12  // RFC 8996: TLS 1.0 and 1.1 are deprecated
+        tls.certificateVerification = .fullVerification
+        if let caFile = configuration.caFile {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            } catch {
+                throw IMAPClientError.tls(reason: "cannot read CA file \(caFile): \(error)")
+            }
+        }
+        do {
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw IMAPClientError.tls(reason: "cannot set up TLS: \(error)")
+        }
+    }
+
+    static func isIPAddress(_ host: String) -> Bool {
+        (try? SocketAddress(ipAddress: host, port: 0)) != nil
+    }
+
+    static func mapConnectError(_ error: any Error, _ configuration: ConnectionConfiguration) -> IMAPClientError {
+        if let e = error as? IMAPClientError { return e }
+        if let e = error as? NIOConnectionError {
+            if e.connectionErrors.isEmpty, let dns = e.dnsAError ?? e.dnsAAAAError {
+                return .dns(host: configuration.host, reason: "\(dns)")
+            }
+            let reasons = e.connectionErrors.map { "\($0.target): \(describeIO($0.error))" }
+            return .connect(host: configuration.host, port: configuration.port,
+                            reason: reasons.isEmpty ? "\(e)" : reasons.joined(separator: "; "))
+        }
+        if let e = error as? ChannelError, case .connectTimeout = e {
+            return .connect(host: configuration.host, port: configuration.port,
+                            reason: "no TCP connection within \(IMAPClientError.formatSeconds(configuration.timeoutSeconds))")
+        }
+        if let e = error as? SocketAddressError {
+            return .dns(host: configuration.host, reason: "\(e)")
+        }
+        return .connect(host: configuration.host, port: configuration.port, reason: describeIO(error))
+    }
+
+    static func describeIO(_ error: any Error) -> String {
+        if let e = error as? IOError {
+            switch e.errnoCode {
+            case 111: return "connection refused"
+            case 113: return "no route to host"
+            case 101: return "network unreachable"
+            default: return e.description
+            }
+        }
+        return "\(error)"
+    }
+}
+
+/// A one-line reason for a TLS failure an admin can act on.
+func describeTLS(_ error: NIOSSLError) -> String {
+    let text = "\(error)"
+    if text.contains("CERTIFICATE_VERIFY_FAILED") {
+        return "certificate verify failed: the server's certificate is not signed by a trusted CA (system trust store, or --ca-file)"
+    }
+    if text.contains("WRONG_VERSION_NUMBER") {
+        return "handshake failed: the server did not answer with TLS (is this a plaintext/STARTTLS port? try imap://)"
+    }
+    if text.contains("UNSUPPORTED_PROTOCOL") || text.contains("PROTOCOL_VERSION") {
+        return "handshake failed: the server offers only TLS older than 1.2"
+    }
+    if case .uncleanShutdown = error { return "connection closed during the TLS handshake" }
+    return "handshake failed: \(text)"
+}

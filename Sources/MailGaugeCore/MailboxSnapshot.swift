@@ -1,0 +1,106 @@
+/// What one probe of one account found: quota per root and resource, and every folder's
+/// size. Plain values, so storage, metrics and rendering are all tested without a server.
+public struct MailboxSnapshot: Sendable, Hashable, Codable {
+    public var quotaRoots: [QuotaRootUsage]
+    public var quotaStatus: QuotaStatus
+    public var folders: [FolderUsage]
+    public var method: FolderMethod
+    public var capabilities: [String]
+    public var durationSeconds: Double
+
+    public init(quotaRoots: [QuotaRootUsage], quotaStatus: QuotaStatus, folders: [FolderUsage], method: FolderMethod,
+                capabilities: [String], durationSeconds: Double) {
+        self.quotaRoots = quotaRoots
+        self.quotaStatus = quotaStatus
+        self.folders = folders
+        self.method = method
+        self.capabilities = capabilities
+        self.durationSeconds = durationSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case quotaRoots = "quota_roots", quotaStatus = "quota_status", folders, method, capabilities
+        case durationSeconds = "duration_seconds"
+    }
+
+    /// Sum of all folder sizes, in bytes.
+    public var totalFolderBytes: UInt64 { folders.reduce(0) { $0 + $1.sizeBytes } }
+    public var totalMessages: UInt64 { folders.reduce(0) { $0 + $1.messages } }
+
+    /// The first STORAGE resource across roots (the one that bounces mail when full).
+    public var storage: ResourceUsage? {
+        quotaRoots.lazy.flatMap(\.resources).first { $0.resource == "STORAGE" }
+    }
+}
+
+/// Whether the account has a quota we can read.
+public enum QuotaStatus: String, Sendable, Hashable, Codable {
+    /// At least one root with at least one limit.
+    case ok
+    /// The server supports QUOTA but no limit applies to this mailbox.
+    case unlimited
+    /// The server does not offer QUOTA: only folder sums are known.
+    case unsupported
+}
+
+/// How folder sizes were read, fastest first.
+public enum FolderMethod: String, Sendable, Hashable, Codable, CaseIterable {
+    /// `LIST … RETURN (STATUS (MESSAGES SIZE))`: one round trip (RFC 5819 + RFC 8438).
+    case listStatus = "list-status"
+    /// `STATUS mailbox (MESSAGES SIZE)` per folder, pipelined.
+    case status
+    /// `EXAMINE` + `FETCH 1:* (RFC822.SIZE)` summed: works everywhere, slow.
+    case fetch
+}
+
+public struct QuotaRootUsage: Sendable, Hashable, Codable {
+    public var name: String
+    public var resources: [ResourceUsage]
+
+    public init(name: String, resources: [ResourceUsage]) {
+        self.name = name
+        self.resources = resources
+    }
+}
+
+/// One quota resource exactly as the server reports it: STORAGE in KiB (RFC 9208 §5.1).
+public struct ResourceUsage: Sendable, Hashable, Codable {
+    public var resource: String
+    public var usage: UInt64
+    public var limit: UInt64
+
+    public init(resource: String, usage: UInt64, limit: UInt64) {
+        self.resource = resource
+        self.usage = usage
+        self.limit = limit
+    }
+
+    /// Usage as a fraction of the limit (0 when the limit is 0).
+    public var fraction: Double { limit == 0 ? 0 : Double(usage) / Double(limit) }
+
+    /// Usage and limit in base units: bytes for STORAGE (KiB × 1024), counts otherwise.
+    public var usageInBaseUnits: UInt64 { resource == "STORAGE" ? usage &* 1024 : usage }
+    public var limitInBaseUnits: UInt64 { resource == "STORAGE" ? limit &* 1024 : limit }
+}
+
+public struct FolderUsage: Sendable, Hashable, Codable {
+    /// Decoded name for people (modified UTF-7 decoded).
+    public var name: String
+    /// The name exactly as on the wire.
+    public var rawName: String
+    public var specialUse: [String]
+    public var messages: UInt64
+    public var sizeBytes: UInt64
+
+    public init(name: String, rawName: String, specialUse: [String], messages: UInt64, sizeBytes: UInt64) {
+        self.name = name
+        self.rawName = rawName
+        self.specialUse = specialUse
+        self.messages = messages
+        self.sizeBytes = sizeBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, rawName = "raw_name", specialUse = "special_use", messages, sizeBytes = "size_bytes"
+    }
+}

@@ -1,0 +1,34 @@
+/// Human sizes in binary units, as mail admins read quotas (1 KiB = 1024 bytes).
+public enum SizeFormat {
+    public static func bytes(_ n: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var value = Double(n)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        if unit == 0 { return "\(n) B" }
+        return "\(fixed(value, digits: value < 10 ? 2 : value < 100 ? 1 : 0)) \(units[unit])"
+    }
+
+    public static func percent(_ fraction: Double) -> String {
+        "\(fixed(fraction * 100, digits: 1)) %"
+    }
+
+    /// Fixed-point formatting without Foundation's locale-dependent String(format:).
+    public static func fixed(_ value: Double, digits: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        let whole = UInt64(scaled / scale)
+        var text = (value < 0 && scaled > 0 ? "-" : "") + String(whole)
+        if digits > 0 {
+            let frac = UInt64(scaled) - whole * UInt64(scale)
+            let fracText = String(frac)
+            text += "." + String(repeating: "0", count: digits - fracText.count) + fracText
+        }
+        return text
+    }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Collector
+import Foundation
+import IMAPClient
+import Logging
+import MailGaugeCore
+
+struct ProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Probe one account: quota and every folder's size. No config, no database.",
+        discussion: """
+        The password comes from --password-file, else a prompt on a terminal, else the
+        MAILGAUGE_PASSWORD environment variable. Exit 0 on success, 2 on usage,
+        connection, TLS, authentication or protocol errors.
+        """
+    )
+
+    @Argument(help: "imaps://USER@HOST[:PORT] (implicit TLS) or imap://USER@HOST[:PORT] (STARTTLS).")
+    var url: String
+
+    @Option(name: .customLong("password-file"), help: "File holding the password (first line).")
+    var passwordFile: String?
+
+    @Option(name: .customLong("token-file"), help: "File holding the OAuth2 access token (xoauth2, oauthbearer).")
+    var tokenFile: String?
+
+    @Option(name: .customLong("ca-file"), help: "PEM file of CA certificates to trust instead of the system store.")
+    var caFile: String?
+
+    @Option(help: "auto, login, plain, xoauth2 or oauthbearer (auto: PLAIN when offered, else LOGIN).")
+    var auth: String = "auto"
+
+    @Option(help: "Authorization identity: log in as USER (a master user) to open this mailbox.")
+    var authzid: String?
+
+    @Option(help: "How to read folder sizes: auto, list-status, status or fetch.")
+    var method: String = "auto"
+
+    @Flag(name: .customLong("insecure-plaintext"), help: "Allow imap:// without TLS. Credentials travel in clear text.")
+    var insecurePlaintext = false
+
+    @Option(help: "Connect timeout and longest wait for any response (e.g. 30, 30s, 2m).")
+    var timeout: String = "30s"
+
+    @Flag(help: "Print one JSON object instead of tables.")
+    var json = false
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, warning or error (to stderr). Secrets are never logged.")
+    var logLevel: String = "warning"
+
+    func validate() throws {
+        guard Credentials.Mechanism(rawValue: auth) != nil else {
+            throw ValidationError("--auth must be one of auto, login, plain, xoauth2, oauthbearer")
+        }
+        guard method == "auto" || FolderMethod(rawValue: method) != nil else {
+            throw ValidationError("--method must be one of auto, list-status, status, fetch")
+        }
+        guard DurationText.seconds(timeout) != nil else {
+            throw ValidationError("--timeout must be a duration such as 30, 30s or 2m")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() async throws {
+        let target: AccountURL
+        do {
+            target = try AccountURL.parse(url)
+        } catch {
+            throw CommandFailure(message: error.description)
+        }
+        let mechanism = Credentials.Mechanism(rawValue: auth) ?? .auto
+        var security = target.security
+        if insecurePlaintext {
+            guard security == .startTLS else {
+                throw CommandFailure(message: "--insecure-plaintext applies to imap:// URLs only")
+            }
+            security = .insecurePlaintext
+        }
+        let secret = try SecretSource.read(
+            passwordFile: passwordFile, tokenFile: tokenFile,
+            isToken: mechanism == .xoauth2 || mechanism == .oauthbearer,
+            prompt: "Password for \(target.user)@\(target.host): ")
+        let logger = LogSetup.logger(label: "mailgauge.probe", level: Logger.Level(rawValue: logLevel) ?? .warning)
+        let prober = Prober(
+            connection: ConnectionConfiguration(host: target.host, port: target.port, security: security, caFile: caFile,
+                                                timeoutSeconds: DurationText.seconds(timeout) ?? 30),
+            credentials: Credentials(user: target.user, secret: secret, mechanism: mechanism, authorizationID: authzid),
+            forcedMethod: FolderMethod(rawValue: method),
+            logger: logger)
+        let snapshot: MailboxSnapshot
+        do {
+            snapshot = try await prober.probe()
+        } catch let error as IMAPClientError {
+            throw CommandFailure(message: "probe \(target.user)@\(target.host):\(target.port) failed: \(error.description)")
+        } catch let error as ProbePlan.PlanError {
+            throw CommandFailure(message: "probe \(target.user)@\(target.host):\(target.port) failed: \(error.description)")
+        }
+        if json {
+            print(try SnapshotRendering.json(snapshot))
+        } else {
+            let scheme = target.security == .implicitTLS ? "imaps" : (security == .insecurePlaintext ? "imap, plaintext" : "imap+STARTTLS")
+            print(SnapshotRendering.table(snapshot, title: "\(target.user) on \(target.host):\(target.port) (\(scheme))"), terminator: "")
+        }
+    }
+}
+
+/// Where the password or token comes from: a file, a prompt on a terminal, or the
+/// environment. Never from the command line, where `ps` would show it.
+enum SecretSource {
+    static func read(passwordFile: String?, tokenFile: String?, isToken: Bool, prompt: String) throws -> String {
+        if let path = isToken ? (tokenFile ?? passwordFile) : (passwordFile ?? tokenFile) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CommandFailure(message: "cannot read secret file \(path)")
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            let firstLine = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let secret = firstLine.hasSuffix("\r") ? String(firstLine.dropLast()) : firstLine
+            guard !secret.isEmpty else { throw CommandFailure(message: "secret file \(path) is empty") }
+            return secret
+        }
+        if isatty(STDIN_FILENO) == 1, let entered = getpass(prompt) {
+            return String(cString: entered)
+        }
+        if let env = ProcessInfo.processInfo.environment["MAILGAUGE_PASSWORD"], !env.isEmpty {
+            return env
+        }
+        throw CommandFailure(message: "no password: use --password-file, a terminal prompt, or MAILGAUGE_PASSWORD")
+    }
+}
+
+/// `30`, `30s`, `2m`, `1h`, `500ms` as seconds.
+enum DurationText {
+    static func seconds(_ text: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            guard let v = Double(text.dropLast(suffix.count)), v > 0 else { return nil }
+            return v * factor
+        }
+        guard let v = Double(text), v > 0 else { return nil }
+        return v
+    }
+}
+
+enum LogSetup {
+    static func logger(label: String, level: Logger.Level) -> Logger {
+        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        return logger
+    }
+}
