@@ -23,11 +23,12 @@ public struct Prober: Sendable {
         let started = ContinuousClock.now
         let forcedMethod = self.forcedMethod
         let credentials = self.credentials
+        let logger = self.logger
         return try await IMAPConnection.withConnection(connection, logger: logger) { imap in
             try await imap.authenticate(credentials)
             let plan = try ProbePlan.make(capabilities: imap.capabilities, forced: forcedMethod)
             let (status, roots) = plan.readQuota ? try await Self.readQuota(imap) : (.unsupported, [])
-            let folders = try await Self.readFolders(imap, plan: plan)
+            let folders = try await Self.readFolders(imap, plan: plan, logger: logger)
             let elapsed = started.duration(to: .now)
             return MailboxSnapshot(
                 quotaRoots: roots, quotaStatus: status, folders: folders, method: plan.folderMethod,
@@ -74,7 +75,7 @@ public struct Prober: Sendable {
 
     // MARK: - Folders
 
-    static func readFolders(_ imap: IMAPConnection, plan: ProbePlan) async throws -> [FolderUsage] {
+    static func readFolders(_ imap: IMAPConnection, plan: ProbePlan, logger: Logger) async throws -> [FolderUsage] {
         var listings: [MailboxListing] = []
         var statuses: [MailboxName: MailboxStatus] = [:]
         try await imap.execute(plan.listCommand) { response in
@@ -91,20 +92,25 @@ public struct Prober: Sendable {
             // A server may leave out STATUS for a folder it failed to open: ask directly.
             let missing = selectable.filter { statuses[$0.name] == nil }.map(\.name)
             if !missing.isEmpty {
-                for (name, status) in try await statusPerFolder(imap, missing) { statuses[name] = status }
+                for (name, status) in try await statusPerFolder(imap, missing, logger: logger) { statuses[name] = status }
             }
         case .status:
-            for (name, status) in try await statusPerFolder(imap, selectable.map(\.name)) { statuses[name] = status }
+            for (name, status) in try await statusPerFolder(imap, selectable.map(\.name), logger: logger) { statuses[name] = status }
         case .fetch:
             var usages: [FolderUsage] = []
             for listing in selectable {
-                let (messages, bytes) = try await fetchSizes(imap, listing.name)
-                usages.append(usage(listing, messages: messages, bytes: bytes))
+                do {
+                    let (messages, bytes) = try await fetchSizes(imap, listing.name)
+                    usages.append(usage(listing, messages: messages, bytes: bytes))
+                } catch IMAPClientError.commandFailed(let verb, let status) where verb == "EXAMINE" && status.kind == .no {
+                    logger.warning("folder skipped", metadata: ["folder": "\(listing.name.decoded)", "reason": "\(status.text.text)"])
+                }
             }
             return usages
         }
-        return try selectable.map { listing in
-            guard let status = statuses[listing.name], let messages = status.messages, let size = status.size else {
+        return try selectable.compactMap { listing in
+            guard let status = statuses[listing.name] else { return nil }  // skipped above, with a warning
+            guard let messages = status.messages, let size = status.size else {
                 throw IMAPClientError.protocolViolation("no MESSAGES/SIZE status for folder \(listing.name.decoded)")
             }
             return usage(listing, messages: messages, bytes: size)
@@ -113,7 +119,7 @@ public struct Prober: Sendable {
 
     /// `STATUS name (MESSAGES SIZE)` for each folder, pipelined in one write. A folder
     /// that vanished between LIST and STATUS (NO [NONEXISTENT]) is left out, not fatal.
-    static func statusPerFolder(_ imap: IMAPConnection, _ names: [MailboxName]) async throws -> [(MailboxName, MailboxStatus)] {
+    static func statusPerFolder(_ imap: IMAPConnection, _ names: [MailboxName], logger: Logger) async throws -> [(MailboxName, MailboxStatus)] {
         let results = try await imap.pipeline(names.map { .status($0, [.messages, .size]) })
         var out: [(MailboxName, MailboxStatus)] = []
         for (name, result) in zip(names, results) {
@@ -121,7 +127,12 @@ public struct Prober: Sendable {
             case .success(let responses):
                 for case .mailboxStatus(let s) in responses where s.name == name { out.append((name, s)) }
             case .failure(let error):
-                if case .commandFailed(_, let status) = error, status.text.code == .nonExistent { continue }
+                // NO for one folder (it vanished between LIST and STATUS, or the server
+                // cannot open it): it holds nothing we can count; the others still count.
+                if case .commandFailed(_, let status) = error, status.kind == .no {
+                    logger.warning("folder skipped", metadata: ["folder": "\(name.decoded)", "reason": "\(status.text.text)"])
+                    continue
+                }
                 throw error
             }
         }

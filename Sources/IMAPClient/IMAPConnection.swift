@@ -109,7 +109,7 @@ public final class IMAPConnection {
             let tag = nextTag()
             let encoded = CommandEncoder().encode(.startTLS, tag: tag)
             logger.trace("C: \(tag) STARTTLS")
-            try await outbound.write(.startTLS(tag: tag, bytes: encoded.flattened))
+            try await write(.startTLS(tag: tag, bytes: encoded.flattened))
             let status = try await awaitTagged(tag, stage: "STARTTLS") { _ in }
             guard status.kind == .ok else { throw IMAPClientError.startTLSRefused(status.text) }
             // RFC 3501 §6.2.1: forget what was said before TLS; ask again over TLS.
@@ -158,7 +158,7 @@ public final class IMAPConnection {
             batch += encoded.parts[0]
         }
         logger.trace("C: pipelined \(commands.count) commands")
-        try await outbound.write(.bytes(batch))
+        try await write(.bytes(batch))
         var results: [Result<[UntaggedResponse], IMAPClientError>] = []
         for (tag, command) in zip(tags, commands) {
             var responses: [UntaggedResponse] = []
@@ -310,6 +310,22 @@ public final class IMAPConnection {
         String(stage.prefix { $0 != " " })
     }
 
+    /// Writes to the channel. When the channel has died (TLS handshake failure after
+    /// STARTTLS, server gone) the write error only says "closed"; the reason waits on the
+    /// inbound side, so read it from there.
+    private func write(_ frame: ClientFrame) async throws {
+        do {
+            try await outbound.write(frame)
+        } catch {
+            do {
+                while try await inbound.next() != nil {}
+            } catch {
+                throw map(error)
+            }
+            throw map(error)
+        }
+    }
+
     /// Writes a command, waiting for `+` between the parts of synchronising literals.
     private func send(_ command: Command, tag: String, stage: String) async throws {
         let encoded = CommandEncoder(options: .init(capabilities: capabilities)).encode(command, tag: tag)
@@ -326,7 +342,7 @@ public final class IMAPConnection {
                     throw IMAPClientError.protocolViolation("expected + for a literal in \(verb(of: stage)), got \(response)")
                 }
             }
-            try await outbound.write(.bytes(part))
+            try await write(.bytes(part))
         }
     }
 
@@ -348,7 +364,7 @@ public final class IMAPConnection {
                 guard let onContinuation else {
                     throw IMAPClientError.protocolViolation("unexpected continuation request during \(verb(of: stage))")
                 }
-                try await outbound.write(.bytes(onContinuation(text)))
+                try await write(.bytes(onContinuation(text)))
             case .untagged(let untagged):
                 switch untagged {
                 case .bye(let text):

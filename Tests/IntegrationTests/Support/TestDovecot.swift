@@ -1,0 +1,93 @@
+import Foundation
+
+/// The project's Dovecot (scripts/dovecot), started once per test process and stopped when
+/// the process exits. Tests read its ports, CA files and accounts from the env file.
+struct TestDovecot: Sendable {
+    struct Account: Decodable, Sendable {
+        var user: String
+        var password_file: String
+        var limit_kib: Int?
+        var limit_messages: Int?
+        var password: String { (try? String(contentsOfFile: password_file, encoding: .utf8))?.trimmingCharacters(in: .newlines) ?? "" }
+    }
+
+    let env: [String: String]
+    let accounts: [Account]
+
+    var host: String { "localhost" }
+    var imapPort: Int { Int(env["MAILGAUGE_DOVECOT_IMAP_PORT"]!)! }
+    var imapsPort: Int { Int(env["MAILGAUGE_DOVECOT_IMAPS_PORT"]!)! }
+    var caFile: String { env["MAILGAUGE_DOVECOT_CA_FILE"]! }
+    var otherCAFile: String { env["MAILGAUGE_DOVECOT_OTHER_CA_FILE"]! }
+    var configFile: String { env["MAILGAUGE_DOVECOT_CONF"]! }
+    var logFile: String { env["MAILGAUGE_DOVECOT_LOG"]! }
+    var masterUser: String { env["MAILGAUGE_DOVECOT_MASTER_USER"]! }
+    var masterPasswordFile: String { env["MAILGAUGE_DOVECOT_MASTER_PASSWORD_FILE"]! }
+
+    func account(_ user: String) -> Account { accounts.first { $0.user == user }! }
+
+    static let script = Paths.repository.appendingPathComponent("scripts/dovecot").path
+
+    /// Starts the server on first use (the lock keeps parallel tests from racing).
+    static func shared() throws -> TestDovecot {
+        try lock.withLock {
+            if let started { return started }
+            let out = try Subprocess.run(script, ["start"], timeoutSeconds: 600)
+            guard out.status == 0 else { throw TestFailure("scripts/dovecot start failed: \(out.stderr)") }
+            atexit { _ = try? Subprocess.run(TestDovecot.script, ["stop"]) }
+            let envPath = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            var env: [String: String] = [:]
+            for line in try String(contentsOfFile: envPath, encoding: .utf8).split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count == 2 { env[parts[0]] = parts[1] }
+            }
+            let data = try Data(contentsOf: URL(fileURLWithPath: env["MAILGAUGE_DOVECOT_ACCOUNTS"]!))
+            let dovecot = TestDovecot(env: env, accounts: try JSONDecoder().decode([Account].self, from: data))
+            started = dovecot
+            return dovecot
+        }
+    }
+
+    nonisolated(unsafe) private static var started: TestDovecot?
+    private static let lock = NSLock()
+
+    // MARK: - Ground truth from doveadm
+
+    struct DoveadmQuota: Equatable {
+        var resource: String
+        var value: UInt64
+        var limit: UInt64?  // nil: "-" (no limit)
+    }
+
+    /// `doveadm quota get -u USER`.
+    func doveadmQuota(_ user: String) throws -> [DoveadmQuota] {
+        let out = try Subprocess.run("/usr/bin/doveadm", ["-c", configFile, "quota", "get", "-u", user])
+        guard out.status == 0 else { throw TestFailure("doveadm quota get: \(out.stderr)") }
+        // "User quota STORAGE  2512  5000   50": the root name has spaces; read from the end.
+        return out.stdout.split(separator: "\n").dropFirst().compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count >= 4 else { return nil }
+            let n = fields.count
+            return DoveadmQuota(resource: String(fields[n - 4]), value: UInt64(fields[n - 3])!,
+                                limit: UInt64(fields[n - 2]))
+        }
+    }
+
+    /// `doveadm mailbox status -u USER "messages vsize" "*"`: name → (messages, vsize).
+    func doveadmFolders(_ user: String) throws -> [String: (UInt64, UInt64)] {
+        let out = try Subprocess.run("/usr/bin/doveadm", ["-c", configFile, "mailbox", "status", "-u", user, "messages vsize", "*"])
+        guard out.status == 0 else { throw TestFailure("doveadm mailbox status: \(out.stderr)") }
+        var folders: [String: (UInt64, UInt64)] = [:]
+        for line in out.stdout.split(separator: "\n") {
+            // "<name> messages=N vsize=M"; the name may contain spaces.
+            guard let m = line.range(of: " messages="), let v = line.range(of: " vsize=") else { continue }
+            let name = String(line[..<m.lowerBound])
+            folders[name] = (UInt64(line[m.upperBound..<v.lowerBound])!, UInt64(line[v.upperBound...])!)
+        }
+        return folders
+    }
+
+    func logContains(_ needle: String) -> Bool {
+        ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains(needle)
+    }
+}
