@@ -51,6 +51,7 @@ struct ResponseGrammar {
     private mutating func responseData() throws(IMAPParseError) -> UntaggedResponse {
         if let d = peek(), isDigit(d) {
             // message-data = nz-number SP ("EXPUNGE" / ("FETCH" SP msg-att)); mailbox-data numbers
+            let start = i
             let n = try number32()
             try sp()
             let word = try atom().uppercased()
@@ -62,12 +63,10 @@ struct ResponseGrammar {
                 try sp()
                 return .fetch(sequence: n, attributes: try msgAtt())
             default:
-                var rest = Array(String(n).utf8) + [UInt8(ascii: " ")] + Array(word.utf8)
-                rest += restOfLine()
-                return .other(keyword: word, rest: rest)
+                i = start
+                return .other(keyword: word, rest: restOfLine())
             }
         }
-        let keywordStart = i
         let keyword = try atom().uppercased()
         switch keyword {
         case "OK": return .status(ResponseStatus(.ok, try respTextAfterKeyword()))
@@ -97,7 +96,6 @@ struct ResponseGrammar {
             _ = restOfLine()
             return .search(ids)
         default:
-            _ = keywordStart
             return .other(keyword: keyword, rest: restOfLine())
         }
     }
