@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "MailGaugeCoreTests", dependencies: ["MailGaugeCore"], swiftSettings: strict),
         .testTarget(
             name: "CollectorTests",
-            dependencies: ["Collector", "IMAPCore", "MailGaugeCore"],
+            dependencies: ["Collector", "IMAPClient", "IMAPCore", "MailGaugeCore"],
             swiftSettings: strict
         ),
         // Against the project's own Dovecot (scripts/dovecot) and a scripted misbehaving server.

@@ -10,6 +10,12 @@ public struct ProbePlan: Sendable, Hashable {
     /// Ask LIST for special-use attributes with `RETURN (SPECIAL-USE)` (RFC 6154 §2).
     public var listReturnsSpecialUse: Bool
 
+    public init(readQuota: Bool, folderMethod: FolderMethod, listReturnsSpecialUse: Bool) {
+        self.readQuota = readQuota
+        self.folderMethod = folderMethod
+        self.listReturnsSpecialUse = listReturnsSpecialUse
+    }
+
     /// The LIST command that enumerates folders for this plan.
     public var listCommand: Command {
         var options: [ListReturnOption] = []
