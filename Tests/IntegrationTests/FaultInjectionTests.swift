@@ -1,0 +1,207 @@
+import Collector
+import IMAPClient
+import IMAPCore
+import MailGaugeCore
+import Testing
+
+/// Servers that misbehave on purpose: the client must fail closed, name the failure, and
+/// never send credentials where they could leak.
+@Suite("fault injection with a scripted server")
+struct FaultInjectionTests {
+    static let password = "fault-injection-secret"
+
+    func probe(_ server: ScriptedIMAPServer, security: ConnectionConfiguration.Security, timeout: Double = 5,
+               user: String = "u", method: FolderMethod? = nil) async throws -> MailboxSnapshot {
+        try await Prober(
+            connection: ConnectionConfiguration(host: "127.0.0.1", port: server.port, security: security, timeoutSeconds: timeout),
+            credentials: Credentials(user: user, secret: Self.password),
+            forcedMethod: method
+        ).probe()
+    }
+
+    func sentCredentials(_ server: ScriptedIMAPServer) -> Bool {
+        server.receivedLines.contains { $0.uppercased().contains("LOGIN") || $0.uppercased().contains("AUTHENTICATE") || $0.contains(Self.password) }
+    }
+
+    @Test("imap:// to a server without STARTTLS: refused before any credential")
+    func noStartTLS() async throws {
+        let server = try await ScriptedIMAPServer(greeting: "* OK ready\r\n") { _, verb, _ in
+            verb == "CAPABILITY" ? "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n$TAG OK done\r\n" : "$TAG OK\r\n"
+        }
+        defer { Task { await server.close() } }
+        await #expect(throws: IMAPClientError.self) { try await probe(server, security: .startTLS) }
+        do { _ = try await probe(server, security: .startTLS) } catch let error as IMAPClientError {
+            guard case .startTLSUnavailable = error else { Issue.record("\(error)"); return }
+            #expect(error.kind == "tls")
+        }
+        #expect(!sentCredentials(server))
+        #expect(server.receivedLines.allSatisfy { $0.hasSuffix("CAPABILITY") || $0.hasSuffix("LOGOUT") })
+    }
+
+    @Test("plaintext opt-in still refuses when the server says LOGINDISABLED")
+    func loginDisabled() async throws {
+        let server = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=PLAIN] hi\r\n") { _, _, _ in "$TAG OK\r\n" }
+        defer { Task { await server.close() } }
+        do {
+            _ = try await probe(server, security: .insecurePlaintext)
+            Issue.record("logged in despite LOGINDISABLED")
+        } catch let error as IMAPClientError {
+            guard case .loginDisabled = error else { Issue.record("\(error)"); return }
+            #expect(error.description.contains("LOGINDISABLED"))
+        }
+        #expect(!sentCredentials(server))
+    }
+
+    @Test("bytes injected after the STARTTLS OK abort the connection (no credentials)")
+    func startTLSInjection() async throws {
+        let server = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] hi\r\n") { _, verb, _ in
+            verb == "STARTTLS" ? "$TAG OK Begin TLS\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN QUOTA\r\n" : nil
+        }
+        defer { Task { await server.close() } }
+        do {
+            _ = try await probe(server, security: .startTLS)
+            Issue.record("accepted injected data")
+        } catch let error as IMAPClientError {
+            guard case .tls(let reason) = error else { Issue.record("\(error)"); return }
+            #expect(reason.contains("injection"))
+        }
+        #expect(!sentCredentials(server))
+    }
+
+    @Test("a server that accepts and never speaks: timeout at the greeting")
+    func silentServer() async throws {
+        let server = try await ScriptedIMAPServer(greeting: nil) { _, _, _ in nil }
+        defer { Task { await server.close() } }
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            _ = try await probe(server, security: .insecurePlaintext, timeout: 1)
+            Issue.record("no timeout")
+        } catch let error as IMAPClientError {
+            guard case .timeout(let stage, _) = error else { Issue.record("\(error)"); return }
+            #expect(stage == "greeting")
+            #expect(error.kind == "timeout")
+        }
+        #expect(start.duration(to: clock.now) < .seconds(5))
+    }
+
+    @Test("no answer to LOGIN: timeout, and the message never holds the password")
+    func loginTimeout() async throws {
+        let server = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1] hi\r\n") { _, verb, _ in
+            verb == "LOGIN" ? nil : "$TAG OK\r\n"
+        }
+        defer { Task { await server.close() } }
+        do {
+            _ = try await probe(server, security: .insecurePlaintext, timeout: 1)
+            Issue.record("no timeout")
+        } catch let error as IMAPClientError {
+            guard case .timeout = error else { Issue.record("\(error)"); return }
+            #expect(error.description.contains("LOGIN u <password redacted>"))
+            #expect(!error.description.contains(Self.password))
+        }
+    }
+
+    @Test("malformed QUOTA response: a protocol error naming the place")
+    func malformed() async throws {
+        let server = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1] hi\r\n") { _, verb, _ in
+            switch verb {
+            case "LOGIN": "$TAG OK [CAPABILITY IMAP4rev1 QUOTA] in\r\n"
+            case "GETQUOTAROOT": "* QUOTAROOT INBOX r\r\n* QUOTA r (STORAGE lots 10)\r\n$TAG OK\r\n"
+            default: "$TAG OK\r\n"
+            }
+        }
+        defer { Task { await server.close() } }
+        do {
+            _ = try await probe(server, security: .insecurePlaintext)
+            Issue.record("accepted garbage")
+        } catch let error as IMAPClientError {
+            guard case .protocolViolation(let why) = error else { Issue.record("\(error)"); return }
+            #expect(why.contains("expected a number"))
+            #expect(error.kind == "protocol")
+        }
+    }
+
+    @Test("BYE [UNAVAILABLE] mid-session: connection closed, counted transient")
+    func byeMidSession() async throws {
+        let server = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1] hi\r\n") { _, verb, _ in
+            switch verb {
+            case "LOGIN": "$TAG OK [CAPABILITY IMAP4rev1 QUOTA] in\r\n"
+            case "GETQUOTAROOT": "* BYE [UNAVAILABLE] Server shutting down\r\n"
+            default: "$TAG OK\r\n"
+            }
+        }
+        defer { Task { await server.close() } }
+        do {
+            _ = try await probe(server, security: .insecurePlaintext)
+            Issue.record("no error")
+        } catch let error as IMAPClientError {
+            guard case .connectionClosed(let reason) = error else { Issue.record("\(error)"); return }
+            #expect(reason == "Server shutting down")
+        }
+    }
+
+    @Test("[LIMIT] and [UNAVAILABLE] on login are auth failures; UNAVAILABLE is transient")
+    func loginCodes() async throws {
+        for (code, transient) in [("UNAVAILABLE", true), ("LIMIT", false)] {
+            let server = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1] hi\r\n") { _, verb, _ in
+                verb == "LOGIN" ? "$TAG NO [\(code)] go away\r\n" : "$TAG OK\r\n"
+            }
+            do {
+                _ = try await probe(server, security: .insecurePlaintext)
+                Issue.record("no error")
+            } catch let error as IMAPClientError {
+                #expect(error.kind == "auth")
+                #expect(error.isTransient == transient)
+                #expect(error.description.contains("[\(code)]"))
+            }
+            await server.close()
+        }
+    }
+
+    @Test("synchronising literal: waits for + before sending the rest")
+    func synchronisingLiteral() async throws {
+        // No LITERAL+: an 8-bit user name must go as {n} and wait for the server's "+".
+        let server = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1] hi\r\n") { tag, verb, line in
+            if verb == "LOGIN" { return line.hasSuffix("{5}") ? "+ go ahead\r\n" : "$TAG BAD no literal\r\n" }
+            if line.hasPrefix("jörg ") { return nil }  // the literal's continuation line: answered below
+            return "$TAG OK\r\n"
+        }
+        defer { Task { await server.close() } }
+        do {
+            _ = try await probe(server, security: .insecurePlaintext, timeout: 1, user: "jörg")
+        } catch {
+            // The script never completes LOGIN: what matters is the order of what was sent.
+        }
+        let lines = server.receivedLines
+        let login = try #require(lines.firstIndex { $0.hasSuffix("LOGIN {5}") })
+        #expect(lines.count > login + 1 && lines[login + 1] == "jörg \(Self.password)")
+    }
+
+    @Test("a server without QUOTA or STATUS=SIZE: folder sums via EXAMINE + FETCH, Noselect skipped")
+    func fetchFallback() async throws {
+        let server = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1 LITERAL+] Exchange-ish\r\n") { _, verb, line in
+            switch verb {
+            case "LOGIN": return "$TAG OK [CAPABILITY IMAP4rev1 LITERAL+ CHILDREN] in\r\n"
+            case "LIST":
+                return "* LIST (\\HasChildren) \"/\" INBOX\r\n* LIST (\\Noselect \\HasChildren) \"/\" Old\r\n"
+                    + "* LIST (\\HasNoChildren) \"/\" \"Old/Sent Items\"\r\n* LIST (\\HasNoChildren) \"/\" Empty\r\n$TAG OK LIST done\r\n"
+            case "EXAMINE":
+                if line.contains("Empty") { return "* 0 EXISTS\r\n$TAG OK [READ-ONLY] done\r\n" }
+                return line.contains("INBOX") ? "* 3 EXISTS\r\n* 0 RECENT\r\n$TAG OK [READ-ONLY] done\r\n" : "* 1 EXISTS\r\n$TAG OK [READ-ONLY] done\r\n"
+            case "FETCH":
+                return "* 1 FETCH (RFC822.SIZE 100)\r\n* 2 FETCH (RFC822.SIZE 250)\r\n* 2 FETCH (FLAGS (\\Seen))\r\n* 3 FETCH (RFC822.SIZE 4096)\r\n$TAG OK\r\n"
+            default: return "$TAG OK\r\n"
+            }
+        }
+        defer { Task { await server.close() } }
+        let snap = try await probe(server, security: .insecurePlaintext)
+        #expect(snap.quotaStatus == .unsupported)
+        #expect(snap.method == .fetch)
+        let byName = Dictionary(uniqueKeysWithValues: snap.folders.map { ($0.name, ($0.messages, $0.sizeBytes)) })
+        #expect(byName.count == 3)
+        #expect(byName["INBOX"]! == (3, 4446))
+        #expect(byName["Empty"]! == (0, 0))
+        #expect(byName["Old"] == nil)
+        #expect(!server.receivedLines.contains { $0.contains("FETCH") && $0.contains("Empty") })
+    }
+}
