@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Pure IMAP grammar: parser, typed responses, command encoder, modified UTF-7.
@@ -50,10 +52,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // YAML config into typed values; strict, every error with file:line:column.
+        .target(name: "Config", dependencies: ["Yams"], swiftSettings: strict),
+        // History in SQLite through GRDB: migrations, runs, samples, retention, queries.
+        .target(
+            name: "Store",
+            dependencies: ["MailGaugeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // The commands' logic (run, report, history, secrets), so the executable stays thin.
+        .target(
+            name: "MailGaugeApp",
+            dependencies: [
+                "Config", "Collector", "Store", "MailGaugeCore", "IMAPClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "mailgauge",
             dependencies: [
-                "Collector", "IMAPClient", "IMAPCore", "MailGaugeCore",
+                "Collector", "IMAPClient", "IMAPCore", "MailGaugeCore", "MailGaugeApp", "Config", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -65,6 +84,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MailGaugeCoreTests", dependencies: ["MailGaugeCore"], swiftSettings: strict),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "MailGaugeCore"], swiftSettings: strict),
         .testTarget(
             name: "CollectorTests",
             dependencies: ["Collector", "IMAPClient", "IMAPCore", "MailGaugeCore"],
@@ -74,7 +95,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "mailgauge", "IMAPClient", "IMAPCore", "Collector", "MailGaugeCore",
+                "mailgauge", "IMAPClient", "IMAPCore", "Collector", "MailGaugeCore", "Store",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -44,8 +44,11 @@ public enum SnapshotRendering {
         folders.sorted { ($0.sizeBytes, $1.name) > ($1.sizeBytes, $0.name) }
     }
 
-    /// A plain text table; widths by characters (CJK names may look a little off in
-    /// terminals that draw them double-width, which is acceptable for a CLI table).
+    /// A plain text table, columns padded by terminal width (CJK takes two columns).
+    public static func renderTable(_ rows: [[String]], rightAligned: Set<Int>) -> String {
+        render(rows, rightAligned: rightAligned)
+    }
+
     static func render(_ rows: [[String]], rightAligned: Set<Int>) -> String {
         guard let columns = rows.first?.count else { return "" }
         var widths = [Int](repeating: 0, count: columns)

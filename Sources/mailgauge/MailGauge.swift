@@ -7,7 +7,7 @@ struct MailGauge: AsyncParsableCommand {
         commandName: "mailgauge",
         abstract: "Watch IMAP mailbox storage before it fills.",
         version: MailGaugeVersion.current,
-        subcommands: [ProbeCommand.self]
+        subcommands: [RunCommand.self, ReportCommand.self, HistoryCommand.self, ProbeCommand.self, ConfigCommand.self]
     )
 
     /// Exit codes are ours, not ArgumentParser's: usage errors are 2 (as for connection
@@ -23,7 +23,9 @@ struct MailGauge: AsyncParsableCommand {
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
         } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("mailgauge: \(failure.message)\n".utf8))
+            if !failure.message.isEmpty {
+                FileHandle.standardError.write(Data("mailgauge: \(failure.message)\n".utf8))
+            }
             Foundation.exit(failure.exitCode)
         } catch {
             let code = exitCode(for: error)

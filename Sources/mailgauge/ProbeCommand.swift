@@ -133,6 +133,13 @@ enum SecretSource {
 
 /// `30`, `30s`, `2m`, `1h`, `500ms` as seconds.
 enum DurationText {
+    /// `7d`, `2w` as seconds.
+    static func days(_ text: String) -> Double? {
+        if text.hasSuffix("d"), let v = Double(text.dropLast()), v > 0 { return v * 86400 }
+        if text.hasSuffix("w"), let v = Double(text.dropLast()), v > 0 { return v * 604_800 }
+        return nil
+    }
+
     static func seconds(_ text: String) -> Double? {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {

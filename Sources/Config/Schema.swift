@@ -1,0 +1,163 @@
+/// The typed configuration (see the design note's YAML). Paths are absolute: relative ones
+/// in the file are resolved against the config file's directory.
+public struct MailGaugeConfig: Sendable {
+    public var path: String
+    public var database: String
+    /// Accounts probed at once.
+    public var concurrency: Int
+    /// How long `run` waits for a previous run's lock before exiting 0 with a notice.
+    public var lockWaitSeconds: Double
+    /// Longest a whole probe of one account may take.
+    public var accountTimeoutSeconds: Double
+    public var servers: [String: ServerConfig]
+    public var defaults: Defaults
+    public var accounts: [AccountConfig]
+    public var folders: FolderExport
+    public var metrics: Metrics
+    public var alerts: Alerts
+    public var retention: Retention
+    public var schedule: Schedule
+}
+
+public enum TLSMode: String, Sendable, Hashable, CaseIterable {
+    case implicit, starttls, none
+}
+
+public struct ServerConfig: Sendable, Hashable {
+    public var name: String
+    public var host: String
+    public var port: Int
+    public var tls: TLSMode
+    public var caFile: String?
+    public var timeoutSeconds: Double
+    /// Connections to this server at once (Dovecot's mail_max_userip_connections and
+    /// login rate limits are per client IP).
+    public var maxConnections: Int
+    /// auto, login, plain, xoauth2, oauthbearer
+    public var auth: String
+    /// auto, list-status, status, fetch
+    public var method: String
+    public var thresholds: ThresholdOverrides
+}
+
+/// Alert thresholds that a server or an account may override.
+public struct ThresholdOverrides: Sendable, Hashable {
+    public var warning: Double?
+    public var critical: Double?
+    public var forecastHorizonSeconds: Double?
+    public var minFreeBytes: UInt64?
+
+    public init(warning: Double? = nil, critical: Double? = nil, forecastHorizonSeconds: Double? = nil, minFreeBytes: UInt64? = nil) {
+        self.warning = warning
+        self.critical = critical
+        self.forecastHorizonSeconds = forecastHorizonSeconds
+        self.minFreeBytes = minFreeBytes
+    }
+}
+
+public struct Defaults: Sendable, Hashable {
+    public var server: String?
+    public var warning: Double
+    public var critical: Double
+    public var forecastHorizonSeconds: Double
+    public var minFreeBytes: UInt64?
+    public var locale: String
+    public var notifyOwner: Bool
+}
+
+/// Where a secret comes from. The secret itself is read only when needed and never stored.
+public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
+    case file(String)
+    case env(String)
+    case command(String)
+    /// A systemd credential: `$CREDENTIALS_DIRECTORY/<name>` (LoadCredential=).
+    case credential(String)
+
+    public var description: String {
+        switch self {
+        case .file(let p): "file \(p)"
+        case .env(let n): "environment variable \(n)"
+        case .command: "password_command"
+        case .credential(let n): "systemd credential \(n)"
+        }
+    }
+}
+
+public struct AccountConfig: Sendable, Hashable {
+    /// Stable identifier: the metric label and the key in the database.
+    public var id: String
+    /// The mailbox owner's login.
+    public var user: String
+    public var server: String
+    /// Who logs in: `user` itself, or a master/admin user with `user` as authzid.
+    public var loginUser: String
+    public var authorizationID: String?
+    public var secret: SecretSource
+    /// The secret is an OAuth2 token (token_file): xoauth2/oauthbearer.
+    public var secretIsToken: Bool
+    public var auth: String
+    public var thresholds: ThresholdOverrides
+    public var ownerEmail: String?
+    public var locale: String?
+    public var notifyOwner: Bool?
+    /// Where the account was defined (file:line), for messages.
+    public var definedAt: String
+}
+
+public struct FolderExport: Sendable, Hashable {
+    public enum Mode: String, Sendable, Hashable, CaseIterable { case none, top, all }
+    public var export: Mode
+    public var topN: Int
+}
+
+public struct Metrics: Sendable, Hashable {
+    public var textfile: String?
+    public var listen: String
+    public var webConfig: String?
+}
+
+public struct Alerts: Sendable, Hashable {
+    public var repeatIntervalSeconds: Double
+    public var hysteresis: Double
+    public var probeFailingRuns: Int
+    public var stdout: Bool
+    public var stdoutFormat: String
+    public var email: Email?
+    public var webhooks: [Webhook]
+
+    public struct SMTP: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public var tls: TLSMode
+        public var user: String?
+        public var secret: SecretSource?
+        public var caFile: String?
+        public var timeoutSeconds: Double
+    }
+
+    public struct Email: Sendable, Hashable {
+        public var smtp: SMTP?
+        public var sendmail: String?
+        public var from: String
+        public var to: [String]
+        public var notifyOwner: Bool
+        public var templatesDir: String?
+    }
+
+    public struct Webhook: Sendable, Hashable {
+        public var url: String
+        public var format: String
+        public var timeoutSeconds: Double
+    }
+}
+
+public struct Retention: Sendable, Hashable {
+    /// nil = forever
+    public var rawSeconds: Double?
+    public var hourlySeconds: Double?
+    public var dailySeconds: Double?
+}
+
+public struct Schedule: Sendable, Hashable {
+    public var intervalSeconds: Double
+}

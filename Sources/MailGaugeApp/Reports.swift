@@ -1,0 +1,174 @@
+public import Foundation
+import MailGaugeCore
+public import Store
+
+/// `mailgauge report` and `mailgauge history`: renderings of what the database holds.
+public enum Reports {
+    public enum Format: String, Sendable, CaseIterable { case table, json, csv }
+
+    // MARK: - report
+
+    /// One line of the report: an account's latest state and its 7-day trend.
+    public struct ReportRow: Sendable, Codable, Hashable {
+        public var account: String
+        public var user: String
+        public var server: String
+        public var quotaStatus: String?
+        public var usedBytes: UInt64?
+        public var limitBytes: UInt64?
+        public var percent: Double?
+        /// Growth of STORAGE usage per day over the last 7 days (negative: shrinking).
+        public var trendBytesPerDay: Double?
+        public var lastSuccess: Date?
+        public var ok: Bool
+        public var failureReason: String?
+        public var failureMessage: String?
+        public var consecutiveFailures: Int
+
+        enum CodingKeys: String, CodingKey {
+            case account, user, server, quotaStatus = "quota_status", usedBytes = "used_bytes", limitBytes = "limit_bytes"
+            case percent, trendBytesPerDay = "trend_bytes_per_day", lastSuccess = "last_success", ok
+            case failureReason = "failure_reason", failureMessage = "failure_message"
+            case consecutiveFailures = "consecutive_failures"
+        }
+    }
+
+    public static func reportRows(_ database: AppDatabase, now: Date = Date()) throws -> [ReportRow] {
+        let weekAgo = now.addingTimeInterval(-7 * 86400)
+        return try database.latestStates().map { state in
+            let storage = state.quota.first { $0.resource == "STORAGE" }
+            var trend: Double?
+            if storage != nil {
+                let points = try database.history(account: state.id, since: weekAgo).filter { $0.resource == "STORAGE" && $0.root == storage?.root }
+                if let first = points.first, let last = points.last, last.at.timeIntervalSince(first.at) >= 3600 {
+                    trend = (Double(last.usage) - Double(first.usage)) * 1024 / (last.at.timeIntervalSince(first.at) / 86400)
+                }
+            }
+            return ReportRow(
+                account: state.id, user: state.user, server: state.server, quotaStatus: state.quotaStatus,
+                usedBytes: storage.map { $0.usage * 1024 }, limitBytes: storage.map { $0.limit * 1024 },
+                percent: storage.flatMap { $0.limit > 0 ? Double($0.usage) / Double($0.limit) * 100 : nil },
+                trendBytesPerDay: trend, lastSuccess: state.lastSuccess, ok: state.lastProbeOK,
+                failureReason: state.lastProbeOK ? nil : state.failureReason,
+                failureMessage: state.lastProbeOK ? nil : state.failureMessage, consecutiveFailures: state.consecutiveFailures)
+        }
+        // Fullest first; accounts without a limit after, by name.
+        .sorted { ($0.percent ?? -1, $1.account) > ($1.percent ?? -1, $0.account) }
+    }
+
+    public static func renderReport(_ rows: [ReportRow], format: Format, now: Date = Date()) throws -> String {
+        switch format {
+        case .json:
+            return try json(rows)
+        case .csv:
+            var out = "account,user,server,quota_status,used_bytes,limit_bytes,percent,trend_bytes_per_day,last_success,ok,failure_reason\n"
+            for r in rows {
+                var fields: [String] = [r.account, r.user, r.server, r.quotaStatus ?? ""]
+                fields.append(r.usedBytes.map { String($0) } ?? "")
+                fields.append(r.limitBytes.map { String($0) } ?? "")
+                fields.append(r.percent.map { SizeFormat.fixed($0, digits: 2) } ?? "")
+                fields.append(r.trendBytesPerDay.map { SizeFormat.fixed($0, digits: 0) } ?? "")
+                fields.append(r.lastSuccess.map { iso($0) } ?? "")
+                fields.append(r.ok ? "1" : "0")
+                fields.append(r.failureReason ?? "")
+                out += fields.map(csvField).joined(separator: ",") + "\n"
+            }
+            return out
+        case .table:
+            var table: [[String]] = [["ACCOUNT", "USED", "LIMIT", "USE", "TREND/DAY", "LAST SUCCESS", "STATUS"]]
+            for r in rows {
+                let status = r.ok ? (r.quotaStatus == "ok" ? "ok" : (r.quotaStatus ?? "ok")) :
+                    "FAILED \(r.failureReason ?? "") (\(r.consecutiveFailures)x)"
+                table.append([
+                    r.account, r.usedBytes.map(SizeFormat.bytes) ?? "-", r.limitBytes.map(SizeFormat.bytes) ?? "-",
+                    r.percent.map { SizeFormat.fixed($0, digits: 1) + " %" } ?? "-",
+                    r.trendBytesPerDay.map { ($0 >= 0 ? "+" : "-") + SizeFormat.bytes(UInt64(abs($0))) } ?? "-",
+                    r.lastSuccess.map { relative($0, now: now) } ?? "never", status,
+                ])
+            }
+            return TextTable.render(table, rightAligned: [1, 2, 3, 4])
+        }
+    }
+
+    // MARK: - history
+
+    public static func renderHistory(_ points: [QuotaPoint], format: Format) throws -> String {
+        switch format {
+        case .json:
+            struct Item: Encodable {
+                var at: String, root: String, resource: String, usage: UInt64, limit: UInt64, resolution: String
+            }
+            return try json(points.map { Item(at: iso($0.at), root: $0.root, resource: $0.resource, usage: $0.usage,
+                                              limit: $0.limit, resolution: $0.resolution) })
+        case .csv:
+            return "at,root,resource,usage,limit,resolution\n" + points.map {
+                [iso($0.at), $0.root, $0.resource, String($0.usage), String($0.limit), $0.resolution].map(csvField).joined(separator: ",")
+            }.joined(separator: "\n") + (points.isEmpty ? "" : "\n")
+        case .table:
+            var table: [[String]] = [["TIME", "ROOT", "RESOURCE", "USED", "LIMIT", "USE", "RESOLUTION"]]
+            for p in points {
+                let storage = p.resource == "STORAGE"
+                table.append([iso(p.at), p.root, p.resource, storage ? SizeFormat.bytes(p.usage * 1024) : "\(p.usage)",
+                              storage ? SizeFormat.bytes(p.limit * 1024) : "\(p.limit)",
+                              p.limit > 0 ? SizeFormat.percent(Double(p.usage) / Double(p.limit)) : "-", p.resolution])
+            }
+            return TextTable.render(table, rightAligned: [3, 4, 5])
+        }
+    }
+
+    public static func renderFolderHistory(_ points: [FolderPoint], format: Format) throws -> String {
+        switch format {
+        case .json:
+            struct Item: Encodable {
+                var at: String, name: String, special_use: [String], messages: UInt64, size_bytes: UInt64
+            }
+            return try json(points.map { Item(at: iso($0.at), name: $0.name, special_use: $0.specialUse, messages: $0.messages,
+                                              size_bytes: $0.sizeBytes) })
+        case .csv:
+            return "at,folder,special_use,messages,size_bytes\n" + points.map {
+                [iso($0.at), $0.name, $0.specialUse.joined(separator: " "), String($0.messages), String($0.sizeBytes)]
+                    .map(csvField).joined(separator: ",")
+            }.joined(separator: "\n") + (points.isEmpty ? "" : "\n")
+        case .table:
+            var table: [[String]] = [["TIME", "FOLDER", "SPECIAL", "MESSAGES", "SIZE"]]
+            for p in points {
+                table.append([iso(p.at), p.name, p.specialUse.joined(separator: " "), "\(p.messages)", SizeFormat.bytes(p.sizeBytes)])
+            }
+            return TextTable.render(table, rightAligned: [3, 4])
+        }
+    }
+
+    // MARK: - helpers
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+
+    static func iso(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+
+    static func relative(_ date: Date, now: Date) -> String {
+        let s = Int(now.timeIntervalSince(date))
+        if s < 120 { return "\(max(0, s))s ago" }
+        if s < 7200 { return "\(s / 60)m ago" }
+        if s < 172_800 { return "\(s / 3600)h ago" }
+        return "\(s / 86400)d ago"
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}
+
+/// Plain text tables (shared by report and history).
+enum TextTable {
+    static func render(_ rows: [[String]], rightAligned: Set<Int>) -> String {
+        SnapshotRendering.renderTable(rows, rightAligned: rightAligned)
+    }
+}

@@ -1,0 +1,156 @@
+import Collector
+public import Config
+import Foundation
+public import Logging
+public import MailGaugeCore
+public import Store
+
+/// `mailgauge run`: one pass over every configured account, stored as one run.
+public enum RunJob {
+    public enum Exit: Int32, Sendable {
+        case allProbed = 0
+        case someFailed = 1
+        case configOrDatabase = 2
+    }
+
+    public struct Options: Sendable {
+        public var configPath: String
+        /// Draw a progress bar on stderr (a terminal); otherwise log one line per account.
+        public var progressBar: Bool
+        public var retryBackoffSeconds: Double
+
+        public init(configPath: String, progressBar: Bool, retryBackoffSeconds: Double = 2) {
+            self.configPath = configPath
+            self.progressBar = progressBar
+            self.retryBackoffSeconds = retryBackoffSeconds
+        }
+    }
+
+    /// The run's results, for the caller to export or alert on.
+    public struct Result: Sendable {
+        public var exit: Exit
+        public var config: MailGaugeConfig?
+        public var outcomes: [AccountOutcome]
+        public var summary: RunSummary?
+        public var message: String
+    }
+
+    public static func execute(_ options: Options, logger: Logger) async -> Result {
+        let config: MailGaugeConfig
+        do {
+            let loaded = try ConfigLoader.load(path: options.configPath)
+            for warning in loaded.warnings { logger.warning("\(warning)") }
+            config = loaded.config
+        } catch {
+            return Result(exit: .configOrDatabase, config: nil, outcomes: [], summary: nil, message: "\(error)")
+        }
+        let database: AppDatabase
+        let lock: RunLock?
+        do {
+            database = try AppDatabase(path: config.database)
+            lock = try RunLock.acquire(databasePath: config.database, waitSeconds: config.lockWaitSeconds)
+        } catch {
+            return Result(exit: .configOrDatabase, config: config, outcomes: [], summary: nil,
+                          message: "database \(config.database): \(error)")
+        }
+        guard let lock else {
+            // Documented behaviour: a run that finds another still going does nothing and
+            // exits 0, so a slow run plus a timer never double-probes or double-counts.
+            return Result(exit: .allProbed, config: config, outcomes: [], summary: nil,
+                          message: "previous run still in progress (\(config.database).lock is held); this run did nothing")
+        }
+        defer { withExtendedLifetime(lock) {} }
+
+        let targets = Targets.make(config)
+        let started = Date()
+        let progress = Progress(total: targets.count, bar: options.progressBar)
+        let outcomes = await RunAll.run(targets, options: Targets.options(config, retryBackoffSeconds: options.retryBackoffSeconds),
+                                        logger: logger) { outcome in
+            progress.record(outcome)
+            if !options.progressBar { log(outcome, logger) }
+        }
+        progress.finish()
+        let finished = Date()
+        let summary: RunSummary
+        do {
+            summary = try database.record(
+                startedAt: started, finishedAt: finished, outcomes: outcomes,
+                retention: RetentionPolicy(rawSeconds: config.retention.rawSeconds, hourlySeconds: config.retention.hourlySeconds,
+                                           dailySeconds: config.retention.dailySeconds))
+        } catch {
+            return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: nil,
+                          message: "database \(config.database): cannot store the run: \(error)")
+        }
+        let failed = outcomes.compactMap(\.failure)
+        var byReason: [String: Int] = [:]
+        for f in failed { byReason[f.reason.rawValue, default: 0] += 1 }
+        let reasons = byReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let seconds = SizeFormat.fixed(finished.timeIntervalSince(started), digits: 1)
+        let message = "run \(summary.runID): \(outcomes.count) accounts, \(failed.count) failed\(reasons.isEmpty ? "" : " (\(reasons))") in \(seconds) s"
+        return Result(exit: failed.isEmpty ? .allProbed : .someFailed, config: config, outcomes: outcomes, summary: summary,
+                      message: message)
+    }
+
+    static func log(_ outcome: AccountOutcome, _ logger: Logger) {
+        var metadata: Logger.Metadata = [
+            "account": "\(outcome.accountID)",
+            "duration_seconds": "\(SizeFormat.fixed(outcome.durationSeconds, digits: 3))",
+            "attempts": "\(outcome.attempts)",
+        ]
+        switch outcome.result {
+        case .success(let snapshot):
+            metadata["outcome"] = "ok"
+            metadata["quota_status"] = "\(snapshot.quotaStatus.rawValue)"
+            if let storage = snapshot.storage {
+                metadata["storage_used_bytes"] = "\(storage.usageInBaseUnits)"
+                metadata["storage_limit_bytes"] = "\(storage.limitInBaseUnits)"
+            }
+            logger.info("probed", metadata: metadata)
+        case .failure(let failure):
+            metadata["outcome"] = "failed"
+            metadata["reason"] = "\(failure.reason.rawValue)"
+            metadata["error"] = "\(failure.message)"
+            logger.warning("probe failed", metadata: metadata)
+        }
+    }
+}
+
+/// A progress bar on a terminal: accounts done, failures, ETA.
+final class Progress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let total: Int
+    private let bar: Bool
+    private let started = Date()
+    private var done = 0
+    private var failed = 0
+    private var lastDraw = Date.distantPast
+
+    init(total: Int, bar: Bool) {
+        self.total = total
+        self.bar = bar
+    }
+
+    func record(_ outcome: AccountOutcome) {
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        if outcome.failure != nil { failed += 1 }
+        if bar, Date().timeIntervalSince(lastDraw) > 0.1 || done == total { draw() }
+    }
+
+    func finish() {
+        guard bar else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
+    private func draw() {
+        lastDraw = Date()
+        let width = 30
+        let filled = total == 0 ? width : width * done / total
+        let elapsed = Date().timeIntervalSince(started)
+        let eta = done == 0 ? 0 : elapsed / Double(done) * Double(total - done)
+        let line = "\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
+            + "\(done)/\(total) accounts, \(failed) failed, ETA \(Int(eta) / 60):\(String(format: "%02d", Int(eta) % 60))"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}

@@ -1,0 +1,46 @@
+public import Foundation
+
+/// Why a probe failed, as exported in metrics (`reason` label) and stored. A server
+/// without QUOTA is not a failure: that is `QuotaStatus.unsupported` in a snapshot.
+public enum FailureReason: String, Sendable, Hashable, Codable, CaseIterable {
+    case auth, tls, timeout, connect, dns, `protocol`
+    /// The account's secret could not be read (file missing, command failed).
+    case secret
+}
+
+public struct ProbeFailure: Sendable, Hashable, Codable, Error {
+    public var reason: FailureReason
+    /// One line, never containing a secret.
+    public var message: String
+
+    public init(reason: FailureReason, message: String) {
+        self.reason = reason
+        self.message = message
+    }
+}
+
+/// What probing one account in a run gave.
+public struct AccountOutcome: Sendable, Hashable {
+    public var accountID: String
+    public var user: String
+    public var server: String
+    public var at: Date
+    public var durationSeconds: Double
+    public var result: Result<MailboxSnapshot, ProbeFailure>
+    /// Attempts made (2 when a transient failure was retried).
+    public var attempts: Int
+
+    public init(accountID: String, user: String, server: String, at: Date, durationSeconds: Double,
+                result: Result<MailboxSnapshot, ProbeFailure>, attempts: Int = 1) {
+        self.accountID = accountID
+        self.user = user
+        self.server = server
+        self.at = at
+        self.durationSeconds = durationSeconds
+        self.result = result
+        self.attempts = attempts
+    }
+
+    public var snapshot: MailboxSnapshot? { if case .success(let s) = result { s } else { nil } }
+    public var failure: ProbeFailure? { if case .failure(let f) = result { f } else { nil } }
+}

@@ -1,0 +1,144 @@
+public import Foundation
+import GRDB
+import MailGaugeCore
+
+/// One point of an account's quota history.
+public struct QuotaPoint: Sendable, Hashable, Codable {
+    public var at: Date
+    public var root: String
+    public var resource: String
+    public var usage: UInt64
+    public var limit: UInt64
+    /// raw, hour or day.
+    public var resolution: String
+}
+
+public struct FolderPoint: Sendable, Hashable, Codable {
+    public var at: Date
+    public var name: String
+    public var specialUse: [String]
+    public var messages: UInt64
+    public var sizeBytes: UInt64
+}
+
+/// The latest state of one account, for reports and metrics.
+public struct AccountState: Sendable, Hashable {
+    public var id: String
+    public var user: String
+    public var server: String
+    public var lastSeen: Date
+    public var lastSuccess: Date?
+    public var consecutiveFailures: Int
+    /// The latest probe's outcome.
+    public var lastProbeOK: Bool
+    public var lastProbeDuration: Double
+    public var failureReason: String?
+    public var failureMessage: String?
+    public var quotaStatus: String?
+    /// Quota at the last success (not shown as current when the last probe failed).
+    public var quota: [QuotaPoint]
+    public var folders: [FolderPoint]
+}
+
+extension AppDatabase {
+    /// Quota history since `since`, raw samples and older roll-ups together, oldest first.
+    public func history(account: String, since: Date) throws -> [QuotaPoint] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT at, root, resource, usage, "limit", 'raw' AS resolution FROM quota_sample
+                    WHERE account_id = ? AND at >= ?
+                UNION ALL
+                SELECT bucket AS at, root, resource, usage, "limit", resolution FROM quota_rollup
+                    WHERE account_id = ? AND bucket >= ?
+                ORDER BY 1, 2, 3
+                """, arguments: [account, since.timeIntervalSince1970, account, since.timeIntervalSince1970]).map(Self.quotaPoint)
+        }
+    }
+
+    public func folderHistory(account: String, since: Date) throws -> [FolderPoint] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT at, name, special_use, messages, size_bytes FROM folder_sample
+                WHERE account_id = ? AND at >= ? ORDER BY at, size_bytes DESC
+                """, arguments: [account, since.timeIntervalSince1970]).map(Self.folderPoint)
+        }
+    }
+
+    public func accountExists(_ id: String) throws -> Bool {
+        try writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE id = ?", arguments: [id]) ?? false }
+    }
+
+    /// Every account's latest state: one consistent snapshot (a single read transaction).
+    public func latestStates() throws -> [AccountState] {
+        try writer.read { db in
+            let accounts = try Row.fetchAll(db, sql: """
+                SELECT a.id, a.user, a.server, a.last_seen, a.last_success, a.consecutive_failures,
+                       p.ok, p.duration_seconds, p.failure_reason, p.failure_message, p.quota_status
+                FROM account a
+                LEFT JOIN probe p ON p.account_id = a.id AND p.at = a.last_seen
+                ORDER BY a.id
+                """)
+            // The quota and folders of each account's last successful probe.
+            var quota: [String: [QuotaPoint]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT q.account_id, q.at, q.root, q.resource, q.usage, q."limit", 'raw' AS resolution
+                FROM quota_sample q JOIN account a ON a.id = q.account_id AND q.at = a.last_success
+                ORDER BY q.account_id, q.root, q.resource
+                """) {
+                quota[row["account_id"], default: []].append(Self.quotaPoint(row))
+            }
+            var folders: [String: [FolderPoint]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT f.account_id, f.at, f.name, f.special_use, f.messages, f.size_bytes
+                FROM folder_sample f JOIN account a ON a.id = f.account_id AND f.at = a.last_success
+                ORDER BY f.account_id, f.size_bytes DESC, f.name
+                """) {
+                folders[row["account_id"], default: []].append(Self.folderPoint(row))
+            }
+            return accounts.map { row in
+                let id: String = row["id"]
+                return AccountState(
+                    id: id, user: row["user"], server: row["server"],
+                    lastSeen: Date(timeIntervalSince1970: row["last_seen"]),
+                    lastSuccess: (row["last_success"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    consecutiveFailures: row["consecutive_failures"],
+                    lastProbeOK: (row["ok"] as Bool?) ?? false, lastProbeDuration: (row["duration_seconds"] as Double?) ?? 0,
+                    failureReason: row["failure_reason"], failureMessage: row["failure_message"],
+                    quotaStatus: row["quota_status"], quota: quota[id] ?? [], folders: folders[id] ?? [])
+            }
+        }
+    }
+
+    /// The latest run, if any.
+    public func lastRun() throws -> (id: Int64, startedAt: Date, finishedAt: Date, accounts: Int, failures: Int)? {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM run ORDER BY id DESC LIMIT 1") else { return nil }
+            return (row["id"], Date(timeIntervalSince1970: row["started_at"]), Date(timeIntervalSince1970: row["finished_at"]),
+                    row["accounts"], row["failures"])
+        }
+    }
+
+    /// Failure counts per account and reason over all stored probes (for counters).
+    public func failureCounts() throws -> [String: [String: Int]] {
+        try writer.read { db in
+            var out: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT account_id, reason, COUNT(*) AS n FROM failure GROUP BY 1, 2") {
+                out[row["account_id"], default: [:]][row["reason"]] = row["n"]
+            }
+            return out
+        }
+    }
+
+    static func quotaPoint(_ row: Row) -> QuotaPoint {
+        QuotaPoint(at: Date(timeIntervalSince1970: row["at"]), root: row["root"], resource: row["resource"],
+                   usage: UInt64(max(0, row["usage"] as Int64)), limit: UInt64(max(0, row["limit"] as Int64)),
+                   resolution: row["resolution"])
+    }
+
+    static func folderPoint(_ row: Row) -> FolderPoint {
+        let special: String = row["special_use"]
+        return FolderPoint(at: Date(timeIntervalSince1970: row["at"]), name: row["name"],
+                           specialUse: special.split(separator: " ").map(String.init),
+                           messages: UInt64(max(0, row["messages"] as Int64)), sizeBytes: UInt64(max(0, row["size_bytes"] as Int64)))
+    }
+}

@@ -1,0 +1,125 @@
+public import Foundation
+import GRDB
+public import MailGaugeCore
+
+/// How long each resolution of history is kept (nil: forever).
+public struct RetentionPolicy: Sendable, Hashable {
+    public var rawSeconds: Double?
+    public var hourlySeconds: Double?
+    public var dailySeconds: Double?
+
+    public init(rawSeconds: Double?, hourlySeconds: Double?, dailySeconds: Double?) {
+        self.rawSeconds = rawSeconds
+        self.hourlySeconds = hourlySeconds
+        self.dailySeconds = dailySeconds
+    }
+}
+
+public struct RunSummary: Sendable, Hashable {
+    public var runID: Int64
+    public var accounts: Int
+    public var failures: Int
+    public var pruned: Int
+}
+
+extension AppDatabase {
+    /// Stores one run's outcomes and prunes old history, all in one transaction.
+    @discardableResult
+    public func record(startedAt: Date, finishedAt: Date, outcomes: [AccountOutcome],
+                       retention: RetentionPolicy? = nil) throws -> RunSummary {
+        try writer.write { db in
+            let failures = outcomes.filter { $0.failure != nil }.count
+            try db.execute(sql: "INSERT INTO run (started_at, finished_at, accounts, failures) VALUES (?, ?, ?, ?)",
+                           arguments: [startedAt.timeIntervalSince1970, finishedAt.timeIntervalSince1970, outcomes.count, failures])
+            let runID = db.lastInsertedRowID
+            let upsertAccount = try db.cachedStatement(sql: """
+                INSERT INTO account (id, user, server, first_seen, last_seen, last_success, consecutive_failures)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET
+                    user = excluded.user, server = excluded.server, last_seen = excluded.last_seen,
+                    last_success = COALESCE(excluded.last_success, account.last_success),
+                    consecutive_failures = CASE WHEN excluded.last_success IS NULL
+                        THEN account.consecutive_failures + 1 ELSE 0 END
+                """)
+            let insertProbe = try db.cachedStatement(sql: """
+                INSERT INTO probe (run_id, account_id, at, ok, duration_seconds, attempts, quota_status, method,
+                                   failure_reason, failure_message)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let insertQuota = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO quota_sample (account_id, at, run_id, root, resource, usage, "limit")
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            let insertFolder = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO folder_sample (account_id, at, run_id, name, raw_name, special_use, messages, size_bytes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for outcome in outcomes {
+                let at = outcome.at.timeIntervalSince1970
+                let success: Double? = outcome.snapshot == nil ? nil : at
+                try upsertAccount.execute(arguments: [outcome.accountID, outcome.user, outcome.server, at, at, success,
+                                                      success == nil ? 1 : 0])
+                try insertProbe.execute(arguments: [
+                    runID, outcome.accountID, at, outcome.snapshot != nil, outcome.durationSeconds, outcome.attempts,
+                    outcome.snapshot?.quotaStatus.rawValue, outcome.snapshot?.method.rawValue,
+                    outcome.failure?.reason.rawValue, outcome.failure?.message,
+                ])
+                guard let snapshot = outcome.snapshot else { continue }
+                for root in snapshot.quotaRoots {
+                    for r in root.resources {
+                        try insertQuota.execute(arguments: [outcome.accountID, at, runID, root.name, r.resource,
+                                                            Int64(clamping: r.usage), Int64(clamping: r.limit)])
+                    }
+                }
+                for f in snapshot.folders {
+                    try insertFolder.execute(arguments: [outcome.accountID, at, runID, f.name, f.rawName,
+                                                         f.specialUse.joined(separator: " "), Int64(clamping: f.messages),
+                                                         Int64(clamping: f.sizeBytes)])
+                }
+            }
+            let pruned = try retention.map { try Self.prune(db, now: finishedAt, policy: $0) } ?? 0
+            return RunSummary(runID: runID, accounts: outcomes.count, failures: failures, pruned: pruned)
+        }
+    }
+
+    /// Reduces raw samples older than the raw retention to hourly maxima, hourly older than
+    /// the hourly retention to daily maxima, and drops daily past theirs. "Max usage per
+    /// bucket" keeps the peaks that matter for a quota. Returns rows removed.
+    static func prune(_ db: Database, now: Date, policy: RetentionPolicy) throws -> Int {
+        let t = now.timeIntervalSince1970
+        var removed = 0
+        if let raw = policy.rawSeconds {
+            let cutoff = t - raw
+            try db.execute(sql: """
+                INSERT INTO quota_rollup (account_id, resolution, bucket, root, resource, usage, "limit", samples)
+                SELECT account_id, 'hour', CAST(at / 3600 AS INTEGER) * 3600, root, resource, MAX(usage), MAX("limit"), COUNT(*)
+                FROM quota_sample WHERE at < ? GROUP BY 1, 2, 3, 4, 5
+                ON CONFLICT DO UPDATE SET usage = MAX(usage, excluded.usage), "limit" = MAX("limit", excluded."limit"),
+                    samples = samples + excluded.samples
+                """, arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM quota_sample WHERE at < ?", arguments: [cutoff])
+            removed += db.changesCount
+            try db.execute(sql: "DELETE FROM folder_sample WHERE at < ?", arguments: [cutoff])
+            removed += db.changesCount
+        }
+        if let hourly = policy.hourlySeconds {
+            let cutoff = t - hourly
+            try db.execute(sql: """
+                INSERT INTO quota_rollup (account_id, resolution, bucket, root, resource, usage, "limit", samples)
+                SELECT account_id, 'day', CAST(bucket / 86400 AS INTEGER) * 86400, root, resource, MAX(usage), MAX("limit"), SUM(samples)
+                FROM quota_rollup WHERE resolution = 'hour' AND bucket < ? GROUP BY 1, 2, 3, 4, 5
+                ON CONFLICT DO UPDATE SET usage = MAX(usage, excluded.usage), "limit" = MAX("limit", excluded."limit"),
+                    samples = samples + excluded.samples
+                """, arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM quota_rollup WHERE resolution = 'hour' AND bucket < ?", arguments: [cutoff])
+            removed += db.changesCount
+            try db.execute(sql: "DELETE FROM probe WHERE at < ?", arguments: [cutoff])
+            removed += db.changesCount
+        }
+        if let daily = policy.dailySeconds {
+            try db.execute(sql: "DELETE FROM quota_rollup WHERE resolution = 'day' AND bucket < ?", arguments: [t - daily])
+            removed += db.changesCount
+        }
+        return removed
+    }
+}

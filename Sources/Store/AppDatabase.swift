@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import MailGaugeCore
+
+/// The history database: one `AppDatabase` over a GRDB writer, migrated on open.
+///
+/// Each run is written in one transaction (run row, accounts, samples, failures, pruning),
+/// so a run killed at any moment leaves the previous state intact, and readers (report,
+/// serve's /metrics) never see half a run. WAL mode lets them read while a run writes.
+public struct AppDatabase: Sendable {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database file in WAL mode.
+    public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)  // a concurrent writer (serve + run) waits, never fails
+        configuration.foreignKeysEnabled = true
+        try self.init(DatabasePool(path: path, configuration: configuration))
+    }
+
+    /// For tests: an in-memory database with the same schema.
+    public static func inMemory() throws -> AppDatabase {
+        try AppDatabase(DatabaseQueue())
+    }
+
+    init(_ writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    /// Migrations are plain SQL with string ids; a shipped migration is never edited.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-history") { db in
+            try db.execute(sql: """
+                CREATE TABLE account (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    user TEXT NOT NULL,
+                    server TEXT NOT NULL,
+                    first_seen REAL NOT NULL,
+                    last_seen REAL NOT NULL,
+                    last_success REAL,
+                    consecutive_failures INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE run (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    started_at REAL NOT NULL,
+                    finished_at REAL NOT NULL,
+                    accounts INTEGER NOT NULL,
+                    failures INTEGER NOT NULL
+                );
+                -- One row per account per run: success or the failure and its reason.
+                CREATE TABLE probe (
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    at REAL NOT NULL,
+                    ok INTEGER NOT NULL,
+                    duration_seconds REAL NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    quota_status TEXT,
+                    method TEXT,
+                    failure_reason TEXT,
+                    failure_message TEXT,
+                    PRIMARY KEY (run_id, account_id)
+                );
+                CREATE INDEX probe_account_at ON probe(account_id, at);
+                CREATE VIEW failure AS
+                    SELECT run_id, account_id, at, failure_reason AS reason, failure_message AS message
+                    FROM probe WHERE ok = 0;
+                -- Raw quota samples, exactly as the server reported (STORAGE in KiB).
+                CREATE TABLE quota_sample (
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    at REAL NOT NULL,
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    root TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    usage INTEGER NOT NULL,
+                    "limit" INTEGER NOT NULL,
+                    PRIMARY KEY (account_id, at, root, resource)
+                );
+                -- Older samples reduced to the largest usage per hour, then per day.
+                CREATE TABLE quota_rollup (
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    resolution TEXT NOT NULL CHECK (resolution IN ('hour', 'day')),
+                    bucket REAL NOT NULL,
+                    root TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    usage INTEGER NOT NULL,
+                    "limit" INTEGER NOT NULL,
+                    samples INTEGER NOT NULL,
+                    PRIMARY KEY (account_id, resolution, bucket, root, resource)
+                );
+                CREATE TABLE folder_sample (
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    at REAL NOT NULL,
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    raw_name TEXT NOT NULL,
+                    special_use TEXT NOT NULL,
+                    messages INTEGER NOT NULL,
+                    size_bytes INTEGER NOT NULL,
+                    PRIMARY KEY (account_id, at, raw_name)
+                );
+                -- Alert memory (used by the alerts): one row per account, rule and resource.
+                CREATE TABLE alert_state (
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    rule TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    since REAL NOT NULL,
+                    last_notified REAL,
+                    value REAL,
+                    PRIMARY KEY (account_id, rule, resource)
+                );
+                """)
+        }
+        return migrator
+    }
+}

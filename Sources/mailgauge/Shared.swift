@@ -1,0 +1,24 @@
+import Config
+import Foundation
+import Store
+
+/// Loads a config, turning its errors into one stderr block and exit 2.
+func loadConfig(_ path: String) throws -> ConfigLoader.Loaded {
+    do {
+        return try ConfigLoader.load(path: path)
+    } catch {
+        throw CommandFailure(message: "invalid config:\n\(error)", exitCode: 2)
+    }
+}
+
+func openDatabase(configPath: String) throws -> AppDatabase {
+    let config = try loadConfig(configPath).config
+    guard FileManager.default.fileExists(atPath: config.database) else {
+        throw CommandFailure(message: "no database at \(config.database) yet: run `mailgauge run -c \(configPath)` first")
+    }
+    do {
+        return try AppDatabase(path: config.database)
+    } catch {
+        throw CommandFailure(message: "database \(config.database): \(error)")
+    }
+}
