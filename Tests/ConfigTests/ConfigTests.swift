@@ -1,0 +1,199 @@
+@testable import Config
+import Foundation
+import Testing
+
+/// A throwaway directory with a config and the files it points at.
+struct Fixture {
+    let dir: URL
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try write("alice.pass", "s3cret\n", mode: 0o600)
+        try write("master.pass", "m4ster\n", mode: 0o600)
+    }
+
+    @discardableResult
+    func write(_ name: String, _ text: String, mode: Int = 0o644) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+        return url.path
+    }
+
+    func load(_ yaml: String) throws -> ConfigLoader.Loaded {
+        let path = try write("mailgauge.yml", yaml)
+        return try ConfigLoader.load(path: path, environment: ["BOB_PASS": "x"])
+    }
+
+    /// The errors of an invalid config, as text.
+    func errors(_ yaml: String) throws -> [String] {
+        do {
+            _ = try load(yaml)
+            return []
+        } catch let e as ConfigErrors {
+            return e.errors.map(\.description)
+        }
+    }
+}
+
+@Suite("config loading")
+struct ConfigTests {
+    static let valid = """
+        database: state/mailgauge.sqlite
+        concurrency: 4
+        lock_wait: 30s
+        servers:
+          corp: { host: imap.example.com, port: 993, tls: implicit, timeout: 20s, max_connections: 3 }
+          legacy: { host: old.example.com, tls: starttls, method: fetch }
+        defaults: { server: corp, warning: 75%, critical: 90%, forecast_horizon: 10d, min_free: 500M }
+        accounts:
+          - { id: alice, user: alice@example.com, password_file: alice.pass }
+          - { id: bob, user: bob@example.com, password_env: BOB_PASS, critical: 85%, server: legacy }
+          - { user: carol@example.com, password_command: "pass show mail/carol", locale: zh-CN }
+          - { id: dan, user: dan@example.com, token_file: alice.pass }
+        accounts_file: more.csv
+        master: { user: admin, password_file: master.pass, mode: dovecot_master, users_file: users.txt }
+        folders: { export: all }
+        metrics: { textfile: /var/lib/node/mailgauge.prom, listen: "127.0.0.1:9999" }
+        alerts:
+          repeat_interval: 12h
+          email: { smtp: { host: smtp.example.com, port: 587, tls: starttls, user: mg, password_file: master.pass },
+                   from: mailgauge@example.com, to: [postmaster@example.com], notify_owner: true }
+          webhook: { url: "http://127.0.0.1:9093/api/v2/alerts", format: alertmanager }
+        retention: { raw: 35d, hourly: 400d, daily: forever }
+        schedule: { interval: 5m }
+        """
+
+    @Test("a full config gives typed values")
+    func valid() throws {
+        let f = try Fixture()
+        try f.write("more.csv", "id,user,password_file,warning\nerin,erin@example.com,alice.pass,60%\n\"fr,ank\",frank@example.com,alice.pass,\n")
+        try f.write("users.txt", "# users reached through the master login\ngina@example.com\nhank@example.com  hank\n\n")
+        let config = try f.load(Self.valid).config
+        #expect(config.database == f.dir.appendingPathComponent("state/mailgauge.sqlite").path)
+        #expect(config.concurrency == 4 && config.lockWaitSeconds == 30)
+        #expect(config.servers["corp"] == ServerConfig(name: "corp", host: "imap.example.com", port: 993, tls: .implicit, caFile: nil,
+                                                       timeoutSeconds: 20, maxConnections: 3, auth: "auto", method: "auto",
+                                                       thresholds: ThresholdOverrides()))
+        #expect(config.servers["legacy"]?.port == 143 && config.servers["legacy"]?.method == "fetch")
+        #expect(config.defaults.warning == 0.75 && config.defaults.critical == 0.90)
+        #expect(config.defaults.forecastHorizonSeconds == 864_000 && config.defaults.minFreeBytes == 500 * 1024 * 1024)
+        let ids = config.accounts.map(\.id)
+        #expect(ids == ["alice", "bob", "carol@example.com", "dan", "erin", "fr,ank", "gina@example.com", "hank"])
+        let byID = Dictionary(uniqueKeysWithValues: config.accounts.map { ($0.id, $0) })
+        #expect(byID["alice"]?.secret == .file(f.dir.appendingPathComponent("alice.pass").path))
+        #expect(byID["bob"]?.secret == .env("BOB_PASS") && byID["bob"]?.server == "legacy" && byID["bob"]?.thresholds.critical == 0.85)
+        #expect(byID["carol@example.com"]?.secret == .command("pass show mail/carol") && byID["carol@example.com"]?.locale == "zh-CN")
+        #expect(byID["dan"]?.secretIsToken == true && byID["dan"]?.auth == "xoauth2")
+        #expect(byID["erin"]?.thresholds.warning == 0.60)
+        #expect(byID["hank"]?.loginUser == "admin" && byID["hank"]?.authorizationID == "hank@example.com" && byID["hank"]?.auth == "plain")
+        #expect(byID["hank"]?.definedAt.hasSuffix("users.txt:3") == true)
+        #expect(config.folders.export == .all)
+        #expect(config.alerts.repeatIntervalSeconds == 43200 && config.alerts.email?.to == ["postmaster@example.com"])
+        #expect(config.alerts.webhooks.first?.format == "alertmanager")
+        #expect(config.retention == Retention(rawSeconds: 35 * 86400, hourlySeconds: 400 * 86400, dailySeconds: nil))
+        #expect(config.schedule.intervalSeconds == 300)
+    }
+
+    @Test("unknown key: file, line, column, key path, and the nearest valid key")
+    func unknownKey() throws {
+        let f = try Fixture()
+        let errors = try f.errors("""
+            servers:
+              corp: { host: imap.example.com }
+            accounts:
+              - id: alice
+                user: alice
+                pasword_file: alice.pass
+            """)
+        #expect(errors.contains { $0.hasSuffix("mailgauge.yml:6:5: accounts[0].pasword_file: unknown key (did you mean 'password_file'?); valid keys here: id, user, server, auth, warning, critical, forecast_horizon, min_free, owner_email, locale, notify_owner, password_file, password_env, password_command, password_credential, token_file") }, "\(errors)")
+        #expect(errors.allSatisfy { $0.hasPrefix(f.dir.path) })
+        let top = try f.errors("databse: x.sqlite\nservers: { corp: { host: h } }\naccounts: [{ user: a, password_file: alice.pass }]\n")
+        #expect(top.count == 1 && top[0].contains("mailgauge.yml:1:1: databse: unknown key (did you mean 'database'?)"), "\(top)")
+    }
+
+    @Test("wrong types and bad values name the key and what was expected")
+    func wrongTypes() throws {
+        let f = try Fixture()
+        let errors = try f.errors("""
+            concurrency: many
+            servers:
+              corp: { host: h, port: 99999, tls: ssl, timeout: 10 minutes }
+            defaults: { warning: 180% }
+            accounts: { user: a }
+            """)
+        #expect(errors.contains { $0.contains(":1:14: concurrency: expected a whole number, found 'many'") }, "\(errors)")
+        #expect(errors.contains { $0.contains(":3:26: servers.corp.port: must be from 1 to 65535, found 99999") }, "\(errors)")
+        #expect(errors.contains { $0.contains("servers.corp.tls: must be one of implicit, starttls, none, found 'ssl'") }, "\(errors)")
+        #expect(errors.contains { $0.contains(":3:52: servers.corp.timeout: expected a duration such as 30s, 15m, 7d or 1h30m, found '10 minutes'") }, "\(errors)")
+        #expect(errors.contains { $0.contains(":4:22: defaults.warning: expected a percentage from 0% to 100%, found '180%'") }, "\(errors)")
+        #expect(errors.contains { $0.contains(":5:11: accounts: expected a list, found a mapping") }, "\(errors)")
+    }
+
+    @Test("bad duration in retention, secrets that are missing, doubled or absent")
+    func secretsAndDurations() throws {
+        let f = try Fixture()
+        let errors = try f.errors("""
+            servers: { corp: { host: h } }
+            accounts:
+              - { id: a, user: a, password_file: missing.pass }
+              - { id: b, user: b }
+              - { id: c, user: c, password_file: alice.pass, password_env: X }
+              - { id: a, user: a2, password_file: alice.pass }
+            retention: { raw: 3 weeks }
+            """)
+        #expect(errors.contains { $0.contains(":3:38: accounts[0].password_file: secret file \(f.dir.path)/missing.pass does not exist") }, "\(errors)")
+        #expect(errors.contains { $0.contains(":4:5: accounts[1]: no secret: give one of password_file") }, "\(errors)")
+        #expect(errors.contains { $0.contains(":5:50: accounts[2].password_env: only one secret source allowed") }, "\(errors)")
+        #expect(errors.contains { $0.contains("account id 'a' defined twice") }, "\(errors)")
+        #expect(errors.contains { $0.contains(":7:19: retention.raw: expected a duration") && $0.contains("(or forever), found '3 weeks'") }, "\(errors)")
+    }
+
+    @Test("YAML syntax errors and unknown servers are located")
+    func syntaxAndReferences() throws {
+        let f = try Fixture()
+        let syntax = try f.errors("servers:\n  corp: { host: h\naccounts: []\n")
+        #expect(syntax.count == 1 && syntax[0].contains("mailgauge.yml:3:") && syntax[0].contains("YAML syntax"), "\(syntax)")
+        let reference = try f.errors("servers: { corp: { host: h } }\naccounts: [{ user: a, password_file: alice.pass, server: crop }]\n")
+        #expect(reference.contains { $0.contains("accounts[0].server: no server named 'crop' under servers (did you mean 'corp'?)") }, "\(reference)")
+    }
+
+    @Test("CSV accounts: unknown columns and bad cells point at the CSV row and column")
+    func csvErrors() throws {
+        let f = try Fixture()
+        try f.write("more.csv", "id,user,pasword_file\nx,y,alice.pass\n")
+        let unknown = try f.errors("servers: { corp: { host: h } }\naccounts_file: more.csv\n")
+        #expect(unknown.contains { $0.contains("more.csv:1:9: accounts_file: unknown column 'pasword_file' (did you mean 'password_file'?)") }, "\(unknown)")
+        try f.write("more.csv", "id,user,password_file,warning\nx,y,alice.pass,lots\n")
+        let bad = try f.errors("servers: { corp: { host: h } }\naccounts_file: more.csv\n")
+        #expect(bad.contains { $0.contains("more.csv:2:16: row 2.warning: expected a percentage") }, "\(bad)")
+        try f.write("users.txt", "ok\ntoo many fields\n")
+        let users = try f.errors("servers: { corp: { host: h } }\nmaster: { user: admin, password_file: master.pass, users_file: users.txt }\n")
+        #expect(users.contains { $0.contains("users.txt:2:1: master.users_file: expected 'login' or 'login id'") }, "\(users)")
+    }
+
+    @Test("a secret file readable by everyone is a warning, not an error")
+    func permissions() throws {
+        let f = try Fixture()
+        try f.write("open.pass", "x\n", mode: 0o644)
+        let loaded = try f.load("servers: { corp: { host: h } }\naccounts: [{ user: a, password_file: open.pass }]\n")
+        #expect(loaded.warnings.count == 1)
+        #expect(loaded.warnings[0].description.contains("mailgauge.yml:2 accounts[0].password_file: warning: secret file"))
+        #expect(loaded.warnings[0].description.contains("readable by every user"))
+        let quiet = try f.load("servers: { corp: { host: h } }\naccounts: [{ user: a, password_file: alice.pass }]\n")
+        #expect(quiet.warnings.isEmpty)
+    }
+
+    @Test("durations, sizes and percentages")
+    func units() {
+        #expect(Units.duration("30s") == 30 && Units.duration("15m") == 900 && Units.duration("7d") == 604_800)
+        #expect(Units.duration("1h30m") == 5400 && Units.duration("500ms") == 0.5 && Units.duration("45") == 45 && Units.duration("2w") == 1_209_600)
+        #expect(Units.duration("") == nil && Units.duration("10 minutes") == nil && Units.duration("5x") == nil && Units.duration("m") == nil)
+        #expect(Units.size("500M") == 524_288_000 && Units.size("2G") == 2_147_483_648 && Units.size("1.5T") == 1_649_267_441_664)
+        #expect(Units.size("10KiB") == 10240 && Units.size("100") == 100 && Units.size("lots") == nil && Units.size("-1M") == nil)
+        #expect(Units.percent("80%") == 0.8 && Units.percent("95") == 0.95 && Units.percent("101%") == nil && Units.percent("x") == nil)
+        #expect(Suggestion.nearest(to: "pasword_file", in: ["password_file", "user"]) == "password_file")
+        #expect(Suggestion.nearest(to: "zzz", in: ["password_file", "user"]) == nil)
+    }
+}
