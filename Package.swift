@@ -85,7 +85,11 @@ let package = Package(
         ),
         .testTarget(name: "MailGaugeCoreTests", dependencies: ["MailGaugeCore"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "MailGaugeCore"], swiftSettings: strict),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "MailGaugeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CollectorTests",
             dependencies: ["Collector", "IMAPClient", "IMAPCore", "MailGaugeCore"],

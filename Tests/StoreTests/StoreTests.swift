@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+import MailGaugeCore
+@testable import Store
+import Testing
+
+@Suite("history store")
+struct StoreTests {
+    static func snapshot(usage: UInt64, limit: UInt64 = 4000, folders: [(String, UInt64)] = [("INBOX", 100), ("Sent", 50)]) -> MailboxSnapshot {
+        MailboxSnapshot(
+            quotaRoots: [QuotaRootUsage(name: "User quota", resources: [
+                ResourceUsage(resource: "STORAGE", usage: usage, limit: limit), ResourceUsage(resource: "MESSAGE", usage: 10, limit: 400),
+            ])],
+            quotaStatus: .ok,
+            folders: folders.map { FolderUsage(name: $0.0, rawName: $0.0, specialUse: $0.0 == "Sent" ? ["\\Sent"] : [], messages: 3, sizeBytes: $0.1) },
+            method: .listStatus, capabilities: ["QUOTA"], durationSeconds: 0.05)
+    }
+
+    static func ok(_ id: String, at: Date, usage: UInt64) -> AccountOutcome {
+        AccountOutcome(accountID: id, user: "\(id)@x", server: "corp", at: at, durationSeconds: 0.1, result: .success(snapshot(usage: usage)))
+    }
+
+    static func failed(_ id: String, at: Date, _ reason: FailureReason = .auth) -> AccountOutcome {
+        AccountOutcome(accountID: id, user: "\(id)@x", server: "corp", at: at, durationSeconds: 0.2,
+                       result: .failure(ProbeFailure(reason: reason, message: "\(reason): nope")), attempts: 2)
+    }
+
+    @Test("a run stores samples, failures and account state")
+    func recordAndRead() throws {
+        let db = try AppDatabase.inMemory()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let s1 = try db.record(startedAt: t0, finishedAt: t0 + 5, outcomes: [Self.ok("alice", at: t0, usage: 1000), Self.failed("bob", at: t0)])
+        #expect(s1.accounts == 2 && s1.failures == 1)
+        let t1 = t0 + 900
+        try db.record(startedAt: t1, finishedAt: t1 + 5, outcomes: [Self.failed("alice", at: t1, .timeout), Self.failed("bob", at: t1)])
+        let states = Dictionary(uniqueKeysWithValues: try db.latestStates().map { ($0.id, $0) })
+        let alice = try #require(states["alice"])
+        #expect(!alice.lastProbeOK && alice.failureReason == "timeout" && alice.consecutiveFailures == 1)
+        #expect(alice.lastSuccess == t0, "last success survives a failure")
+        #expect(alice.quota.map(\.usage) == [10, 1000] && alice.folders.map(\.name) == ["INBOX", "Sent"])
+        let bob = try #require(states["bob"])
+        #expect(bob.lastSuccess == nil && bob.consecutiveFailures == 2 && bob.quota.isEmpty)
+        try db.record(startedAt: t1 + 900, finishedAt: t1 + 905, outcomes: [Self.ok("alice", at: t1 + 900, usage: 1200)])
+        #expect(try db.latestStates().first { $0.id == "alice" }?.consecutiveFailures == 0)
+        let history = try db.history(account: "alice", since: t0 - 1).filter { $0.resource == "STORAGE" }
+        #expect(history.map(\.usage) == [1000, 1200] && history.allSatisfy { $0.resolution == "raw" })
+        #expect(try db.failureCounts()["bob"] == ["auth": 2])
+        #expect(try db.folderHistory(account: "alice", since: t0 - 1).count == 4)
+    }
+
+    @Test("retention: raw to hourly maxima, hourly to daily, daily dropped")
+    func retention() throws {
+        let db = try AppDatabase.inMemory()
+        let day = 86400.0
+        let base = Date(timeIntervalSince1970: 1_800_000_000 - 1_800_000_000.truncatingRemainder(dividingBy: day))
+        // Three samples in one old hour, with a peak in the middle.
+        for (i, usage) in [100, 300, 200].enumerated() {
+            let at = base + Double(i) * 600
+            try db.record(startedAt: at, finishedAt: at, outcomes: [Self.ok("a", at: at, usage: UInt64(usage))])
+        }
+        let recent = base + 40 * day
+        let policy = RetentionPolicy(rawSeconds: 35 * day, hourlySeconds: 400 * day, dailySeconds: nil)
+        let summary = try db.record(startedAt: recent, finishedAt: recent, outcomes: [Self.ok("a", at: recent, usage: 500)], retention: policy)
+        #expect(summary.pruned > 0)
+        let points = try db.history(account: "a", since: base - day).filter { $0.resource == "STORAGE" }
+        #expect(points.map(\.resolution) == ["hour", "raw"])
+        #expect(points.map(\.usage) == [300, 500], "the hour keeps its peak")
+        #expect(points.first?.at == base)
+
+        let later = base + 500 * day
+        try db.record(startedAt: later, finishedAt: later, outcomes: [Self.ok("a", at: later, usage: 600)], retention: policy)
+        let rolled = try db.history(account: "a", since: base - day).filter { $0.resource == "STORAGE" }
+        // Both older samples are now past the hourly retention (500 and 460 days old): days.
+        #expect(rolled.map(\.resolution) == ["day", "day", "raw"], "\(rolled)")
+        #expect(rolled.map(\.usage) == [300, 500, 600])
+
+        let dropAll = RetentionPolicy(rawSeconds: 1, hourlySeconds: 1, dailySeconds: 1)
+        try db.record(startedAt: later + 10 * day, finishedAt: later + 10 * day, outcomes: [], retention: dropAll)
+        #expect(try db.history(account: "a", since: base - day).isEmpty)
+    }
+
+    @Test("file database: WAL mode, schema migrated once, reopened intact")
+    func fileDatabase() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mg-store-\(UUID()).sqlite").path
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let db = try AppDatabase(path: path)
+        try db.record(startedAt: Date(), finishedAt: Date(), outcomes: [Self.ok("a", at: Date(), usage: 1)])
+        let mode = try db.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let reopened = try AppDatabase(path: path)
+        #expect(try reopened.latestStates().count == 1)
+        let integrity = try reopened.writer.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
+        #expect(integrity == "ok")
+    }
+}
