@@ -44,14 +44,14 @@ public enum RunJob {
         } catch {
             return Result(exit: .configOrDatabase, config: nil, outcomes: [], summary: nil, message: "\(error)")
         }
-        let database: AppDatabase
+        // The lock comes first: two runs starting together must not both create and
+        // migrate the database.
         let lock: RunLock?
         do {
-            database = try AppDatabase(path: config.database)
             lock = try RunLock.acquire(databasePath: config.database, waitSeconds: config.lockWaitSeconds)
         } catch {
             return Result(exit: .configOrDatabase, config: config, outcomes: [], summary: nil,
-                          message: "database \(config.database): \(error)")
+                          message: "database \(config.database): cannot create the lock file: \(error)")
         }
         guard let lock else {
             // Documented behaviour: a run that finds another still going does nothing and
@@ -60,6 +60,13 @@ public enum RunJob {
                           message: "previous run still in progress (\(config.database).lock is held); this run did nothing")
         }
         defer { withExtendedLifetime(lock) {} }
+        let database: AppDatabase
+        do {
+            database = try AppDatabase(path: config.database)
+        } catch {
+            return Result(exit: .configOrDatabase, config: config, outcomes: [], summary: nil,
+                          message: "database \(config.database): \(error)")
+        }
 
         let targets = Targets.make(config)
         let started = Date()

@@ -9,6 +9,8 @@ public final class RunLock {
     /// Tries for up to `waitSeconds`; nil when another run still holds the lock.
     public static func acquire(databasePath: String, waitSeconds: Double) throws -> RunLock? {
         let path = databasePath + ".lock"
+        let directory = (databasePath as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])

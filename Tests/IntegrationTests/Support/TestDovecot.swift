@@ -48,6 +48,40 @@ struct TestDovecot: Sendable {
         }
     }
 
+    /// 200 extra users (scale0000…scale0199) for run tests, added once per process.
+    func scaleUsers() throws -> [String] {
+        try Self.lock.withLock {
+            if let users = Self.scale { return users }
+            let out = try Subprocess.run(Self.script, ["add-users", "200", "scale"], timeoutSeconds: 600)
+            guard out.status == 0 else { throw TestFailure("add-users failed: \(out.stderr)") }
+            let users = try String(contentsOfFile: out.stdout.trimmingCharacters(in: .whitespacesAndNewlines), encoding: .utf8)
+                .split(separator: "\n").map(String.init)
+            Self.scale = users
+            return users
+        }
+    }
+
+    func secretFile(_ user: String) -> String { "\(env["MAILGAUGE_DOVECOT_DIR"]!)/secrets/\(user).pass" }
+
+    /// `doveadm -f tab quota get -A`: user → resource → (value, limit or nil).
+    func doveadmQuotaAll() throws -> [String: [String: (UInt64, UInt64?)]] {
+        let out = try Subprocess.run("/usr/bin/doveadm", ["-c", configFile, "-f", "tab", "quota", "get", "-A"])
+        guard out.status == 0 else { throw TestFailure("doveadm quota get -A: \(out.stderr)") }
+        var all: [String: [String: (UInt64, UInt64?)]] = [:]
+        for line in out.stdout.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 5 else { continue }
+            all[f[0], default: [:]][f[2]] = (UInt64(f[3]) ?? 0, UInt64(f[4]))
+        }
+        return all
+    }
+
+    func addMail(_ user: String, folder: String, count: Int, size: Int) throws {
+        let out = try Subprocess.run(Self.script, ["add-mail", user, folder, "\(count)", "\(size)"])
+        guard out.status == 0 else { throw TestFailure("add-mail failed: \(out.stderr)") }
+    }
+
+    nonisolated(unsafe) private static var scale: [String]?
     nonisolated(unsafe) private static var started: TestDovecot?
     private static let lock = NSLock()
 
