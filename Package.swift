@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "mailgauge", targets: ["mailgauge"]),
+        .executable(name: "mailgauge-bench", targets: ["mailgauge-bench"]),
         .library(name: "IMAPCore", targets: ["IMAPCore"]),
         .library(name: "IMAPClient", targets: ["IMAPClient"]),
     ],
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Pure IMAP grammar: parser, typed responses, command encoder, modified UTF-7.
@@ -60,12 +62,25 @@ let package = Package(
             dependencies: ["MailGaugeCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
+        // Prometheus text format from the stored state; the atomic textfile writer.
+        .target(
+            name: "Exposition",
+            dependencies: [
+                "Store", "MailGaugeCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // The commands' logic (run, report, history, secrets), so the executable stays thin.
         .target(
             name: "MailGaugeApp",
             dependencies: [
-                "Config", "Collector", "Store", "MailGaugeCore", "IMAPClient",
+                "Config", "Collector", "Store", "Exposition", "MailGaugeCore", "IMAPClient",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -78,6 +93,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Benchmarks that need no server (scripts/benchmark metrics).
+        .executableTarget(
+            name: "mailgauge-bench",
+            dependencies: ["Exposition", "Store", "MailGaugeCore"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "IMAPCoreTests", dependencies: ["IMAPCore"],
             exclude: ["Transcripts"],  // read from the source tree: verbatim server bytes
@@ -85,6 +106,7 @@ let package = Package(
         ),
         .testTarget(name: "MailGaugeCoreTests", dependencies: ["MailGaugeCore"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
+        .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "Store", "MailGaugeCore"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "MailGaugeCore", .product(name: "GRDB", package: "GRDB.swift")],

@@ -88,7 +88,9 @@ public enum RunAll {
             attempts += 1
             result = await withDeadline(seconds: options.accountTimeoutSeconds - secondsSince(begin, clock)) {
                 await probeOnce(target, gate: gate, logger: logger)
-            } ?? .failure(ProbeFailure(reason: .timeout, message: "timeout: probe took longer than \(Int(options.accountTimeoutSeconds))s"))
+            } ?? .failure(Task.isCancelled
+                ? ProbeFailure(reason: .timeout, message: "cancelled: the run was stopped")
+                : ProbeFailure(reason: .timeout, message: "timeout: probe took longer than \(Int(options.accountTimeoutSeconds))s"))
             guard case .failure(let failure) = result, attempts == 1, failure.isTransient else { break }
             let limited = failure.message.contains("[LIMIT]")
             if limited { await gate.narrow(target.serverName) }

@@ -23,6 +23,11 @@ public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
 /// Several problems at once: an admin fixes a config in one go, not one error per try.
 public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
     public var errors: [ConfigError]
+
+    public init(errors: [ConfigError]) {
+        self.errors = errors
+    }
+
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 

@@ -1,5 +1,6 @@
 import Collector
 public import Config
+import Exposition
 import Foundation
 public import Logging
 public import MailGaugeCore
@@ -44,6 +45,14 @@ public enum RunJob {
         } catch {
             return Result(exit: .configOrDatabase, config: nil, outcomes: [], summary: nil, message: "\(error)")
         }
+        return await pass(config: config, progressBar: options.progressBar, retryBackoffSeconds: options.retryBackoffSeconds,
+                          logger: logger)
+    }
+
+    /// One pass with a loaded config (`run`, and each of `serve`'s passes). Cancelled
+    /// before the results are stored, it stores nothing: an abandoned pass leaves the
+    /// history as it was.
+    public static func pass(config: MailGaugeConfig, progressBar: Bool, retryBackoffSeconds: Double, logger: Logger) async -> Result {
         // The lock comes first: two runs starting together must not both create and
         // migrate the database.
         let lock: RunLock?
@@ -70,13 +79,16 @@ public enum RunJob {
 
         let targets = Targets.make(config)
         let started = Date()
-        let progress = Progress(total: targets.count, bar: options.progressBar)
-        let outcomes = await RunAll.run(targets, options: Targets.options(config, retryBackoffSeconds: options.retryBackoffSeconds),
+        let progress = Progress(total: targets.count, bar: progressBar)
+        let outcomes = await RunAll.run(targets, options: Targets.options(config, retryBackoffSeconds: retryBackoffSeconds),
                                         logger: logger) { outcome in
             progress.record(outcome)
-            if !options.progressBar { log(outcome, logger) }
+            if !progressBar { log(outcome, logger) }
         }
         progress.finish()
+        guard !Task.isCancelled else {
+            return Result(exit: .configOrDatabase, config: config, outcomes: [], summary: nil, message: "pass abandoned; nothing stored")
+        }
         let finished = Date()
         let summary: RunSummary
         do {
@@ -87,6 +99,15 @@ public enum RunJob {
         } catch {
             return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: nil,
                           message: "database \(config.database): cannot store the run: \(error)")
+        }
+        if let path = config.metrics.textfile {
+            do {
+                try Textfile.write(try Metrics.render(database, config: config), to: path)
+            } catch {
+                logger.error("metrics textfile not written", metadata: ["path": "\(path)", "error": "\(error)"])
+                return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: summary,
+                              message: "run \(summary.runID) stored, but \(error)")
+            }
         }
         let failed = outcomes.compactMap(\.failure)
         var byReason: [String: Int] = [:]

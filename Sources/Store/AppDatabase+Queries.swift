@@ -21,6 +21,14 @@ public struct FolderPoint: Sendable, Hashable, Codable {
     public var sizeBytes: UInt64
 }
 
+public struct RunInfo: Sendable, Hashable {
+    public var id: Int64
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var accounts: Int
+    public var failures: Int
+}
+
 /// The latest state of one account, for reports and metrics.
 public struct AccountState: Sendable, Hashable {
     public var id: String
@@ -70,7 +78,17 @@ extension AppDatabase {
 
     /// Every account's latest state: one consistent snapshot (a single read transaction).
     public func latestStates() throws -> [AccountState] {
-        try writer.read { db in
+        try writer.read { db in try Self.latestStates(db) }
+    }
+
+    /// States, failure counters and the last run from one read transaction, so a run
+    /// committing meanwhile cannot mix two runs in one scrape.
+    public func metricsSnapshot() throws -> (states: [AccountState], failureCounts: [String: [String: Int]], lastRun: RunInfo?) {
+        try writer.read { db in (try Self.latestStates(db), try Self.failureCounts(db), try Self.lastRun(db)) }
+    }
+
+    static func latestStates(_ db: Database) throws -> [AccountState] {
+        do {
             let accounts = try Row.fetchAll(db, sql: """
                 SELECT a.id, a.user, a.server, a.last_seen, a.last_success, a.consecutive_failures,
                        p.ok, p.duration_seconds, p.failure_reason, p.failure_message, p.quota_status
@@ -110,20 +128,29 @@ extension AppDatabase {
     }
 
     /// The latest run, if any.
-    public func lastRun() throws -> (id: Int64, startedAt: Date, finishedAt: Date, accounts: Int, failures: Int)? {
-        try writer.read { db in
+    public func lastRun() throws -> RunInfo? {
+        try writer.read { db in try Self.lastRun(db) }
+    }
+
+    static func lastRun(_ db: Database) throws -> RunInfo? {
+        do {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM run ORDER BY id DESC LIMIT 1") else { return nil }
-            return (row["id"], Date(timeIntervalSince1970: row["started_at"]), Date(timeIntervalSince1970: row["finished_at"]),
-                    row["accounts"], row["failures"])
+            return RunInfo(id: row["id"], startedAt: Date(timeIntervalSince1970: row["started_at"]),
+                           finishedAt: Date(timeIntervalSince1970: row["finished_at"]), accounts: row["accounts"], failures: row["failures"])
         }
     }
 
-    /// Failure counts per account and reason over all stored probes (for counters).
+    /// Failed probes per account and reason since the database was created. Kept in its
+    /// own table so the count only grows (a Prometheus counter), however history is pruned.
     public func failureCounts() throws -> [String: [String: Int]] {
-        try writer.read { db in
+        try writer.read { db in try Self.failureCounts(db) }
+    }
+
+    static func failureCounts(_ db: Database) throws -> [String: [String: Int]] {
+        do {
             var out: [String: [String: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT account_id, reason, COUNT(*) AS n FROM failure GROUP BY 1, 2") {
-                out[row["account_id"], default: [:]][row["reason"]] = row["n"]
+            for row in try Row.fetchAll(db, sql: "SELECT account_id, reason, count FROM failure_count") {
+                out[row["account_id"], default: [:]][row["reason"]] = row["count"]
             }
             return out
         }

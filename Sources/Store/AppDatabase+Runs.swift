@@ -54,6 +54,10 @@ extension AppDatabase {
                 INSERT OR REPLACE INTO folder_sample (account_id, at, run_id, name, raw_name, special_use, messages, size_bytes)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            let countFailure = try db.cachedStatement(sql: """
+                INSERT INTO failure_count (account_id, reason, count) VALUES (?, ?, 1)
+                ON CONFLICT DO UPDATE SET count = count + 1
+                """)
             for outcome in outcomes {
                 let at = outcome.at.timeIntervalSince1970
                 let success: Double? = outcome.snapshot == nil ? nil : at
@@ -64,6 +68,9 @@ extension AppDatabase {
                     outcome.snapshot?.quotaStatus.rawValue, outcome.snapshot?.method.rawValue,
                     outcome.failure?.reason.rawValue, outcome.failure?.message,
                 ])
+                if let failure = outcome.failure {
+                    try countFailure.execute(arguments: [outcome.accountID, failure.reason.rawValue])
+                }
                 guard let snapshot = outcome.snapshot else { continue }
                 for root in snapshot.quotaRoots {
                     for r in root.resources {

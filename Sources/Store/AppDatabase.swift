@@ -116,6 +116,18 @@ public struct AppDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2-failure-counter") { db in
+            try db.execute(sql: """
+                CREATE TABLE failure_count (
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    reason TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (account_id, reason)
+                );
+                INSERT INTO failure_count (account_id, reason, count)
+                    SELECT account_id, failure_reason, COUNT(*) FROM probe WHERE ok = 0 GROUP BY 1, 2;
+                """)
+        }
         return migrator
     }
 }

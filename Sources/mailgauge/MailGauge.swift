@@ -7,7 +7,7 @@ struct MailGauge: AsyncParsableCommand {
         commandName: "mailgauge",
         abstract: "Watch IMAP mailbox storage before it fills.",
         version: MailGaugeVersion.current,
-        subcommands: [RunCommand.self, ReportCommand.self, HistoryCommand.self, ProbeCommand.self, ConfigCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, ReportCommand.self, HistoryCommand.self, ProbeCommand.self, ConfigCommand.self]
     )
 
     /// Exit codes are ours, not ArgumentParser's: usage errors are 2 (as for connection

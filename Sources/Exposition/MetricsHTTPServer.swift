@@ -1,0 +1,92 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A small HTTP/1.1 server for `/metrics`, `/-/healthy` and `/-/ready`, on SwiftNIO's
+/// HTTP/1 codec. Basic auth and TLS are left to a reverse proxy: bind to localhost (the
+/// default) unless the network is trusted. A scrape only reads the database.
+public struct MetricsHTTPServer: Sendable {
+    public struct Response: Sendable {
+        public var status: Int
+        public var contentType: String
+        public var body: String
+
+        public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String) {
+            self.status = status
+            self.contentType = contentType
+            self.body = body
+        }
+    }
+
+    public typealias Handler = @Sendable (_ method: String, _ path: String) async -> Response
+
+    let host: String
+    let port: Int
+    let handler: Handler
+
+    public init(host: String, port: Int, handler: @escaping Handler) {
+        self.host = host
+        self.port = port
+        self.handler = handler
+    }
+
+    /// Binds, reports the bound port, then serves until the task is cancelled.
+    public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        onBound(server.channel.localAddress?.port ?? port)
+        try await withTaskCancellationHandler {
+            try await server.executeThenClose { connections in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in connections {
+                        group.addTask { await serve(connection) }
+                    }
+                }
+            }
+        } onCancel: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                for try await part in inbound {
+                    switch part {
+                    case .head(let h): head = h
+                    case .body: break
+                    case .end:
+                        guard let request = head else { return }
+                        let path = String(request.uri.prefix { $0 != "?" })
+                        let response: Response = switch request.method {
+                        case .GET, .HEAD: await handler(request.method.rawValue, path)
+                        default: Response(status: 405, body: "method not allowed\n")
+                        }
+                        var headers = HTTPHeaders()
+                        headers.add(name: "Content-Type", value: response.contentType)
+                        headers.add(name: "Content-Length", value: "\(response.body.utf8.count)")
+                        let keepAlive = request.isKeepAlive
+                        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+                        try await outbound.write(.head(HTTPResponseHead(version: request.version, status: .init(statusCode: response.status),
+                                                                        headers: headers)))
+                        if request.method != .HEAD {
+                            try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
+                        }
+                        try await outbound.write(.end(nil))
+                        head = nil
+                        if !keepAlive { return }
+                    }
+                }
+            }
+        } catch {
+            // A client that went away mid-request: nothing to do.
+        }
+    }
+}

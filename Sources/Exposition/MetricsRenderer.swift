@@ -1,0 +1,110 @@
+import Foundation
+public import Store
+
+/// What the metrics are rendered from: the stored state, never a live probe, so a scrape
+/// is cheap and every account (not only those of the latest run) is exported.
+public struct ExpositionInput: Sendable {
+    public enum FolderExport: Sendable, Hashable {
+        case none
+        case top(Int)
+        case all
+    }
+
+    public var states: [AccountState]
+    public var failureCounts: [String: [String: Int]]
+    public var lastRun: RunInfo?
+    public var folders: FolderExport
+    public var version: String
+    /// Extra gauges (serve's config reload state), already named.
+    public var extraGauges: [(name: String, help: String, value: Double)]
+
+    public init(states: [AccountState], failureCounts: [String: [String: Int]], lastRun: RunInfo?, folders: FolderExport,
+                version: String, extraGauges: [(name: String, help: String, value: Double)] = []) {
+        self.states = states
+        self.failureCounts = failureCounts
+        self.lastRun = lastRun
+        self.folders = folders
+        self.version = version
+        self.extraGauges = extraGauges
+    }
+
+    /// Reads everything from the database in one go.
+    public static func load(_ database: AppDatabase, folders: FolderExport, version: String) throws -> ExpositionInput {
+        let snapshot = try database.metricsSnapshot()
+        return ExpositionInput(states: snapshot.states, failureCounts: snapshot.failureCounts, lastRun: snapshot.lastRun,
+                               folders: folders, version: version)
+    }
+}
+
+/// Renders the metrics of the design note (prefix `mailgauge_`, base units). An account
+/// whose latest probe failed exports `mailgauge_up 0`, its failure counters and its last
+/// success time, and no usage: a stale figure must not look current.
+public enum MetricsRenderer {
+    public static func render(_ input: ExpositionInput) -> String {
+        var m = MetricsText()
+        let states = input.states.sorted { $0.id < $1.id }
+        let current = states.filter(\.lastProbeOK)
+
+        func quota(_ resource: String, usage: Bool) -> [(labels: [(String, String)], value: Double)] {
+            current.flatMap { s in
+                s.quota.filter { $0.resource == resource }.sorted { $0.root < $1.root }.map { q in
+                    let raw = usage ? q.usage : q.limit
+                    return ([("account", s.id), ("quota_root", q.root)], Double(resource == "STORAGE" ? raw * 1024 : raw))
+                }
+            }
+        }
+        m.family("mailgauge_storage_used_bytes", .gauge, help: "Storage used, from the server's QUOTA STORAGE (KiB × 1024).",
+                 quota("STORAGE", usage: true))
+        m.family("mailgauge_storage_limit_bytes", .gauge, help: "Storage limit, from the server's QUOTA STORAGE (KiB × 1024).",
+                 quota("STORAGE", usage: false))
+        m.family("mailgauge_messages", .gauge, help: "Messages counted against the quota (QUOTA MESSAGE).", quota("MESSAGE", usage: true))
+        m.family("mailgauge_messages_limit", .gauge, help: "Message limit (QUOTA MESSAGE).", quota("MESSAGE", usage: false))
+        let others = current.flatMap { s in
+            s.quota.filter { $0.resource != "STORAGE" && $0.resource != "MESSAGE" }.map { (s.id, $0) }
+        }
+        m.family("mailgauge_quota_resource_usage", .gauge, help: "Usage of other quota resources, in the server's unit.",
+                 others.map { ([("account", $0.0), ("quota_root", $0.1.root), ("resource", $0.1.resource)], Double($0.1.usage)) })
+        m.family("mailgauge_quota_resource_limit", .gauge, help: "Limit of other quota resources, in the server's unit.",
+                 others.map { ([("account", $0.0), ("quota_root", $0.1.root), ("resource", $0.1.resource)], Double($0.1.limit)) })
+
+        let folders: [(String, FolderPoint)] = current.flatMap { s -> [(String, FolderPoint)] in
+            let sorted = s.folders.sorted { ($0.sizeBytes, $1.name) > ($1.sizeBytes, $0.name) }
+            switch input.folders {
+            case .none: return []
+            case .top(let n): return sorted.prefix(n).sorted { $0.name < $1.name }.map { (s.id, $0) }
+            case .all: return sorted.sorted { $0.name < $1.name }.map { (s.id, $0) }
+            }
+        }
+        func folderLabels(_ f: (String, FolderPoint)) -> [(String, String)] {
+            [("account", f.0), ("mailbox", f.1.name), ("special_use", f.1.specialUse.joined(separator: " "))]
+        }
+        m.family("mailgauge_mailbox_size_bytes", .gauge, help: "Size of a mailbox (folder), sum of its messages' RFC822.SIZE.",
+                 folders.map { (folderLabels($0), Double($0.1.sizeBytes)) })
+        m.family("mailgauge_mailbox_messages", .gauge, help: "Messages in a mailbox (folder).",
+                 folders.map { (folderLabels($0), Double($0.1.messages)) })
+
+        m.family("mailgauge_up", .gauge, help: "1 when the account's latest probe succeeded, 0 when it failed.",
+                 states.map { ([("account", $0.id)], $0.lastProbeOK ? 1 : 0) })
+        m.family("mailgauge_probe_duration_seconds", .gauge, help: "Duration of the account's latest probe, retries included.",
+                 states.map { ([("account", $0.id)], $0.lastProbeDuration) })
+        m.family("mailgauge_last_success_timestamp_seconds", .gauge, help: "Unix time of the account's latest successful probe.",
+                 states.compactMap { s in s.lastSuccess.map { ([("account", s.id)], $0.timeIntervalSince1970.rounded()) } })
+        m.family("mailgauge_probe_failures_total", .counter, help: "Failed probes of the account, by reason.",
+                 input.failureCounts.keys.sorted().flatMap { account in
+                     input.failureCounts[account, default: [:]].sorted { $0.key < $1.key }.map {
+                         ([("account", account), ("reason", $0.key)], Double($0.value))
+                     }
+                 })
+        if let run = input.lastRun {
+            m.family("mailgauge_run_duration_seconds", .gauge, help: "Duration of the latest run.",
+                     [([], run.finishedAt.timeIntervalSince(run.startedAt))])
+            m.family("mailgauge_run_timestamp_seconds", .gauge, help: "Unix time the latest run finished.",
+                     [([], run.finishedAt.timeIntervalSince1970.rounded())])
+            m.family("mailgauge_run_accounts", .gauge, help: "Accounts probed in the latest run.", [([], Double(run.accounts))])
+            m.family("mailgauge_run_failures", .gauge, help: "Accounts that failed in the latest run.", [([], Double(run.failures))])
+        }
+        for g in input.extraGauges { m.family(g.name, .gauge, help: g.help, [([], g.value)]) }
+        m.family("mailgauge_build_info", .gauge, help: "mailgauge's version.", [([("version", input.version)], 1)])
+        return m.text
+    }
+}

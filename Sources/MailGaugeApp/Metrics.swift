@@ -1,0 +1,23 @@
+public import Config
+import Exposition
+public import Store
+
+/// Metrics as configured: the folder export policy and the version label.
+public enum Metrics {
+    public static let version = "0.1.0"
+
+    public static func render(_ database: AppDatabase, config: MailGaugeConfig,
+                              extraGauges: [(name: String, help: String, value: Double)] = []) throws -> String {
+        var input = try ExpositionInput.load(database, folders: folderExport(config), version: version)
+        input.extraGauges = extraGauges
+        return MetricsRenderer.render(input)
+    }
+
+    static func folderExport(_ config: MailGaugeConfig) -> ExpositionInput.FolderExport {
+        switch config.folders.export {
+        case .none: .none
+        case .top: .top(config.folders.topN)
+        case .all: .all
+        }
+    }
+}

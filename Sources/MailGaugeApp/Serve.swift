@@ -1,0 +1,143 @@
+import Config
+import Exposition
+import Foundation
+public import Logging
+import ServiceLifecycle
+import Store
+import UnixSignals
+
+/// `mailgauge serve`: passes every `schedule.interval` (never overlapping, and sharing the
+/// run lock with `mailgauge run`), `/metrics` from the database, config reload on SIGHUP
+/// (a broken config keeps the old one), graceful shutdown on SIGTERM/SIGINT (a pass in
+/// flight is abandoned without storing anything half-done).
+public enum Serve {
+    public static func run(configPath: String, listenOverride: String?, logger: Logger,
+                           onBound: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let loaded = try ConfigLoader.load(path: configPath)
+        for warning in loaded.warnings { logger.warning("\(warning)") }
+        let state = ServeState(configPath: configPath, config: loaded.config)
+        let listen = listenOverride ?? loaded.config.metrics.listen
+        guard let (host, port) = parseListen(listen) else {
+            throw ConfigErrors(errors: [ConfigError(file: configPath, line: 0, column: 0, key: "metrics.listen",
+                                                    message: "expected HOST:PORT, found '\(listen)'")])
+        }
+        let server = MetricsHTTPServer(host: host, port: port) { _, path in await state.respond(path) }
+        let group = ServiceGroup(
+            services: [HTTPService(server: server, onBound: onBound), SchedulerService(state: state, logger: logger),
+                       ReloadService(state: state, logger: logger)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+
+    static func parseListen(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+}
+
+/// The configuration in force and the reload gauges.
+actor ServeState {
+    let configPath: String
+    private(set) var config: MailGaugeConfig
+    private var reloadOK = true
+    private var reloadTime = Date()
+    private var database: AppDatabase?
+    private var ready = false
+
+    init(configPath: String, config: MailGaugeConfig) {
+        self.configPath = configPath
+        self.config = config
+    }
+
+    func reload(logger: Logger) {
+        do {
+            let loaded = try ConfigLoader.load(path: configPath)
+            for warning in loaded.warnings { logger.warning("\(warning)") }
+            if loaded.config.database != config.database { database = nil }
+            config = loaded.config
+            reloadOK = true
+            reloadTime = Date()
+            logger.info("config reloaded", metadata: ["accounts": "\(config.accounts.count)"])
+        } catch {
+            reloadOK = false
+            logger.error("config reload failed; keeping the previous config", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func markReady() { ready = true }
+
+    func openDatabase() throws -> AppDatabase {
+        if let database { return database }
+        let db = try AppDatabase(path: config.database)
+        database = db
+        return db
+    }
+
+    func respond(_ path: String) -> MetricsHTTPServer.Response {
+        switch path {
+        case "/metrics":
+            do {
+                let text = try Metrics.render(try openDatabase(), config: config, extraGauges: [
+                    ("mailgauge_config_last_reload_successful", "1 when the last config (re)load succeeded.", reloadOK ? 1 : 0),
+                    ("mailgauge_config_last_reload_success_timestamp_seconds", "Unix time of the last successful config load.",
+                     reloadTime.timeIntervalSince1970.rounded()),
+                ])
+                return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
+            } catch {
+                return .init(status: 500, body: "cannot read the database: \(error)\n")
+            }
+        case "/-/healthy":
+            return .init(status: 200, body: "OK\n")
+        case "/-/ready":
+            return ready ? .init(status: 200, body: "OK\n") : .init(status: 503, body: "first pass not finished\n")
+        default:
+            return .init(status: 404, body: "not found: try /metrics\n")
+        }
+    }
+}
+
+struct HTTPService: Service {
+    let server: MetricsHTTPServer
+    let onBound: @Sendable (Int) -> Void
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await server.run(onBound: onBound) }
+    }
+}
+
+/// One pass, then sleep until the next; a pass never starts while one runs.
+struct SchedulerService: Service {
+    let state: ServeState
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let config = await state.config
+            let started = Date()
+            // On SIGTERM the pass is cancelled; RunJob.pass then stores nothing.
+            let result = await cancelWhenGracefulShutdown {
+                await RunJob.pass(config: config, progressBar: false, retryBackoffSeconds: 2, logger: logger)
+            }
+            logger.notice("\(result.message)")
+            if result.summary != nil { await state.markReady() }
+            let wait = max(1, config.schedule.intervalSeconds - Date().timeIntervalSince(started))
+            _ = await cancelWhenGracefulShutdown { try? await Task.sleep(for: .seconds(wait)) }
+        }
+    }
+}
+
+struct ReloadService: Service {
+    let state: ServeState
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            await state.reload(logger: logger)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Exposition
+import Foundation
+import MailGaugeCore
+import Store
+
+/// Benchmarks that need no server (run by scripts/benchmark; not a test):
+///   mailgauge-bench metrics [ACCOUNTS] [FOLDERS]
+/// fills a database with one run of ACCOUNTS × FOLDERS (default 10,000 × 10), then times
+/// storing that run and rendering /metrics from it (all folders exported, the worst case).
+@main
+struct Benchmark {
+    static func main() throws {
+        let args = CommandLine.arguments.dropFirst()
+        guard args.first == "metrics" else {
+            print("usage: mailgauge-bench metrics [ACCOUNTS] [FOLDERS]")
+            exit(2)
+        }
+        let accounts = args.dropFirst().first.flatMap(Int.init) ?? 10_000
+        let folders = args.dropFirst(2).first.flatMap(Int.init) ?? 10
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = try AppDatabase(path: dir.appendingPathComponent("bench.sqlite").path)
+
+        let now = Date()
+        let outcomes = (0..<accounts).map { i -> AccountOutcome in
+            let snapshot = MailboxSnapshot(
+                quotaRoots: [QuotaRootUsage(name: "User quota", resources: [
+                    ResourceUsage(resource: "STORAGE", usage: UInt64(1000 + i), limit: 1_048_576),
+                    ResourceUsage(resource: "MESSAGE", usage: UInt64(i % 5000), limit: 100_000),
+                ])],
+                quotaStatus: .ok,
+                folders: (0..<folders).map { f in
+                    FolderUsage(name: "Folder \(f)", rawName: "Folder \(f)", specialUse: f == 0 ? ["\\Sent"] : [],
+                                messages: UInt64(f * 10), sizeBytes: UInt64((f + 1) * 1000 + i))
+                },
+                method: .listStatus, capabilities: [], durationSeconds: 0.05)
+            let result: Result<MailboxSnapshot, ProbeFailure> = i % 100 == 99
+                ? .failure(ProbeFailure(reason: .auth, message: "auth: failed")) : .success(snapshot)
+            return AccountOutcome(accountID: "user\(i)@example.com", user: "user\(i)@example.com", server: "corp", at: now,
+                                  durationSeconds: 0.05, result: result)
+        }
+        let store = try time { try database.record(startedAt: now, finishedAt: now, outcomes: outcomes) }
+        print("benchmark store: one run of \(accounts) accounts x \(folders) folders written in \(format(store.seconds)) s")
+
+        var bytes = 0
+        let rounds = 5
+        var best = Double.infinity
+        for _ in 0..<rounds {
+            let rendered = try time { MetricsRenderer.render(try ExpositionInput.load(database, folders: .all, version: "bench")) }
+            bytes = rendered.value.utf8.count
+            best = min(best, rendered.seconds)
+        }
+        let series = bytes > 0 ? try MetricsRenderer.render(ExpositionInput.load(database, folders: .all, version: "bench"))
+            .split(separator: "\n").filter { !$0.hasPrefix("#") }.count : 0
+        print("benchmark metrics: \(accounts) accounts x \(folders) folders -> \(series) series, \(bytes / 1024) KiB; "
+              + "read + render best of \(rounds): \(format(best)) s")
+    }
+
+    static func time<T>(_ body: () throws -> T) rethrows -> (value: T, seconds: Double) {
+        let start = ContinuousClock.now
+        let value = try body()
+        let d = start.duration(to: .now)
+        return (value, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+    }
+
+    static func format(_ s: Double) -> String { SizeFormat.fixed(s, digits: 3) }
+}

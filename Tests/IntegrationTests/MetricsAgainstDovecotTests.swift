@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// The node_exporter textfile after a real run: valid for promtool, and the figures of the
+/// seeded accounts.
+@Suite("metrics from real runs")
+struct MetricsAgainstDovecotTests {
+    static func promtoolCheck(_ file: String) throws -> Subprocess.Output {
+        try Subprocess.run("/bin/sh", ["-c", "promtool check metrics < '\(file)'"])
+    }
+
+    @Test("textfile after a run: promtool finds no problem; usage equals doveadm; failed account is up 0 without usage")
+    func textfileAfterRun() throws {
+        let dovecot = try TestDovecot.shared()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-metrics-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let wrong = dir.appendingPathComponent("wrong.pass")
+        try "wrong\n".write(to: wrong, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: wrong.path)
+        let textfile = dir.appendingPathComponent("node/mailgauge.prom").path
+        try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("node").path, withIntermediateDirectories: true)
+        let config = dir.appendingPathComponent("mailgauge.yml").path
+        try """
+            database: \(dir.path)/mailgauge.sqlite
+            servers:
+              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            accounts:
+              - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }
+              - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
+              - { id: erin, user: erin, password_file: \(dovecot.secretFile("erin")) }
+              - { id: "bad \\"quoted\\" id", user: bob, password_file: \(wrong.path) }
+            folders: { export: top, top_n: 5 }
+            metrics: { textfile: \(textfile) }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(run.status == 1, "\(run.stderr)")
+        let check = try Self.promtoolCheck(textfile)
+        #expect(check.status == 0 && check.stdout.isEmpty && check.stderr.isEmpty, "promtool: \(check.stdout) \(check.stderr)")
+        let text = try String(contentsOfFile: textfile, encoding: .utf8)
+        let quota = try dovecot.doveadmQuota("alice").first { $0.resource == "STORAGE" }!
+        #expect(text.contains("mailgauge_storage_used_bytes{account=\"alice\",quota_root=\"User quota\"} \(quota.value * 1024)\n"))
+        #expect(text.contains("mailgauge_storage_limit_bytes{account=\"alice\",quota_root=\"User quota\"} \(quota.limit! * 1024)\n"))
+        #expect(text.contains("mailgauge_messages_limit{account=\"carol\",quota_root=\"User quota\"} 400\n"))
+        #expect(text.contains("mailgauge_up{account=\"bad \\\"quoted\\\" id\"} 0\n"))
+        #expect(text.contains("mailgauge_probe_failures_total{account=\"bad \\\"quoted\\\" id\",reason=\"auth\"} 1\n"))
+        #expect(!text.contains("storage_used_bytes{account=\"bad"))
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("mailgauge_mailbox_size_bytes{account=\"erin\"") }.count == 5)
+        #expect(text.contains("mailgauge_mailbox_size_bytes{account=\"alice\",mailbox=\"Sent\",special_use=\"\\\\Sent\"}"))
+
+        // A textfile that cannot be written: logged, non-zero exit, nothing half-written.
+        try FileManager.default.removeItem(atPath: dir.appendingPathComponent("node").path)
+        let failed = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(failed.status == 2)
+        #expect(failed.stderr.contains("cannot write metrics textfile"), "\(failed.stderr)")
+    }
+}

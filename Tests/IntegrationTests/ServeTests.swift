@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+/// `mailgauge serve` scraped by a real Prometheus, reloaded with SIGHUP, stopped with SIGTERM.
+@Suite("serve with a real Prometheus", .serialized)
+struct ServeTests {
+    static func freePort() throws -> Int {
+        let out = try Subprocess.run("/usr/bin/python3", ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"])
+        return Int(out.stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
+    }
+
+    static func get(_ url: String) -> (Int, String) {
+        let out = try? Subprocess.run("/usr/bin/python3", ["-c", """
+            import sys, urllib.request, urllib.error
+            try:
+                r = urllib.request.urlopen(sys.argv[1], timeout=5); print(r.status); sys.stdout.write(r.read().decode())
+            except urllib.error.HTTPError as e:
+                print(e.code); sys.stdout.write(e.read().decode())
+            except Exception as e:
+                print(0)
+            """, url], timeoutSeconds: 15)
+        let text = out?.stdout ?? "0\n"
+        let status = Int(text.prefix { $0 != "\n" }) ?? 0
+        return (status, String(text.drop { $0 != "\n" }.dropFirst()))
+    }
+
+    static func waitFor(_ seconds: Double, _ what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(200_000)
+        }
+        throw TestFailure("timed out waiting for \(what)")
+    }
+
+    static func config(_ dovecot: TestDovecot, dir: URL, accounts: [String], wrongPassword: Bool) throws -> String {
+        let wrong = dir.appendingPathComponent("wrong.pass")
+        try "wrong\n".write(to: wrong, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: wrong.path)
+        var yaml = """
+            database: \(dir.path)/mailgauge.sqlite
+            servers:
+              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            schedule: { interval: 2s }
+            accounts:
+
+            """
+        for a in accounts { yaml += "  - { id: \(a), user: \(a), password_file: \(dovecot.secretFile(a)) }\n" }
+        if wrongPassword { yaml += "  - { id: locked-out, user: bob, password_file: \(wrong.path) }\n" }
+        let path = dir.appendingPathComponent("mailgauge.yml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("Prometheus scrapes serve: usage equals doveadm's, up 0 for a wrong password; SIGHUP reloads; SIGTERM stops")
+    func prometheusScrapesServe() throws {
+        let dovecot = try TestDovecot.shared()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let configPath = try Self.config(dovecot, dir: dir, accounts: ["alice", "carol"], wrongPassword: true)
+        let port = try Self.freePort()
+        let serve = Process()
+        serve.executableURL = URL(fileURLWithPath: Paths.mailgauge)
+        serve.arguments = ["serve", "-c", configPath, "--listen", "127.0.0.1:\(port)", "--log-level", "warning"]
+        serve.standardOutput = FileHandle.nullDevice
+        serve.standardError = FileHandle.nullDevice
+        try serve.run()
+        defer { if serve.isRunning { serve.terminate() } }
+
+        try Self.waitFor(30, "serve to be ready") { Self.get("http://127.0.0.1:\(port)/-/ready").0 == 200 }
+        #expect(Self.get("http://127.0.0.1:\(port)/-/healthy").0 == 200)
+        #expect(Self.get("http://127.0.0.1:\(port)/nope").0 == 404)
+        let body = Self.get("http://127.0.0.1:\(port)/metrics").1
+        let metricsFile = dir.appendingPathComponent("scrape.prom").path
+        try body.write(toFile: metricsFile, atomically: true, encoding: .utf8)
+        let lint = try Subprocess.run("/bin/sh", ["-c", "promtool check metrics < '\(metricsFile)'"])
+        #expect(lint.status == 0 && lint.stdout.isEmpty && lint.stderr.isEmpty, "promtool: \(lint.stdout)\(lint.stderr)")
+
+        // A real Prometheus scraping it.
+        let promPort = try Self.freePort()
+        let promConfig = dir.appendingPathComponent("prometheus.yml")
+        try """
+            global: { scrape_interval: 1s }
+            scrape_configs:
+              - job_name: mailgauge
+                static_configs: [ { targets: ["127.0.0.1:\(port)"] } ]
+            """.write(to: promConfig, atomically: true, encoding: .utf8)
+        let prometheus = Process()
+        prometheus.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus")
+        prometheus.arguments = ["--config.file=\(promConfig.path)", "--storage.tsdb.path=\(dir.path)/tsdb",
+                                "--web.listen-address=127.0.0.1:\(promPort)"]
+        prometheus.standardOutput = FileHandle.nullDevice
+        prometheus.standardError = FileHandle.nullDevice
+        try prometheus.run()
+        defer { if prometheus.isRunning { prometheus.terminate() } }
+        let api = "http://127.0.0.1:\(promPort)/api/v1/query?query="
+        func query(_ q: String) -> String {
+            Self.get(api + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q)).1
+        }
+        let aliceBytes = try dovecot.doveadmQuota("alice").first { $0.resource == "STORAGE" }!.value * 1024
+        try Self.waitFor(60, "Prometheus to scrape alice's usage") {
+            query("mailgauge_storage_used_bytes{account=\"alice\"}").contains("\"\(aliceBytes)\"")
+        }
+        #expect(query("mailgauge_up{account=\"locked-out\"}").contains("\"0\""))
+        #expect(query("mailgauge_up{account=\"alice\"}").contains("\"1\""))
+        #expect(!query("mailgauge_storage_used_bytes{account=\"locked-out\"}").contains("locked-out"))
+
+        // SIGHUP with one more account: it appears after the next pass.
+        _ = try Self.config(dovecot, dir: dir, accounts: ["alice", "carol", "erin"], wrongPassword: true)
+        kill(serve.processIdentifier, SIGHUP)
+        try Self.waitFor(30, "erin after reload") {
+            Self.get("http://127.0.0.1:\(port)/metrics").1.contains("mailgauge_up{account=\"erin\"} 1")
+        }
+        #expect(Self.get("http://127.0.0.1:\(port)/metrics").1.contains("mailgauge_config_last_reload_successful 1"))
+
+        // A broken config on reload: the old one keeps running, the gauge says 0.
+        try "servers: [\n".write(toFile: configPath, atomically: true, encoding: .utf8)
+        kill(serve.processIdentifier, SIGHUP)
+        try Self.waitFor(10, "reload gauge 0") {
+            Self.get("http://127.0.0.1:\(port)/metrics").1.contains("mailgauge_config_last_reload_successful 0")
+        }
+        #expect(Self.get("http://127.0.0.1:\(port)/metrics").1.contains("mailgauge_up{account=\"erin\"} 1"))
+
+        // SIGTERM: a clean exit.
+        serve.terminate()
+        serve.waitUntilExit()
+        #expect(serve.terminationStatus == 0)
+    }
+}
