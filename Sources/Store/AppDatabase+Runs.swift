@@ -89,6 +89,21 @@ extension AppDatabase {
         }
     }
 
+    /// Folds the rows of `table` matching `filter` (older than `cutoff`) into `resolution`
+    /// buckets of `bucket` seconds, keeping the largest usage and limit, merging with
+    /// buckets already there.
+    static func rollUp(_ db: Database, from table: String, time: String, samples: String, filter: String,
+                       into resolution: String, bucket: Int, cutoff: Double) throws {
+        try db.execute(sql: """
+            INSERT INTO quota_rollup (account_id, resolution, bucket, root, resource, usage, "limit", samples)
+            SELECT account_id, '\(resolution)', CAST(\(time) / \(bucket) AS INTEGER) * \(bucket), root, resource,
+                   MAX(usage), MAX("limit"), \(samples)
+            FROM \(table) WHERE \(filter) GROUP BY 1, 2, 3, 4, 5
+            ON CONFLICT DO UPDATE SET usage = MAX(usage, excluded.usage), "limit" = MAX("limit", excluded."limit"),
+                samples = samples + excluded.samples
+            """, arguments: [cutoff])
+    }
+
     /// Reduces raw samples older than the raw retention to hourly maxima, hourly older than
     /// the hourly retention to daily maxima, and drops daily past theirs. "Max usage per
     /// bucket" keeps the peaks that matter for a quota. Returns rows removed.
@@ -97,13 +112,7 @@ extension AppDatabase {
         var removed = 0
         if let raw = policy.rawSeconds {
             let cutoff = t - raw
-            try db.execute(sql: """
-                INSERT INTO quota_rollup (account_id, resolution, bucket, root, resource, usage, "limit", samples)
-                SELECT account_id, 'hour', CAST(at / 3600 AS INTEGER) * 3600, root, resource, MAX(usage), MAX("limit"), COUNT(*)
-                FROM quota_sample WHERE at < ? GROUP BY 1, 2, 3, 4, 5
-                ON CONFLICT DO UPDATE SET usage = MAX(usage, excluded.usage), "limit" = MAX("limit", excluded."limit"),
-                    samples = samples + excluded.samples
-                """, arguments: [cutoff])
+            try rollUp(db, from: "quota_sample", time: "at", samples: "COUNT(*)", filter: "at < ?", into: "hour", bucket: 3600, cutoff: cutoff)
             try db.execute(sql: "DELETE FROM quota_sample WHERE at < ?", arguments: [cutoff])
             removed += db.changesCount
             try db.execute(sql: "DELETE FROM folder_sample WHERE at < ?", arguments: [cutoff])
@@ -111,13 +120,8 @@ extension AppDatabase {
         }
         if let hourly = policy.hourlySeconds {
             let cutoff = t - hourly
-            try db.execute(sql: """
-                INSERT INTO quota_rollup (account_id, resolution, bucket, root, resource, usage, "limit", samples)
-                SELECT account_id, 'day', CAST(bucket / 86400 AS INTEGER) * 86400, root, resource, MAX(usage), MAX("limit"), SUM(samples)
-                FROM quota_rollup WHERE resolution = 'hour' AND bucket < ? GROUP BY 1, 2, 3, 4, 5
-                ON CONFLICT DO UPDATE SET usage = MAX(usage, excluded.usage), "limit" = MAX("limit", excluded."limit"),
-                    samples = samples + excluded.samples
-                """, arguments: [cutoff])
+            try rollUp(db, from: "quota_rollup", time: "bucket", samples: "SUM(samples)",
+                       filter: "resolution = 'hour' AND bucket < ?", into: "day", bucket: 86400, cutoff: cutoff)
             try db.execute(sql: "DELETE FROM quota_rollup WHERE resolution = 'hour' AND bucket < ?", arguments: [cutoff])
             removed += db.changesCount
             try db.execute(sql: "DELETE FROM probe WHERE at < ?", arguments: [cutoff])
