@@ -151,8 +151,8 @@ public final class IMAPConnection {
             let tag = nextTag()
             let encoded = encoder.encode(command, tag: tag)
             guard encoded.parts.count == 1 else {
-                // flush what we have, then fall back to sequential for the rest
-                return try await pipelineSequentially(commands, alreadyTagged: tags, batch: batch)
+                // Nothing has been sent yet: run them one by one instead.
+                return try await sequentially(commands)
             }
             tags.append(tag)
             batch += encoded.parts[0]
@@ -172,9 +172,7 @@ public final class IMAPConnection {
         return results
     }
 
-    private func pipelineSequentially(_ commands: [Command], alreadyTagged: [String], batch: [UInt8])
-        async throws -> [Result<[UntaggedResponse], IMAPClientError>] {
-        // Nothing has been sent yet; the tags taken are simply skipped.
+    private func sequentially(_ commands: [Command]) async throws -> [Result<[UntaggedResponse], IMAPClientError>] {
         var results: [Result<[UntaggedResponse], IMAPClientError>] = []
         for command in commands {
             do {

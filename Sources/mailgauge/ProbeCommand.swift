@@ -1,5 +1,6 @@
 import ArgumentParser
 import Collector
+import Config
 import Foundation
 import IMAPClient
 import Logging
@@ -56,7 +57,7 @@ struct ProbeCommand: AsyncParsableCommand {
         guard method == "auto" || FolderMethod(rawValue: method) != nil else {
             throw ValidationError("--method must be one of auto, list-status, status, fetch")
         }
-        guard DurationText.seconds(timeout) != nil else {
+        guard let seconds = Units.duration(timeout), seconds > 0 else {
             throw ValidationError("--timeout must be a duration such as 30, 30s or 2m")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -86,7 +87,7 @@ struct ProbeCommand: AsyncParsableCommand {
         let logger = LogSetup.logger(label: "mailgauge.probe", level: Logger.Level(rawValue: logLevel) ?? .warning)
         let prober = Prober(
             connection: ConnectionConfiguration(host: target.host, port: target.port, security: security, caFile: caFile,
-                                                timeoutSeconds: DurationText.seconds(timeout) ?? 30),
+                                                timeoutSeconds: Units.duration(timeout) ?? 30),
             credentials: Credentials(user: target.user, secret: secret, mechanism: mechanism, authorizationID: authzid),
             forcedMethod: FolderMethod(rawValue: method),
             logger: logger)
@@ -128,26 +129,6 @@ enum SecretSource {
             return env
         }
         throw CommandFailure(message: "no password: use --password-file, a terminal prompt, or MAILGAUGE_PASSWORD")
-    }
-}
-
-/// `30`, `30s`, `2m`, `1h`, `500ms` as seconds.
-enum DurationText {
-    /// `7d`, `2w` as seconds.
-    static func days(_ text: String) -> Double? {
-        if text.hasSuffix("d"), let v = Double(text.dropLast()), v > 0 { return v * 86400 }
-        if text.hasSuffix("w"), let v = Double(text.dropLast()), v > 0 { return v * 604_800 }
-        return nil
-    }
-
-    static func seconds(_ text: String) -> Double? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            guard let v = Double(text.dropLast(suffix.count)), v > 0 else { return nil }
-            return v * factor
-        }
-        guard let v = Double(text), v > 0 else { return nil }
-        return v
     }
 }
 

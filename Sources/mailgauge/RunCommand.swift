@@ -85,7 +85,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let format = Reports.Format(rawValue: format) else { throw ValidationError("--format must be table, json or csv") }
-        guard let seconds = DurationText.seconds(since) ?? DurationText.days(since) else {
+        guard let seconds = Units.duration(since), seconds > 0 else {
             throw ValidationError("--since must be a duration such as 30d or 12h")
         }
         let database = try openDatabase(configPath: config)
