@@ -57,6 +57,13 @@ public enum MetricsRenderer {
                  quota("STORAGE", usage: true))
         m.family("mailgauge_storage_limit_bytes", .gauge, help: "Storage limit, from the server's QUOTA STORAGE (KiB × 1024).",
                  quota("STORAGE", usage: false))
+        m.family("mailgauge_storage_full_forecast_timestamp_seconds", .gauge,
+                 help: "When storage is forecast to reach its limit (absent when not growing or too little history).",
+                 current.flatMap { s in
+                     s.forecasts.filter { $0.resource == "STORAGE" && $0.fullAt != nil }.map {
+                         ([("account", s.id), ("quota_root", $0.root)], $0.fullAt!.timeIntervalSince1970.rounded())
+                     }
+                 })
         m.family("mailgauge_messages", .gauge, help: "Messages counted against the quota (QUOTA MESSAGE).", quota("MESSAGE", usage: true))
         m.family("mailgauge_messages_limit", .gauge, help: "Message limit (QUOTA MESSAGE).", quota("MESSAGE", usage: false))
         let others = current.flatMap { s in

@@ -19,6 +19,8 @@ public enum Reports {
         public var percent: Double?
         /// Growth of STORAGE usage per day over the last 7 days (negative: shrinking).
         public var trendBytesPerDay: Double?
+        /// When storage is forecast to be full (nil: not growing, or too little history).
+        public var storageFullAt: Date?
         public var lastSuccess: Date?
         public var ok: Bool
         public var failureReason: String?
@@ -27,7 +29,8 @@ public enum Reports {
 
         enum CodingKeys: String, CodingKey {
             case account, user, server, quotaStatus = "quota_status", usedBytes = "used_bytes", limitBytes = "limit_bytes"
-            case percent, trendBytesPerDay = "trend_bytes_per_day", lastSuccess = "last_success", ok
+            case percent, trendBytesPerDay = "trend_bytes_per_day", storageFullAt = "storage_full_at"
+            case lastSuccess = "last_success", ok
             case failureReason = "failure_reason", failureMessage = "failure_message"
             case consecutiveFailures = "consecutive_failures"
         }
@@ -48,7 +51,9 @@ public enum Reports {
                 account: state.id, user: state.user, server: state.server, quotaStatus: state.quotaStatus,
                 usedBytes: storage.map { $0.usage * 1024 }, limitBytes: storage.map { $0.limit * 1024 },
                 percent: storage.flatMap { $0.limit > 0 ? Double($0.usage) / Double($0.limit) * 100 : nil },
-                trendBytesPerDay: trend, lastSuccess: state.lastSuccess, ok: state.lastProbeOK,
+                trendBytesPerDay: trend,
+                storageFullAt: state.forecasts.first { $0.resource == "STORAGE" && $0.root == storage?.root }?.fullAt,
+                lastSuccess: state.lastSuccess, ok: state.lastProbeOK,
                 failureReason: state.lastProbeOK ? nil : state.failureReason,
                 failureMessage: state.lastProbeOK ? nil : state.failureMessage, consecutiveFailures: state.consecutiveFailures)
         }
@@ -75,7 +80,7 @@ public enum Reports {
             }
             return out
         case .table:
-            var table: [[String]] = [["ACCOUNT", "USED", "LIMIT", "USE", "TREND/DAY", "LAST SUCCESS", "STATUS"]]
+            var table: [[String]] = [["ACCOUNT", "USED", "LIMIT", "USE", "TREND/DAY", "FULL BY", "LAST SUCCESS", "STATUS"]]
             for r in rows {
                 let status = r.ok ? (r.quotaStatus == "ok" ? "ok" : (r.quotaStatus ?? "ok")) :
                     "FAILED \(r.failureReason ?? "") (\(r.consecutiveFailures)x)"
@@ -83,6 +88,7 @@ public enum Reports {
                     r.account, r.usedBytes.map(SizeFormat.bytes) ?? "-", r.limitBytes.map(SizeFormat.bytes) ?? "-",
                     r.percent.map { SizeFormat.fixed($0, digits: 1) + " %" } ?? "-",
                     r.trendBytesPerDay.map { ($0 >= 0 ? "+" : "-") + SizeFormat.bytes(UInt64(abs($0))) } ?? "-",
+                    r.storageFullAt.map { String(iso($0).prefix(10)) } ?? "-",
                     r.lastSuccess.map { relative($0, now: now) } ?? "never", status,
                 ])
             }

@@ -46,6 +46,18 @@ public struct AccountState: Sendable, Hashable {
     /// Quota at the last success (not shown as current when the last probe failed).
     public var quota: [QuotaPoint]
     public var folders: [FolderPoint]
+    /// Forecasts from the last successful run, by resource.
+    public var forecasts: [StoredForecast] = []
+}
+
+public struct StoredForecast: Sendable, Hashable {
+    public var root: String
+    public var resource: String
+    /// When the resource will be full; nil when not growing or not enough data.
+    public var fullAt: Date?
+    public var slopePerSecond: Double?
+    /// filling, full, not_growing or insufficient_data.
+    public var status: String
 }
 
 extension AppDatabase {
@@ -113,6 +125,13 @@ extension AppDatabase {
                 """) {
                 folders[row["account_id"], default: []].append(Self.folderPoint(row))
             }
+            var forecasts: [String: [StoredForecast]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM forecast ORDER BY account_id, root, resource") {
+                forecasts[row["account_id"], default: []].append(StoredForecast(
+                    root: row["root"], resource: row["resource"],
+                    fullAt: (row["full_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    slopePerSecond: row["slope_per_second"], status: row["status"]))
+            }
             return accounts.map { row in
                 let id: String = row["id"]
                 return AccountState(
@@ -122,7 +141,8 @@ extension AppDatabase {
                     consecutiveFailures: row["consecutive_failures"],
                     lastProbeOK: (row["ok"] as Bool?) ?? false, lastProbeDuration: (row["duration_seconds"] as Double?) ?? 0,
                     failureReason: row["failure_reason"], failureMessage: row["failure_message"],
-                    quotaStatus: row["quota_status"], quota: quota[id] ?? [], folders: folders[id] ?? [])
+                    quotaStatus: row["quota_status"], quota: quota[id] ?? [], folders: folders[id] ?? [],
+                    forecasts: forecasts[id] ?? [])
             }
         }
     }

@@ -26,7 +26,7 @@ extension AppDatabase {
     /// Stores one run's outcomes and prunes old history, all in one transaction.
     @discardableResult
     public func record(startedAt: Date, finishedAt: Date, outcomes: [AccountOutcome],
-                       retention: RetentionPolicy? = nil) throws -> RunSummary {
+                       retention: RetentionPolicy? = nil, forecast: Forecast.Options = .init()) throws -> RunSummary {
         try writer.write { db in
             let failures = outcomes.filter { $0.failure != nil }.count
             try db.execute(sql: "INSERT INTO run (started_at, finished_at, accounts, failures) VALUES (?, ?, ?, ?)",
@@ -84,8 +84,49 @@ extension AppDatabase {
                                                          Int64(clamping: f.sizeBytes)])
                 }
             }
+            try Self.updateForecasts(db, accounts: outcomes.filter { $0.snapshot != nil }.map(\.accountID), now: finishedAt,
+                                     options: forecast)
             let pruned = try retention.map { try Self.prune(db, now: finishedAt, policy: $0) } ?? 0
             return RunSummary(runID: runID, accounts: outcomes.count, failures: failures, pruned: pruned)
+        }
+    }
+
+    /// Recomputes the forecast of every quota resource of these accounts from the last
+    /// `options.windowSeconds` of history, reduced to the largest usage per hour (enough
+    /// for a trend over days, and bounded work per account).
+    static func updateForecasts(_ db: Database, accounts: [String], now: Date, options: Forecast.Options) throws {
+        let t = now.timeIntervalSince1970
+        let history = try db.cachedStatement(sql: """
+            SELECT root, resource, CAST(at / 3600 AS INTEGER) * 3600 AS hour, MAX(usage) AS usage, MAX("limit") AS "limit"
+            FROM (SELECT at, root, resource, usage, "limit" FROM quota_sample WHERE account_id = ? AND at >= ?
+                  UNION ALL
+                  SELECT bucket, root, resource, usage, "limit" FROM quota_rollup WHERE account_id = ? AND bucket >= ?)
+            GROUP BY root, resource, hour ORDER BY root, resource, hour
+            """)
+        let clear = try db.cachedStatement(sql: "DELETE FROM forecast WHERE account_id = ?")
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO forecast (account_id, root, resource, full_at, slope_per_second, status, computed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for account in accounts {
+            let since = t - options.windowSeconds
+            var series: [String: (root: String, resource: String, points: [Forecast.Point])] = [:]
+            for row in try Row.fetchAll(history, arguments: [account, since, account, since]) {
+                let root: String = row["root"], resource: String = row["resource"]
+                let point = Forecast.Point(time: row["hour"], usage: row["usage"], limit: row["limit"])
+                series["\(root)\u{0}\(resource)", default: (root, resource, [])].points.append(point)
+            }
+            try clear.execute(arguments: [account])
+            for (root, resource, points) in series.values {
+                let result = Forecast.timeToFull(points, now: t, options: options)
+                let (fullAt, slope, status): (Double?, Double?, String) = switch result {
+                case .fullAt(let time, let s): (time, s, "filling")
+                case .full: (t, nil, "full")
+                case .notGrowing(let s): (nil, s, "not_growing")
+                case .insufficientData: (nil, nil, "insufficient_data")
+                }
+                try insert.execute(arguments: [account, root, resource, fullAt, slope, status, t])
+            }
         }
     }
 

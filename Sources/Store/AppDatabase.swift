@@ -128,6 +128,21 @@ public struct AppDatabase: Sendable {
                     SELECT account_id, failure_reason, COUNT(*) FROM probe WHERE ok = 0 GROUP BY 1, 2;
                 """)
         }
+        migrator.registerMigration("v3-forecast") { db in
+            try db.execute(sql: """
+                -- When each quota resource will be full, computed at the end of each run.
+                CREATE TABLE forecast (
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    root TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    full_at REAL,
+                    slope_per_second REAL,
+                    status TEXT NOT NULL,
+                    computed_at REAL NOT NULL,
+                    PRIMARY KEY (account_id, root, resource)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -31,7 +31,13 @@ struct MetricsRendererTests {
 
     @Test("usage in bytes, up, failure counters; a failed account exports no usage")
     func values() {
-        let text = MetricsRenderer.render(Self.input([Self.state("alice", ok: true), Self.state("bob", ok: false)]))
+        var alice = Self.state("alice", ok: true)
+        alice.forecasts = [StoredForecast(root: "User quota", resource: "STORAGE", fullAt: Self.t.addingTimeInterval(86400 * 23),
+                                          slopePerSecond: 0.001, status: "filling"),
+                           StoredForecast(root: "User quota", resource: "MESSAGE", fullAt: nil, slopePerSecond: 0, status: "not_growing")]
+        var bob = Self.state("bob", ok: false)
+        bob.forecasts = alice.forecasts
+        let text = MetricsRenderer.render(Self.input([alice, bob]))
         let lines = Set(text.split(separator: "\n").map(String.init))
         #expect(lines.contains("mailgauge_storage_used_bytes{account=\"alice\",quota_root=\"User quota\"} 2572288"))
         #expect(lines.contains("mailgauge_storage_limit_bytes{account=\"alice\",quota_root=\"User quota\"} 5120000"))
@@ -45,6 +51,8 @@ struct MetricsRendererTests {
         #expect(!text.contains("account=\"bob\",quota_root"), "no stale usage for a failed account")
         #expect(!text.contains("mailbox_size_bytes{account=\"bob\""))
         #expect(lines.contains("mailgauge_build_info{version=\"0.1.0\"} 1"))
+        #expect(lines.contains("mailgauge_storage_full_forecast_timestamp_seconds{account=\"alice\",quota_root=\"User quota\"} 1801987200"))
+        #expect(!text.contains("forecast_timestamp_seconds{account=\"bob\""), "no forecast for a failing account")
     }
 
     @Test("folder export: none, top N by size, all")

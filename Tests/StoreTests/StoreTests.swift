@@ -79,6 +79,25 @@ struct StoreTests {
         #expect(try db.history(account: "a", since: base - day).isEmpty)
     }
 
+    @Test("forecasts are computed at the end of each run from hourly history")
+    func forecasts() throws {
+        let db = try AppDatabase.inMemory()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        // Every 6 hours for 7 days: 1,000 KiB growing 100 KiB a day against a 4,000 KiB limit.
+        for step in stride(from: 28, through: 0, by: -1) {
+            let at = now.addingTimeInterval(-Double(step) * 21600)
+            let usage = UInt64(1700 - Double(step) * 25)
+            try db.record(startedAt: at, finishedAt: at, outcomes: [Self.ok("grower", at: at, usage: usage), Self.ok("flat", at: at, usage: 2000)])
+        }
+        let states = Dictionary(uniqueKeysWithValues: try db.latestStates().map { ($0.id, $0) })
+        let storage = try #require(states["grower"]?.forecasts.first { $0.resource == "STORAGE" })
+        #expect(storage.status == "filling")
+        let days = try #require(storage.fullAt).timeIntervalSince(now) / 86400
+        #expect(abs(days - 23) < 0.5, "\(days) days")  // (4000 - 1700) / 100
+        #expect(states["flat"]?.forecasts.first { $0.resource == "STORAGE" }?.status == "not_growing")
+        #expect(states["flat"]?.forecasts.first { $0.resource == "STORAGE" }?.fullAt == nil)
+    }
+
     @Test("file database: WAL mode, schema migrated once, reopened intact")
     func fileDatabase() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mg-store-\(UUID()).sqlite").path
