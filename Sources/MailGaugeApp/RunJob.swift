@@ -34,6 +34,8 @@ public enum RunJob {
         public var outcomes: [AccountOutcome]
         public var summary: RunSummary?
         public var message: String
+        /// Alert notices of this run, already formatted for stdout.
+        public var alertLines: [String] = []
     }
 
     public static func execute(_ options: Options, logger: Logger) async -> Result {
@@ -100,6 +102,16 @@ public enum RunJob {
             return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: nil,
                           message: "database \(config.database): cannot store the run: \(error)")
         }
+        var alertLines: [String] = []
+        do {
+            let notices = try database.evaluateAlerts(now: finished, thresholds: Alerting.thresholds(config))
+            if config.alerts.stdout {
+                alertLines = notices.map { Alerting.line($0, json: config.alerts.stdoutFormat == "json") }
+            }
+        } catch {
+            return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: summary,
+                          message: "run \(summary.runID) stored, but alert evaluation failed: \(error)")
+        }
         if let path = config.metrics.textfile {
             do {
                 try Textfile.write(try Metrics.render(database, config: config), to: path)
@@ -116,7 +128,7 @@ public enum RunJob {
         let seconds = SizeFormat.fixed(finished.timeIntervalSince(started), digits: 1)
         let message = "run \(summary.runID): \(outcomes.count) accounts, \(failed.count) failed\(reasons.isEmpty ? "" : " (\(reasons))") in \(seconds) s"
         return Result(exit: failed.isEmpty ? .allProbed : .someFailed, config: config, outcomes: outcomes, summary: summary,
-                      message: message)
+                      message: message, alertLines: alertLines)
     }
 
     static func log(_ outcome: AccountOutcome, _ logger: Logger) {

@@ -122,6 +122,7 @@ struct SchedulerService: Service {
             let result = await cancelWhenGracefulShutdown {
                 await RunJob.pass(config: config, progressBar: false, retryBackoffSeconds: 2, logger: logger)
             }
+            for line in result.alertLines { logger.notice("\(line)") }
             logger.notice("\(result.message)")
             if result.summary != nil { await state.markReady() }
             let wait = max(1, config.schedule.intervalSeconds - Date().timeIntervalSince(started))

@@ -31,6 +31,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = LogSetup.logger(label: "mailgauge.run", level: level)
         let result = await RunJob.execute(.init(configPath: config, progressBar: onTerminal, retryBackoffSeconds: retryBackoff),
                                           logger: logger)
+        for line in result.alertLines { print(line) }
         switch result.exit {
         case .configOrDatabase:
             throw CommandFailure(message: result.message, exitCode: 2)

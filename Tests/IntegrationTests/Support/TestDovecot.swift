@@ -81,6 +81,17 @@ struct TestDovecot: Sendable {
         guard out.status == 0 else { throw TestFailure("add-mail failed: \(out.stderr)") }
     }
 
+    /// Changes a user's storage limit in the passwd-file (Dovecot re-reads it per login).
+    func setQuotaLimit(_ user: String, kib: Int) throws {
+        let path = "\(env["MAILGAUGE_DOVECOT_DIR"]!)/users"
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            guard line.hasPrefix("\(user):") else { return String(line) }
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            return (fields.prefix(7) + ["userdb_quota_rule=*:storage=\(kib)K"]).joined(separator: ":")
+        }
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
     nonisolated(unsafe) private static var scale: [String]?
     nonisolated(unsafe) private static var started: TestDovecot?
     private static let lock = NSLock()

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+/// Alert memory across real runs: one notice per problem, none repeated on the next run.
+@Suite("alerts over real runs")
+struct AlertsAgainstDovecotTests {
+    @Test("stdout notices: critical and warning once, probe_failing after N failures, silence after")
+    func stdoutNotices() throws {
+        let dovecot = try TestDovecot.shared()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-alerts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let wrong = dir.appendingPathComponent("wrong.pass")
+        try "wrong\n".write(to: wrong, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: wrong.path)
+        let config = dir.appendingPathComponent("mailgauge.yml").path
+        func write(format: String) throws {
+            try """
+                database: \(dir.path)/mailgauge.sqlite
+                servers:
+                  dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+                accounts:
+                  - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }
+                  - { id: frank, user: frank, password_file: \(dovecot.secretFile("frank")) }
+                  - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
+                  - { id: locked, user: dave, password_file: \(wrong.path) }
+                alerts: { probe_failing_runs: 2, stdout_format: \(format) }
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+        }
+        try write(format: "text")
+        func alerts(_ out: Subprocess.Output) -> [String] {
+            out.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("ALERT") || $0.hasPrefix("{") }
+        }
+        let frank = try dovecot.doveadmQuota("frank").first { $0.resource == "STORAGE" }!
+        let percent = (Double(frank.value) / Double(frank.limit!) * 1000).rounded() / 10
+        let warningFigure = "\(percent) %"
+        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(alerts(first).map { $0.replacingAll(" (", with: "|").split(separator: "|")[0] } == [
+            "ALERT firing critical carol STORAGE: 97.3 %",
+            "ALERT firing warning frank STORAGE: \(warningFigure)",
+        ], "\(first.stdout)")
+        let second = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(alerts(second) == ["ALERT firing probe_failing locked probe: 2 failed runs in a row"], "\(second.stdout)")
+        try write(format: "json")
+        let third = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(alerts(third).isEmpty, "nothing new: \(third.stdout)")
+        // Usage drops below warning minus hysteresis: a resolved notice, as a JSON line.
+        try dovecot.setQuotaLimit("frank", kib: 100_000)
+        let fourth = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let lines = alerts(fourth)
+        #expect(lines.count == 1)
+        let object = try JSONSerialization.jsonObject(with: Data((lines.first ?? "{}").utf8)) as? [String: Any]
+        #expect(object?["kind"] as? String == "resolved" && object?["account"] as? String == "frank" && object?["rule"] as? String == "warning")
+    }
+}
