@@ -13,6 +13,12 @@ public enum Metrics {
         return MetricsRenderer.render(input)
     }
 
+    /// Before any run: only the extra gauges and build info.
+    public static func renderWithoutDatabase(extraGauges: [(name: String, help: String, value: Double)]) -> String {
+        MetricsRenderer.render(ExpositionInput(states: [], failureCounts: [:], lastRun: nil, folders: .none, version: version,
+                                               extraGauges: extraGauges))
+    }
+
     static func folderExport(_ config: MailGaugeConfig) -> ExpositionInput.FolderExport {
         switch config.folders.export {
         case .none: .none

@@ -21,6 +21,8 @@ public enum Serve {
             throw ConfigErrors(errors: [ConfigError(file: configPath, line: 0, column: 0, key: "metrics.listen",
                                                     message: "expected HOST:PORT, found '\(listen)'")])
         }
+        // Create and migrate the database before anything else can touch it.
+        _ = try await state.openDatabase()
         let server = MetricsHTTPServer(host: host, port: port) { _, path in await state.respond(path) }
         let group = ServiceGroup(
             services: [HTTPService(server: server, onBound: onBound), SchedulerService(state: state, logger: logger),
@@ -81,11 +83,18 @@ actor ServeState {
         switch path {
         case "/metrics":
             do {
-                let text = try Metrics.render(try openDatabase(), config: config, extraGauges: [
+                let gauges: [(name: String, help: String, value: Double)] = [
                     ("mailgauge_config_last_reload_successful", "1 when the last config (re)load succeeded.", reloadOK ? 1 : 0),
                     ("mailgauge_config_last_reload_success_timestamp_seconds", "Unix time of the last successful config load.",
                      reloadTime.timeIntervalSince1970.rounded()),
-                ])
+                ]
+                // Before the first pass has created the database, do not create it from
+                // here (two migrations at once would race): export only what we know.
+                guard database != nil || FileManager.default.fileExists(atPath: config.database) else {
+                    return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                                 body: Metrics.renderWithoutDatabase(extraGauges: gauges))
+                }
+                let text = try Metrics.render(try openDatabase(), config: config, extraGauges: gauges)
                 return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
             } catch {
                 return .init(status: 500, body: "cannot read the database: \(error)\n")
