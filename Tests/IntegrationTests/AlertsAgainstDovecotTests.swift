@@ -7,11 +7,8 @@ struct AlertsAgainstDovecotTests {
     @Test("stdout notices: critical and warning once, probe_failing after N failures, silence after")
     func stdoutNotices() throws {
         let dovecot = try TestDovecot.shared()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-alerts-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let wrong = dir.appendingPathComponent("wrong.pass")
-        try "wrong\n".write(to: wrong, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: wrong.path)
+        let dir = try TestFiles.directory("mg-alerts")
+        let wrong = try TestFiles.secret("wrong", in: dir)
         let config = dir.appendingPathComponent("mailgauge.yml").path
         func write(format: String) throws {
             try """
@@ -22,7 +19,7 @@ struct AlertsAgainstDovecotTests {
                   - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }
                   - { id: frank, user: frank, password_file: \(dovecot.secretFile("frank")) }
                   - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
-                  - { id: locked, user: dave, password_file: \(wrong.path) }
+                  - { id: locked, user: dave, password_file: \(wrong) }
                 alerts: { probe_failing_runs: 2, stdout_format: \(format) }
                 """.write(toFile: config, atomically: true, encoding: .utf8)
         }

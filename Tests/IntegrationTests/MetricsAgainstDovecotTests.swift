@@ -12,11 +12,8 @@ struct MetricsAgainstDovecotTests {
     @Test("textfile after a run: promtool finds no problem; usage equals doveadm; failed account is up 0 without usage")
     func textfileAfterRun() throws {
         let dovecot = try TestDovecot.shared()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-metrics-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let wrong = dir.appendingPathComponent("wrong.pass")
-        try "wrong\n".write(to: wrong, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: wrong.path)
+        let dir = try TestFiles.directory("mg-metrics")
+        let wrong = try TestFiles.secret("wrong", in: dir)
         let textfile = dir.appendingPathComponent("node/mailgauge.prom").path
         try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("node").path, withIntermediateDirectories: true)
         let config = dir.appendingPathComponent("mailgauge.yml").path
@@ -28,7 +25,7 @@ struct MetricsAgainstDovecotTests {
               - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }
               - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
               - { id: erin, user: erin, password_file: \(dovecot.secretFile("erin")) }
-              - { id: "bad \\"quoted\\" id", user: bob, password_file: \(wrong.path) }
+              - { id: "bad \\"quoted\\" id", user: bob, password_file: \(wrong) }
             folders: { export: top, top_n: 5 }
             metrics: { textfile: \(textfile) }
             """.write(toFile: config, atomically: true, encoding: .utf8)

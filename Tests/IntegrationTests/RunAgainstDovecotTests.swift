@@ -10,8 +10,7 @@ struct RunAgainstDovecotTests {
     /// A config in a fresh directory; returns its path and the database path.
     static func writeConfig(_ dovecot: TestDovecot, masterUsers: [String], perUser: [String], wrongPassword: String?,
                             silentPort: Int?, concurrency: Int = 16, lockWait: String = "0s") throws -> (config: String, database: String, dir: URL) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TestFiles.directory("mg-run")
         try masterUsers.joined(separator: "\n").write(to: dir.appendingPathComponent("users.txt"), atomically: true, encoding: .utf8)
         var yaml = """
             database: \(dir.path)/mailgauge.sqlite
@@ -28,10 +27,8 @@ struct RunAgainstDovecotTests {
             """
         for user in perUser { yaml += "  - { id: \(user), user: \(user), password_file: \(dovecot.secretFile(user)) }\n" }
         if let wrongPassword {
-            let file = dir.appendingPathComponent("wrong.pass")
-            try "definitely-wrong-password\n".write(to: file, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-            yaml += "  - { id: wrong-password, user: \(wrongPassword), password_file: \(file.path) }\n"
+            let file = try TestFiles.secret("definitely-wrong-password", in: dir)
+            yaml += "  - { id: wrong-password, user: \(wrongPassword), password_file: \(file) }\n"
         }
         if silentPort != nil {
             yaml += "  - { id: never-answers, user: nobody, password_file: \(dovecot.secretFile("alice")), server: silent }\n"

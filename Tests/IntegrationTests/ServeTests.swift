@@ -34,9 +34,7 @@ struct ServeTests {
     }
 
     static func config(_ dovecot: TestDovecot, dir: URL, accounts: [String], wrongPassword: Bool) throws -> String {
-        let wrong = dir.appendingPathComponent("wrong.pass")
-        try "wrong\n".write(to: wrong, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: wrong.path)
+        let wrong = try TestFiles.secret("wrong", in: dir)
         var yaml = """
             database: \(dir.path)/mailgauge.sqlite
             servers:
@@ -46,7 +44,7 @@ struct ServeTests {
 
             """
         for a in accounts { yaml += "  - { id: \(a), user: \(a), password_file: \(dovecot.secretFile(a)) }\n" }
-        if wrongPassword { yaml += "  - { id: locked-out, user: bob, password_file: \(wrong.path) }\n" }
+        if wrongPassword { yaml += "  - { id: locked-out, user: bob, password_file: \(wrong) }\n" }
         let path = dir.appendingPathComponent("mailgauge.yml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -55,8 +53,7 @@ struct ServeTests {
     @Test("Prometheus scrapes serve: usage equals doveadm's, up 0 for a wrong password; SIGHUP reloads; SIGTERM stops")
     func prometheusScrapesServe() throws {
         let dovecot = try TestDovecot.shared()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-serve-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TestFiles.directory("mg-serve")
         let configPath = try Self.config(dovecot, dir: dir, accounts: ["alice", "carol"], wrongPassword: true)
         let port = try Self.freePort()
         let serve = Process()
