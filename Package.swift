@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Pure IMAP grammar: parser, typed responses, command encoder, modified UTF-7.
@@ -54,6 +56,33 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // SMTP: reply parser, message composer (MIME, RFC 2047, dot-stuffing) and the async
+        // client on SwiftNIO (implicit TLS, STARTTLS fail-closed, AUTH PLAIN/LOGIN).
+        .target(
+            name: "SMTPClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Alert channels: the notice texts (Mustache templates, en + zh-CN), email through
+        // SMTP or sendmail, webhooks (generic JSON, Alertmanager API v2).
+        .target(
+            name: "Notify",
+            dependencies: [
+                "SMTPClient", "MailGaugeCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // YAML config into typed values; strict, every error with file:line:column.
         .target(name: "Config", dependencies: ["Yams"], swiftSettings: strict),
         // History in SQLite through GRDB: migrations, runs, samples, retention, queries.
@@ -77,7 +106,7 @@ let package = Package(
         .target(
             name: "MailGaugeApp",
             dependencies: [
-                "Config", "Collector", "Store", "Exposition", "MailGaugeCore", "IMAPClient",
+                "Config", "Collector", "Store", "Exposition", "MailGaugeCore", "IMAPClient", "Notify", "SMTPClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -105,6 +134,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MailGaugeCoreTests", dependencies: ["MailGaugeCore"], swiftSettings: strict),
+        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"], swiftSettings: strict),
+        .testTarget(name: "NotifyTests", dependencies: ["Notify", "SMTPClient", "MailGaugeCore"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "Store", "MailGaugeCore"], swiftSettings: strict),
         .testTarget(

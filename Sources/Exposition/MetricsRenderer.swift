@@ -17,6 +17,10 @@ public struct ExpositionInput: Sendable {
     public var version: String
     /// Extra gauges (serve's config reload state), already named.
     public var extraGauges: [(name: String, help: String, value: Double)]
+    /// Failed notification deliveries per channel kind (email, owner_email, webhook).
+    public var notificationFailures: [String: Int] = [:]
+    /// Notices waiting in the outbox.
+    public var notificationsPending: Int = 0
 
     public init(states: [AccountState], failureCounts: [String: [String: Int]], lastRun: RunInfo?, folders: FolderExport,
                 version: String, extraGauges: [(name: String, help: String, value: Double)] = []) {
@@ -31,8 +35,11 @@ public struct ExpositionInput: Sendable {
     /// Reads everything from the database in one go.
     public static func load(_ database: AppDatabase, folders: FolderExport, version: String) throws -> ExpositionInput {
         let snapshot = try database.metricsSnapshot()
-        return ExpositionInput(states: snapshot.states, failureCounts: snapshot.failureCounts, lastRun: snapshot.lastRun,
-                               folders: folders, version: version)
+        var input = ExpositionInput(states: snapshot.states, failureCounts: snapshot.failureCounts, lastRun: snapshot.lastRun,
+                                    folders: folders, version: version)
+        input.notificationFailures = try database.notificationFailureCounts()
+        input.notificationsPending = try database.pendingNotifications().count
+        return input
     }
 }
 
@@ -110,6 +117,13 @@ public enum MetricsRenderer {
             m.family("mailgauge_run_accounts", .gauge, help: "Accounts probed in the latest run.", [([], Double(run.accounts))])
             m.family("mailgauge_run_failures", .gauge, help: "Accounts that failed in the latest run.", [([], Double(run.failures))])
         }
+        // Every channel kind from the start, so rate() and increase() see the first failure.
+        let channels = Set(["email", "owner_email", "webhook"]).union(input.notificationFailures.keys).sorted()
+        m.family("mailgauge_notifications_failed_total", .counter,
+                 help: "Notification deliveries that failed (retried on the next run), by channel.",
+                 channels.map { ([("channel", $0)], Double(input.notificationFailures[$0] ?? 0)) })
+        m.family("mailgauge_notifications_pending", .gauge, help: "Notices waiting in the outbox for a later delivery.",
+                 [([], Double(input.notificationsPending))])
         for g in input.extraGauges { m.family(g.name, .gauge, help: g.help, [([], g.value)]) }
         m.family("mailgauge_build_info", .gauge, help: "mailgauge's version.", [([("version", input.version)], 1)])
         return m.text

@@ -104,7 +104,8 @@ public enum RunJob {
         }
         var alertLines: [String] = []
         do {
-            let notices = try database.evaluateAlerts(now: finished, thresholds: Alerting.thresholds(config))
+            let notices = try database.evaluateAlerts(now: finished, thresholds: Alerting.thresholds(config),
+                                                      route: Notifications.route(config, now: finished))
             if config.alerts.stdout {
                 alertLines = notices.map { Alerting.line($0, json: config.alerts.stdoutFormat == "json") }
             }
@@ -112,6 +113,10 @@ public enum RunJob {
             return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: summary,
                           message: "run \(summary.runID) stored, but alert evaluation failed: \(error)")
         }
+        // Delivery failures are logged, counted and retried next run; they do not change
+        // the run's exit status, which is about probing.
+        let deliveries = await Notifications.deliver(database, config: config, now: finished, logger: logger)
+        for d in deliveries where d.ok { logger.info("notification delivered", metadata: ["channel": "\(d.channel)"]) }
         if let path = config.metrics.textfile {
             do {
                 try Textfile.write(try Metrics.render(database, config: config), to: path)

@@ -9,13 +9,21 @@ public struct AccountNotice: Sendable, Hashable {
     public var notice: AlertRules.Notice
     /// The account's latest STORAGE figures (KiB), for the message.
     public var storage: QuotaPoint?
+    /// The earliest forecast full date of the account, if growing.
+    public var fullAt: Date?
+    /// The latest probe failure message (for probe_failing).
+    public var failure: String?
 }
 
 extension AppDatabase {
     /// Evaluates every account's alert rules against its latest state and stores the new
     /// alert states, in one transaction (a crash never sends a notice twice nor loses
     /// one: the states move together with the decision).
-    public func evaluateAlerts(now: Date, thresholds: (String) -> AlertRules.Thresholds) throws -> [AccountNotice] {
+    ///
+    /// `route` says which channels each notice goes to; those outbox rows are written in
+    /// the same transaction, so a notice is either decided and queued, or neither.
+    public func evaluateAlerts(now: Date, thresholds: (String) -> AlertRules.Thresholds,
+                               route: (AccountNotice) -> [OutboxItem] = { _ in [] }) throws -> [AccountNotice] {
         try writer.write { db in
             var previous: [String: [AlertRules.Key: AlertRules.State]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM alert_state") {
@@ -45,7 +53,12 @@ extension AppDatabase {
                                                    s.since.timeIntervalSince1970, s.lastNotified?.timeIntervalSince1970, s.value])
                 }
                 let storage = state.quota.first { $0.resource == "STORAGE" }
-                notices += result.notices.map { AccountNotice(accountID: state.id, user: state.user, notice: $0, storage: storage) }
+                let fresh = result.notices.map {
+                    AccountNotice(accountID: state.id, user: state.user, notice: $0, storage: storage,
+                                  fullAt: fullAt.values.min(), failure: state.failureMessage)
+                }
+                for notice in fresh { try Self.enqueue(db, accountID: state.id, items: route(notice), now: now) }
+                notices += fresh
             }
             return notices
         }

@@ -143,6 +143,28 @@ public struct AppDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v4-outbox") { db in
+            try db.execute(sql: """
+                -- Notices waiting for a channel. Written in the same transaction as the
+                -- alert states that produced them, deleted once delivered: a channel that
+                -- is down delays a notice to a later run but never loses it.
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    channel TEXT NOT NULL,
+                    account_id TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT
+                );
+                CREATE INDEX outbox_channel ON outbox(channel, id);
+                -- Failed deliveries per channel kind, monotonic (a Prometheus counter).
+                CREATE TABLE notification_failure (
+                    channel TEXT PRIMARY KEY NOT NULL,
+                    count INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -7,7 +7,8 @@ struct MailGauge: AsyncParsableCommand {
         commandName: "mailgauge",
         abstract: "Watch IMAP mailbox storage before it fills.",
         version: MailGaugeVersion.current,
-        subcommands: [RunCommand.self, ServeCommand.self, ReportCommand.self, HistoryCommand.self, ProbeCommand.self, ConfigCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, CheckCommand.self, ReportCommand.self, HistoryCommand.self, ProbeCommand.self,
+                      ConfigCommand.self, AlertCommand.self]
     )
 
     /// Exit codes are ours, not ArgumentParser's: usage errors are 2 (as for connection

@@ -1,0 +1,166 @@
+import Collector
+public import Config
+public import Foundation
+public import Logging
+import MailGaugeCore
+public import Store
+
+/// `mailgauge check`: a Nagios/Icinga plugin (monitoring-plugins guidelines): one status
+/// line `MAILGAUGE <STATE> - text | perfdata`, long text lines after it, and exit 0 OK,
+/// 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+public enum NagiosCheck {
+    public enum State: Int32, Sendable, Comparable {
+        case ok = 0, warning = 1, critical = 2, unknown = 3
+
+        var label: String {
+            switch self {
+            case .ok: "OK"
+            case .warning: "WARNING"
+            case .critical: "CRITICAL"
+            case .unknown: "UNKNOWN"
+            }
+        }
+
+        /// Aggregation order CRITICAL > WARNING > UNKNOWN > OK (monitoring-plugins'
+        /// max_state_alt): a known problem outranks an unknown one.
+        var rank: Int {
+            switch self {
+            case .ok: 0
+            case .unknown: 1
+            case .warning: 2
+            case .critical: 3
+            }
+        }
+
+        public static func < (a: State, b: State) -> Bool { a.rank < b.rank }
+    }
+
+    /// What the check knows of one account.
+    public struct Input: Sendable {
+        public var accountID: String
+        public var probeOK: Bool
+        public var failure: String?
+        public var seenAt: Date?
+        /// Quota resources (STORAGE in KiB, others in their units).
+        public var resources: [(resource: String, usage: UInt64, limit: UInt64)]
+        public var fullAt: Date?
+    }
+
+    public struct Output: Sendable {
+        public var state: State
+        public var text: String
+    }
+
+    static func input(_ s: AccountState) -> Input {
+        Input(accountID: s.id, probeOK: s.lastProbeOK, failure: s.failureMessage, seenAt: s.lastSeen,
+              resources: s.quota.map { ($0.resource, $0.usage, $0.limit) }, fullAt: s.forecasts.compactMap(\.fullAt).min())
+    }
+
+    static func input(_ o: AccountOutcome, at: Date) -> Input {
+        let resources = o.snapshot?.quotaRoots.flatMap { root in root.resources.map { ($0.resource, $0.usage, $0.limit) } } ?? []
+        return Input(accountID: o.accountID, probeOK: o.failure == nil, failure: o.failure?.message, seenAt: at,
+                     resources: resources, fullAt: nil)
+    }
+
+    /// Pure: the plugin output for `inputs` (missing accounts as nil).
+    public static func evaluate(_ inputs: [(id: String, input: Input?)], thresholds: (String) -> (warning: Double, critical: Double, horizon: Double),
+                                maxAgeSeconds: Double, now: Date) -> Output {
+        var states: [(String, State, String)] = []
+        var perf: [String] = []
+        let single = inputs.count == 1
+        for (id, input) in inputs {
+            guard let input else {
+                states.append((id, .unknown, "\(id): no data yet (not in the database; has `mailgauge run` run?)"))
+                continue
+            }
+            let t = thresholds(id)
+            if !input.probeOK {
+                states.append((id, .unknown, "\(id): latest probe failed: \(input.failure ?? "unknown error")"))
+                continue
+            }
+            if let seen = input.seenAt, now.timeIntervalSince(seen) > maxAgeSeconds {
+                states.append((id, .unknown, "\(id): data is stale (last probe \(Int(now.timeIntervalSince(seen) / 60)) min ago)"))
+                continue
+            }
+            var state = State.ok
+            var parts: [String] = []
+            for r in input.resources.sorted(by: { $0.resource < $1.resource }) {
+                let isStorage = r.resource == "STORAGE"
+                let unit = isStorage ? "B" : ""
+                let scale: UInt64 = isStorage ? 1024 : 1
+                let label = (single ? "" : "\(id)_") + r.resource.lowercased()
+                let quoted = "'" + label.replacingOccurrences(of: "'", with: "''") + "'"
+                if r.limit == 0 {
+                    perf.append("\(quoted)=\(r.usage * scale)\(unit);;;0;")
+                    continue
+                }
+                let fraction = Double(r.usage) / Double(r.limit)
+                let warnAt = UInt64((Double(r.limit * scale) * t.warning).rounded(.down))
+                let critAt = UInt64((Double(r.limit * scale) * t.critical).rounded(.down))
+                perf.append("\(quoted)=\(r.usage * scale)\(unit);\(warnAt);\(critAt);0;\(r.limit * scale)")
+                let shown = isStorage ? "\(SizeFormat.bytes(r.usage * 1024)) of \(SizeFormat.bytes(r.limit * 1024))" : "\(r.usage) of \(r.limit)"
+                parts.append("\(r.resource) \(SizeFormat.percent(fraction)) (\(shown))")
+                if fraction >= t.critical { state = max(state, .critical) } else if fraction >= t.warning { state = max(state, .warning) }
+            }
+            if let full = input.fullAt, full.timeIntervalSince(now) <= t.horizon {
+                state = max(state, .warning)
+                let f = DateFormatter()
+                f.locale = Locale(identifier: "en_US_POSIX")
+                f.dateFormat = "yyyy-MM-dd HH:mm"
+                parts.append("full by \(f.string(from: full))")
+            }
+            if input.resources.isEmpty { parts.append("no quota limit") }
+            states.append((id, state, "\(id): " + parts.joined(separator: ", ")))
+        }
+        let worst = states.map(\.1).max() ?? .unknown
+        let problems = states.filter { $0.1 != .ok }
+        var text: String
+        if single, let only = states.first {
+            text = "MAILGAUGE \(worst.label) - \(only.2)"
+        } else {
+            let counts = [State.critical, .warning, .unknown].compactMap { s -> String? in
+                let n = states.filter { $0.1 == s }.count
+                return n == 0 ? nil : "\(n) \(s.label.lowercased())"
+            }
+            text = "MAILGAUGE \(worst.label) - \(states.count) accounts" + (counts.isEmpty ? ", all ok" : ": " + counts.joined(separator: ", "))
+            if inputs.isEmpty { text = "MAILGAUGE UNKNOWN - no accounts configured" }
+        }
+        if !perf.isEmpty { text += " | " + perf.joined(separator: " ") }
+        if !single {
+            for p in problems.sorted(by: { ($0.1, $1.0) > ($1.1, $0.0) }) { text += "\n[\(p.1.label)] \(p.2)" }
+        }
+        return Output(state: inputs.isEmpty ? .unknown : worst, text: text)
+    }
+
+    /// Reads the stored state (or probes afresh with `probe`) and evaluates it.
+    public static func run(config: MailGaugeConfig, account: String?, probe: Bool, maxAgeSeconds: Double?, logger: Logger,
+                           now: Date = Date()) async -> Output {
+        var ids = config.accounts.map(\.id)
+        if let account {
+            guard ids.contains(account) else { return Output(state: .unknown, text: "MAILGAUGE UNKNOWN - no account \"\(account)\" in \(config.path)") }
+            ids = [account]
+        }
+        let alertThresholds = Alerting.thresholds(config)
+        let thresholds: (String) -> (warning: Double, critical: Double, horizon: Double) = { id in
+            let t = alertThresholds(id)
+            return (t.warning, t.critical, t.forecastHorizonSeconds)
+        }
+        var inputs: [String: Input] = [:]
+        if probe {
+            let targets = Targets.make(config).filter { ids.contains($0.accountID) }
+            for outcome in await RunAll.run(targets, options: Targets.options(config), logger: logger) { inputs[outcome.accountID] = input(outcome, at: now) }
+        } else {
+            guard FileManager.default.fileExists(atPath: config.database) else {
+                return Output(state: .unknown, text: "MAILGAUGE UNKNOWN - no database at \(config.database) yet (run `mailgauge run` first, or use --probe)")
+            }
+            do {
+                let database = try AppDatabase(path: config.database)
+                for s in try database.latestStates() { inputs[s.id] = input(s) }
+            } catch {
+                return Output(state: .unknown, text: "MAILGAUGE UNKNOWN - database \(config.database): \(error)")
+            }
+        }
+        let maxAge = maxAgeSeconds ?? max(3 * config.schedule.intervalSeconds, 3600)
+        return evaluate(ids.map { ($0, inputs[$0]) }, thresholds: thresholds, maxAgeSeconds: maxAge, now: now)
+    }
+}

@@ -1,0 +1,149 @@
+/// The built-in Mustache templates, compiled into the binary so a single-file install
+/// needs no resource directory. An admin overrides any of them by putting
+/// `<templates_dir>/<locale>/<name>.mustache` in place (see README, "Alert templates").
+/// Text templates (subject, text) are rendered without HTML escaping; HTML ones escape.
+enum BuiltinTemplates {
+    static let all: [String: [String: String]] = ["en": en, "zh-CN": zhCN]
+
+    static let en: [String: String] = [
+        "digest.subject": "[mailgauge] {{summary}}",
+        "digest.text": """
+            mailgauge alert digest: {{summary}}
+            Run at {{generated_at}} on {{host}}.
+            {{#sections}}
+
+            {{heading}}
+            {{#items}}
+              - [{{severity}}] {{account}} ({{user}}): {{what}}{{#figures}} — {{figures}}{{/figures}}{{#forecast}}; full by {{forecast}}{{/forecast}}{{#failure}}; last error: {{failure}}{{/failure}}
+            {{/items}}
+            {{/sections}}
+
+            Details: mailgauge report -c {{config}}
+            """,
+        "digest.html": """
+            <html><body style="font-family: sans-serif">
+            <h2>mailgauge alert digest: {{summary}}</h2>
+            <p>Run at {{generated_at}} on {{host}}.</p>
+            {{#sections}}
+            <h3>{{heading}}</h3>
+            <table cellpadding="4" style="border-collapse: collapse">
+            <tr><th align="left">Severity</th><th align="left">Account</th><th align="left">Alert</th><th align="left">Usage</th><th align="left">Full by</th></tr>
+            {{#items}}
+            <tr><td>{{severity}}</td><td>{{account}} ({{user}})</td><td>{{what}}{{#failure}}<br><small>{{failure}}</small>{{/failure}}</td><td>{{figures}}</td><td>{{forecast}}</td></tr>
+            {{/items}}
+            </table>
+            {{/sections}}
+            <p>Details: <code>mailgauge report -c {{config}}</code></p>
+            </body></html>
+            """,
+        "owner.subject": "{{#resolved}}Your mailbox has space again{{/resolved}}{{^resolved}}{{#critical}}Action needed: your mailbox is {{percent}} full{{/critical}}{{^critical}}{{#filling}}Your mailbox will be full around {{full_date}}{{/filling}}{{^filling}}Your mailbox is {{percent}} full{{/filling}}{{/critical}}{{/resolved}}",
+        "owner.text": """
+            Hello {{user}},
+
+            {{#critical}}Your mailbox is almost full: {{used}} of {{limit}} ({{percent}}) is in use. When it is full, new mail to you is rejected and returned to the sender.{{/critical}}{{^critical}}{{#filling}}At the rate it has been growing, your mailbox will be full around {{full_date}}. It now holds {{used}} of {{limit}} ({{percent}}).{{/filling}}{{^filling}}Your mailbox is getting full: {{used}} of {{limit}} ({{percent}}) is in use.{{/filling}}{{/critical}}
+            {{#full_date}}{{^filling}}
+            At its current growth it will be full around {{full_date}}.{{/filling}}{{/full_date}}
+            {{#has_folders}}
+
+            These folders hold the most space:
+            {{#folders}}
+              - {{name}}: {{size}} in {{messages}} messages. {{advice}}
+            {{/folders}}
+            {{/has_folders}}
+
+            Deleting mail you no longer need, then emptying Trash, frees space at once.
+            If you need more space, reply to your IT department.
+
+            -- 
+            This notice was sent automatically by mailgauge for {{account}}.
+            """,
+        "owner.html": """
+            <html><body style="font-family: sans-serif">
+            <p>Hello {{user}},</p>
+            <p>{{#critical}}<b>Your mailbox is almost full:</b> {{used}} of {{limit}} ({{percent}}) is in use. When it is full, new mail to you is rejected and returned to the sender.{{/critical}}{{^critical}}{{#filling}}At the rate it has been growing, your mailbox will be full around <b>{{full_date}}</b>. It now holds {{used}} of {{limit}} ({{percent}}).{{/filling}}{{^filling}}Your mailbox is getting full: {{used}} of {{limit}} ({{percent}}) is in use.{{/filling}}{{/critical}}</p>
+            {{#has_folders}}
+            <p>These folders hold the most space:</p>
+            <table cellpadding="4" style="border-collapse: collapse">
+            <tr><th align="left">Folder</th><th align="right">Size</th><th align="right">Messages</th><th align="left">What to do</th></tr>
+            {{#folders}}
+            <tr><td>{{name}}</td><td align="right">{{size}}</td><td align="right">{{messages}}</td><td>{{advice}}</td></tr>
+            {{/folders}}
+            </table>
+            {{/has_folders}}
+            <p>Deleting mail you no longer need, then emptying Trash, frees space at once. If you need more space, reply to your IT department.</p>
+            <p style="color: #666"><small>This notice was sent automatically by mailgauge for {{account}}.</small></p>
+            </body></html>
+            """,
+    ]
+
+    static let zhCN: [String: String] = [
+        "digest.subject": "[mailgauge] {{summary}}",
+        "digest.text": """
+            mailgauge 告警汇总：{{summary}}
+            运行时间 {{generated_at}}，主机 {{host}}。
+            {{#sections}}
+
+            {{heading}}
+            {{#items}}
+              - [{{severity}}] {{account}}（{{user}}）：{{what}}{{#figures}} — {{figures}}{{/figures}}{{#forecast}}；预计 {{forecast}} 占满{{/forecast}}{{#failure}}；最近错误：{{failure}}{{/failure}}
+            {{/items}}
+            {{/sections}}
+
+            详情：mailgauge report -c {{config}}
+            """,
+        "digest.html": """
+            <html><body style="font-family: sans-serif">
+            <h2>mailgauge 告警汇总：{{summary}}</h2>
+            <p>运行时间 {{generated_at}}，主机 {{host}}。</p>
+            {{#sections}}
+            <h3>{{heading}}</h3>
+            <table cellpadding="4" style="border-collapse: collapse">
+            <tr><th align="left">级别</th><th align="left">账户</th><th align="left">告警</th><th align="left">用量</th><th align="left">预计占满</th></tr>
+            {{#items}}
+            <tr><td>{{severity}}</td><td>{{account}}（{{user}}）</td><td>{{what}}{{#failure}}<br><small>{{failure}}</small>{{/failure}}</td><td>{{figures}}</td><td>{{forecast}}</td></tr>
+            {{/items}}
+            </table>
+            {{/sections}}
+            <p>详情：<code>mailgauge report -c {{config}}</code></p>
+            </body></html>
+            """,
+        "owner.subject": "{{#resolved}}您的邮箱空间已恢复{{/resolved}}{{^resolved}}{{#critical}}请尽快处理：您的邮箱已使用 {{percent}}{{/critical}}{{^critical}}{{#filling}}您的邮箱预计将于 {{full_date}} 前后占满{{/filling}}{{^filling}}您的邮箱已使用 {{percent}}{{/filling}}{{/critical}}{{/resolved}}",
+        "owner.text": """
+            {{user}}，您好：
+
+            {{#critical}}您的邮箱即将占满：已使用 {{used}}，共 {{limit}}（{{percent}}）。邮箱满后，发给您的新邮件将被拒收并退回给发件人。{{/critical}}{{^critical}}{{#filling}}按近期的增长速度，您的邮箱预计将于 {{full_date}} 前后占满。目前已使用 {{used}}，共 {{limit}}（{{percent}}）。{{/filling}}{{^filling}}您的邮箱空间即将不足：已使用 {{used}}，共 {{limit}}（{{percent}}）。{{/filling}}{{/critical}}
+            {{#full_date}}{{^filling}}
+            按目前的增长速度，预计将于 {{full_date}} 前后占满。{{/filling}}{{/full_date}}
+            {{#has_folders}}
+
+            占用空间最多的文件夹：
+            {{#folders}}
+              - {{name}}：{{size}}，{{messages}} 封邮件。{{advice}}
+            {{/folders}}
+            {{/has_folders}}
+
+            删除不再需要的邮件并清空“已删除”文件夹，可立即释放空间。
+            如需更多空间，请回复联系您的 IT 部门。
+
+            -- 
+            本通知由 mailgauge 为 {{account}} 自动发送。
+            """,
+        "owner.html": """
+            <html><body style="font-family: sans-serif">
+            <p>{{user}}，您好：</p>
+            <p>{{#critical}}<b>您的邮箱即将占满：</b>已使用 {{used}}，共 {{limit}}（{{percent}}）。邮箱满后，发给您的新邮件将被拒收并退回给发件人。{{/critical}}{{^critical}}{{#filling}}按近期的增长速度，您的邮箱预计将于 <b>{{full_date}}</b> 前后占满。目前已使用 {{used}}，共 {{limit}}（{{percent}}）。{{/filling}}{{^filling}}您的邮箱空间即将不足：已使用 {{used}}，共 {{limit}}（{{percent}}）。{{/filling}}{{/critical}}</p>
+            {{#has_folders}}
+            <p>占用空间最多的文件夹：</p>
+            <table cellpadding="4" style="border-collapse: collapse">
+            <tr><th align="left">文件夹</th><th align="right">大小</th><th align="right">邮件数</th><th align="left">建议</th></tr>
+            {{#folders}}
+            <tr><td>{{name}}</td><td align="right">{{size}}</td><td align="right">{{messages}}</td><td>{{advice}}</td></tr>
+            {{/folders}}
+            </table>
+            {{/has_folders}}
+            <p>删除不再需要的邮件并清空“已删除”文件夹，可立即释放空间。如需更多空间，请联系您的 IT 部门。</p>
+            <p style="color: #666"><small>本通知由 mailgauge 为 {{account}} 自动发送。</small></p>
+            </body></html>
+            """,
+    ]
+}

@@ -1,0 +1,125 @@
+public import Foundation
+
+/// One alert notice as the channels see it: what changed, for whom, with the figures
+/// to show. Codable, because undelivered notices wait in the database's outbox until a
+/// later run delivers them.
+public struct Notice: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case firing, escalated, repeated, resolved
+        /// `mailgauge alert test`
+        case test
+    }
+
+    public var accountID: String
+    public var user: String
+    public var kind: Kind
+    /// warning, critical, filling, probe_failing (or "test").
+    public var rule: String
+    /// STORAGE, MESSAGE, … or "probe".
+    public var resource: String
+    /// Usage fraction (warning/critical), seconds until full (filling), failed runs
+    /// (probe_failing).
+    public var value: Double?
+    /// The account's STORAGE figures when the notice was raised.
+    public var usedBytes: UInt64?
+    public var limitBytes: UInt64?
+    /// The forecast date when the account's quota will be full, if growing.
+    public var fullAt: Date?
+    /// The latest probe failure (probe_failing), already free of secrets.
+    public var failure: String?
+    public var at: Date
+
+    public init(accountID: String, user: String, kind: Kind, rule: String, resource: String, value: Double? = nil,
+                usedBytes: UInt64? = nil, limitBytes: UInt64? = nil, fullAt: Date? = nil, failure: String? = nil, at: Date) {
+        self.accountID = accountID
+        self.user = user
+        self.kind = kind
+        self.rule = rule
+        self.resource = resource
+        self.value = value
+        self.usedBytes = usedBytes
+        self.limitBytes = limitBytes
+        self.fullAt = fullAt
+        self.failure = failure
+        self.at = at
+    }
+
+    /// Higher is more urgent: digests list critical first.
+    public var urgency: Int {
+        switch rule {
+        case "critical": 4
+        case "filling": 3
+        case "probe_failing": 2
+        case "warning": 1
+        default: 0
+        }
+    }
+
+    /// Whether the mailbox owner can act on it (usage rules; not probe failures), and it
+    /// is news to them (not a resolution).
+    public var concernsOwner: Bool {
+        ["warning", "critical", "filling", "test"].contains(rule) && kind != .resolved
+    }
+
+    /// The severity shown to admins and sent as a label to Alertmanager.
+    public var severity: String {
+        switch rule {
+        case "critical": "critical"
+        case "test": "info"
+        default: "warning"
+        }
+    }
+
+    public static let jsonEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    public static let jsonDecoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }()
+}
+
+/// A folder of the mailbox, for the owner's notice.
+public struct FolderSize: Sendable, Hashable {
+    public var name: String
+    public var specialUse: [String]
+    public var messages: UInt64
+    public var sizeBytes: UInt64
+
+    public init(name: String, specialUse: [String], messages: UInt64, sizeBytes: UInt64) {
+        self.name = name
+        self.specialUse = specialUse
+        self.messages = messages
+        self.sizeBytes = sizeBytes
+    }
+
+    /// What kind of folder it is, from SPECIAL-USE (RFC 6154) or, for servers without it,
+    /// common names.
+    public var role: Role {
+        let flags = Set(specialUse.map { $0.lowercased() })
+        let lower = name.lowercased()
+        if flags.contains("\\trash") || ["trash", "deleted items", "deleted messages", "papierkorb", "已删除", "垃圾箱"].contains(lower) { return .trash }
+        if flags.contains("\\junk") || ["junk", "spam", "junk e-mail", "垃圾邮件"].contains(lower) { return .junk }
+        if flags.contains("\\sent") || ["sent", "sent items", "sent messages", "gesendet", "已发送"].contains(lower) { return .sent }
+        if lower == "inbox" { return .inbox }
+        return .other
+    }
+
+    public enum Role: String, Sendable { case trash, junk, sent, inbox, other }
+}
+
+/// Where the space is: Trash and Junk first (emptying them is free), then the largest
+/// folders, at most `limit`.
+public func foldersWorthCleaning(_ folders: [FolderSize], limit: Int = 5) -> [FolderSize] {
+    let nonEmpty = folders.filter { $0.sizeBytes > 0 }
+    let disposable = nonEmpty.filter { $0.role == .trash || $0.role == .junk }.sorted { $0.sizeBytes > $1.sizeBytes }
+    let rest = nonEmpty.filter { $0.role != .trash && $0.role != .junk }.sorted { ($0.sizeBytes, $1.name) > ($1.sizeBytes, $0.name) }
+    return Array((disposable + rest).prefix(limit))
+}
