@@ -14,7 +14,7 @@ enum BuiltinTemplates {
 
             {{heading}}
             {{#items}}
-              - [{{severity}}] {{account}} ({{user}}): {{what}}{{#figures}} — {{figures}}{{/figures}}{{#forecast}}; full by {{forecast}}{{/forecast}}{{#failure}}; last error: {{failure}}{{/failure}}
+              - [{{severity}}] {{who}}: {{what}}{{#figures}} — {{figures}}{{/figures}}{{#forecast}}; full by {{forecast}}{{/forecast}}{{#failure}}; last error: {{failure}}{{/failure}}
             {{/items}}
             {{/sections}}
 
@@ -29,7 +29,7 @@ enum BuiltinTemplates {
             <table cellpadding="4" style="border-collapse: collapse">
             <tr><th align="left">Severity</th><th align="left">Account</th><th align="left">Alert</th><th align="left">Usage</th><th align="left">Full by</th></tr>
             {{#items}}
-            <tr><td>{{severity}}</td><td>{{account}} ({{user}})</td><td>{{what}}{{#failure}}<br><small>{{failure}}</small>{{/failure}}</td><td>{{figures}}</td><td>{{forecast}}</td></tr>
+            <tr><td>{{severity}}</td><td>{{who}}</td><td>{{what}}{{#failure}}<br><small>{{failure}}</small>{{/failure}}</td><td>{{figures}}</td><td>{{forecast}}</td></tr>
             {{/items}}
             </table>
             {{/sections}}
@@ -41,8 +41,12 @@ enum BuiltinTemplates {
             Hello {{user}},
 
             {{#critical}}Your mailbox is almost full: {{used}} of {{limit}} ({{percent}}) is in use. When it is full, new mail to you is rejected and returned to the sender.{{/critical}}{{^critical}}{{#filling}}At the rate it has been growing, your mailbox will be full around {{full_date}}. It now holds {{used}} of {{limit}} ({{percent}}).{{/filling}}{{^filling}}Your mailbox is getting full: {{used}} of {{limit}} ({{percent}}) is in use.{{/filling}}{{/critical}}
-            {{#full_date}}{{^filling}}
-            At its current growth it will be full around {{full_date}}.{{/filling}}{{/full_date}}
+            {{#full_date}}
+            {{^filling}}
+
+            At its current growth it will be full around {{full_date}}.
+            {{/filling}}
+            {{/full_date}}
             {{#has_folders}}
 
             These folders hold the most space:
@@ -85,7 +89,7 @@ enum BuiltinTemplates {
 
             {{heading}}
             {{#items}}
-              - [{{severity}}] {{account}}（{{user}}）：{{what}}{{#figures}} — {{figures}}{{/figures}}{{#forecast}}；预计 {{forecast}} 占满{{/forecast}}{{#failure}}；最近错误：{{failure}}{{/failure}}
+              - [{{severity}}] {{who}}：{{what}}{{#figures}} — {{figures}}{{/figures}}{{#forecast}}；预计 {{forecast}} 占满{{/forecast}}{{#failure}}；最近错误：{{failure}}{{/failure}}
             {{/items}}
             {{/sections}}
 
@@ -100,7 +104,7 @@ enum BuiltinTemplates {
             <table cellpadding="4" style="border-collapse: collapse">
             <tr><th align="left">级别</th><th align="left">账户</th><th align="left">告警</th><th align="left">用量</th><th align="left">预计占满</th></tr>
             {{#items}}
-            <tr><td>{{severity}}</td><td>{{account}}（{{user}}）</td><td>{{what}}{{#failure}}<br><small>{{failure}}</small>{{/failure}}</td><td>{{figures}}</td><td>{{forecast}}</td></tr>
+            <tr><td>{{severity}}</td><td>{{who}}</td><td>{{what}}{{#failure}}<br><small>{{failure}}</small>{{/failure}}</td><td>{{figures}}</td><td>{{forecast}}</td></tr>
             {{/items}}
             </table>
             {{/sections}}
@@ -112,8 +116,12 @@ enum BuiltinTemplates {
             {{user}}，您好：
 
             {{#critical}}您的邮箱即将占满：已使用 {{used}}，共 {{limit}}（{{percent}}）。邮箱满后，发给您的新邮件将被拒收并退回给发件人。{{/critical}}{{^critical}}{{#filling}}按近期的增长速度，您的邮箱预计将于 {{full_date}} 前后占满。目前已使用 {{used}}，共 {{limit}}（{{percent}}）。{{/filling}}{{^filling}}您的邮箱空间即将不足：已使用 {{used}}，共 {{limit}}（{{percent}}）。{{/filling}}{{/critical}}
-            {{#full_date}}{{^filling}}
-            按目前的增长速度，预计将于 {{full_date}} 前后占满。{{/filling}}{{/full_date}}
+            {{#full_date}}
+            {{^filling}}
+
+            按目前的增长速度，预计将于 {{full_date}} 前后占满。
+            {{/filling}}
+            {{/full_date}}
             {{#has_folders}}
 
             占用空间最多的文件夹：

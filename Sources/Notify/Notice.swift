@@ -29,6 +29,13 @@ public struct Notice: Sendable, Hashable, Codable {
     public var failure: String?
     public var at: Date
 
+    /// Spelled out: a key strategy would turn `accountID` into `account_id` one way and
+    /// `accountId` the other, and nothing would decode.
+    enum CodingKeys: String, CodingKey {
+        case accountID = "account_id", user, kind, rule, resource, value, usedBytes = "used_bytes", limitBytes = "limit_bytes"
+        case fullAt = "full_at", failure, at
+    }
+
     public init(accountID: String, user: String, kind: Kind, rule: String, resource: String, value: Double? = nil,
                 usedBytes: UInt64? = nil, limitBytes: UInt64? = nil, fullAt: Date? = nil, failure: String? = nil, at: Date) {
         self.accountID = accountID
@@ -72,7 +79,6 @@ public struct Notice: Sendable, Hashable, Codable {
 
     public static let jsonEncoder: JSONEncoder = {
         let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
         e.dateEncodingStrategy = .iso8601
         e.outputFormatting = [.sortedKeys]
         return e
@@ -80,7 +86,6 @@ public struct Notice: Sendable, Hashable, Codable {
 
     public static let jsonDecoder: JSONDecoder = {
         let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
         d.dateDecodingStrategy = .iso8601
         return d
     }()

@@ -116,6 +116,7 @@ public struct NoticeTexts: Sendable {
         }
         var item: [String: Any] = [
             "severity": n.severity.uppercased(), "account": n.accountID, "user": n.user, "what": p.what(n),
+            "who": n.user == n.accountID ? n.accountID : "\(n.accountID) (\(n.user))",
             "figures": figures, "rule": n.rule, "resource": n.resource, "kind": n.kind.rawValue,
         ]
         if let full = n.fullAt, n.kind != .resolved { item["forecast"] = format(full, p.dateFormat) }

@@ -16,6 +16,7 @@ public enum Webhook {
             var version = 1
             var sentAt: Date
             var notices: [Notice]
+            enum CodingKeys: String, CodingKey { case source, version, sentAt = "sent_at", notices }
         }
         return try Notice.jsonEncoder.encode(Body(sentAt: now, notices: notices))
     }

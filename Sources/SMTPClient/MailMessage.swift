@@ -164,8 +164,10 @@ public enum HeaderEncoding {
         guard line.count > 78 else { return line }
         var lines: [String] = []
         let words = line.split(separator: " ", omittingEmptySubsequences: false)
-        var current = String(words[0])
-        for word in words.dropFirst() {
+        // "Name: first-word" stays together: a fold right after the colon would make the
+        // value start with whitespace.
+        var current = words.prefix(2).joined(separator: " ")
+        for word in words.dropFirst(2) {
             if current.count + 1 + word.count > 78, !current.trimmingCharacters(in: .whitespaces).isEmpty {
                 lines.append(current)
                 current = String(word)

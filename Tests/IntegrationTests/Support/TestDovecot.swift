@@ -89,7 +89,12 @@ struct TestDovecot: Sendable {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             return (fields.prefix(7) + ["userdb_quota_rule=*:storage=\(kib)K"]).joined(separator: ":")
         }
+        let before = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
         try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        // Dovecot re-reads a passwd-file when its mtime (whole seconds) or size changes: a
+        // rewrite within the same second to a same-length limit would go unnoticed.
+        let after = max(Date(), before.addingTimeInterval(1)).addingTimeInterval(1)
+        try FileManager.default.setAttributes([.modificationDate: after], ofItemAtPath: path)
     }
 
     nonisolated(unsafe) private static var scale: [String]?

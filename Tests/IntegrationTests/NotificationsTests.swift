@@ -1,0 +1,197 @@
+import Foundation
+import MailGaugeCore
+import Testing
+
+/// Alert mail and webhooks over real runs, to a real SMTP server (aiosmtpd with STARTTLS
+/// and AUTH) and a real Alertmanager.
+@Suite("notifications to real servers", .serialized)
+struct NotificationsTests {
+    static func config(_ dovecot: TestDovecot, dir: URL, smtp: String, extra: String = "", accounts: String? = nil) throws -> String {
+        let path = dir.appendingPathComponent("mailgauge.yml").path
+        try """
+            database: \(dir.path)/mailgauge.sqlite
+            servers:
+              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            accounts:
+            \(accounts ?? """
+              - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")), owner_email: alice@example.test }
+              - { id: hank, user: hank, password_file: \(dovecot.secretFile("hank")), owner_email: hank@example.test }
+              - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")), owner_email: carol@example.test, locale: zh-CN }
+            """)
+            metrics: { textfile: \(dir.path)/mailgauge.prom }
+            alerts:
+              email:
+                \(smtp)
+                from: "mailgauge <mailgauge@example.test>"
+                to: [postmaster@example.test]
+                notify_owner: true
+            \(extra)
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func smtp(_ sink: SMTPSink, dovecot: TestDovecot, port: Int? = nil, tls: String = "starttls", ca: String? = nil) throws -> String {
+        "smtp: { host: localhost, port: \(port ?? sink.port), tls: \(tls), user: \(sink.user), password_file: \(try sink.passwordFile()), ca_file: \(ca ?? dovecot.caFile) }"
+    }
+
+    func storage(_ dovecot: TestDovecot, _ user: String) throws -> (used: UInt64, limit: UInt64) {
+        let q = try #require(try dovecot.doveadmQuota(user).first { $0.resource == "STORAGE" })
+        return (q.value * 1024, try #require(q.limit) * 1024)
+    }
+
+    @Test("digest and owner notices over STARTTLS + AUTH; nothing new on the next run; resolved after usage drops")
+    func digestAndOwnerNotices() throws {
+        let dovecot = try TestDovecot.shared()
+        let sink = try SMTPSink(dovecot: dovecot)
+        defer { sink.stop() }
+        let dir = try TestFiles.directory("mg-mail")
+        let config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(sink, dovecot: dovecot))
+        let hankLimit = try #require(dovecot.account("hank").limit_kib)
+        defer { try? dovecot.setQuotaLimit("hank", kib: hankLimit) }
+
+        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(first.status == 0, "\(first.stderr)")
+        let messages = try sink.messages()
+        try #require(messages.count == 3, "digest + carol + hank: \(messages.map(\.subject))")
+        for m in messages {
+            #expect(m.defects.isEmpty, "\(m.subject): \(m.defects)")
+            #expect(m.content_type == "multipart/alternative" && m.html != nil)
+            #expect(m.auto_submitted == "auto-generated")
+            #expect(m.envelope.tls && m.envelope.authenticated && m.envelope.mail_from == "mailgauge@example.test")
+        }
+        let carol = try storage(dovecot, "carol"), hank = try storage(dovecot, "hank")
+        let digest = try #require(messages.first { $0.to == "postmaster@example.test" })
+        #expect(digest.subject == "[mailgauge] 2 new")
+        let text = try #require(digest.text)
+        let carolLine = "[CRITICAL] carol: STORAGE usage at \(SizeFormat.percent(Double(carol.used) / Double(carol.limit))) (critical) — \(SizeFormat.bytes(carol.used)) of \(SizeFormat.bytes(carol.limit))"
+        let hankLine = "[WARNING] hank: STORAGE usage at \(SizeFormat.percent(Double(hank.used) / Double(hank.limit))) — \(SizeFormat.bytes(hank.used)) of \(SizeFormat.bytes(hank.limit))"
+        #expect(text.contains(carolLine), "\(text)")
+        #expect(text.contains(hankLine), "\(text)")
+        #expect(try #require(text.range(of: carolLine)).lowerBound < (try #require(text.range(of: hankLine))).lowerBound, "critical first")
+        #expect(!text.contains("alice"), "alice is at 50 %: no alert")
+
+        // carol's notice: Simplified Chinese, RFC 2047 subject, her largest folders.
+        let zh = try #require(messages.first { $0.envelope.rcpt_tos == ["carol@example.test"] })
+        #expect(zh.subject == "请尽快处理：您的邮箱已使用 \(SizeFormat.percent(Double(carol.used) / Double(carol.limit)))")
+        #expect(zh.raw_subject?.hasPrefix("=?UTF-8?B?") == true, "\(zh.raw_subject ?? "")")
+        let folders = try dovecot.doveadmFolders("carol")
+        let zhText = try #require(zh.text)
+        for name in ["Trash", "Junk", "INBOX", "Sent"] {
+            let (count, vsize) = try #require(folders[name])
+            #expect(zhText.contains("- \(name)：\(SizeFormat.bytes(vsize))，\(count) 封邮件。"), "\(name) in \(zhText)")
+        }
+        let en = try #require(messages.first { $0.envelope.rcpt_tos == ["hank@example.test"] })
+        #expect(en.subject == "Your mailbox is \(SizeFormat.percent(Double(hank.used) / Double(hank.limit))) full")
+        let trash = try #require(try dovecot.doveadmFolders("hank")["Trash"])
+        #expect(en.text?.contains("- Trash: \(SizeFormat.bytes(trash.1)) in \(trash.0) messages. Empty the Trash") == true, "\(en.text ?? "")")
+
+        // Same state: nothing new is sent.
+        let second = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(second.status == 0)
+        #expect(try sink.messages().count == 3)
+
+        // hank's limit is raised: his usage drops below warning − hysteresis → a resolved
+        // notice in the admin digest, nothing to him.
+        try dovecot.setQuotaLimit("hank", kib: hankLimit * 2)
+        let third = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(third.status == 0)
+        #expect(third.stdout.contains("ALERT resolved warning hank STORAGE"), "\(third.stdout)\(third.stderr)")
+        let after = try sink.messages()
+        try #require(after.count == 4, "\(after.map(\.subject))")
+        #expect(after[3].subject == "[mailgauge] 1 resolved")
+        #expect(after[3].text?.contains("Resolved\n  - [WARNING] hank: STORAGE usage at") == true, "\(after[3].text ?? "")")
+    }
+
+    @Test("SMTP down: the run still succeeds, the failure is counted, and the next run delivers the notice")
+    func failedDeliveryIsRetried() throws {
+        let dovecot = try TestDovecot.shared()
+        let sink = try SMTPSink(dovecot: dovecot)
+        defer { sink.stop() }
+        let dir = try TestFiles.directory("mg-mail-retry")
+        let accounts = "  - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }"
+        let closedPort = try freePort()
+        var config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(sink, dovecot: dovecot, port: closedPort), accounts: accounts)
+        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(first.status == 0, "a channel failure does not fail the run: \(first.stderr)")
+        #expect(first.stderr.contains("notification not delivered; will retry next run"), "\(first.stderr)")
+        #expect(first.stderr.contains("connection refused"), "\(first.stderr)")
+        let metrics = try String(contentsOfFile: dir.appendingPathComponent("mailgauge.prom").path, encoding: .utf8)
+        #expect(metrics.contains("mailgauge_notifications_failed_total{channel=\"email\"} 1\n"), "\(metrics)")
+        #expect(metrics.contains("mailgauge_notifications_pending 1\n"), "\(metrics)")
+
+        config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(sink, dovecot: dovecot), accounts: accounts)
+        let second = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(second.status == 0)
+        let messages = try sink.messages()
+        #expect(messages.map(\.subject) == ["[mailgauge] 1 new"], "the notice of the first run, delivered late")
+        let after = try String(contentsOfFile: dir.appendingPathComponent("mailgauge.prom").path, encoding: .utf8)
+        #expect(after.contains("mailgauge_notifications_failed_total{channel=\"email\"} 1\n"))
+        #expect(after.contains("mailgauge_notifications_pending 0\n"))
+    }
+
+    @Test("implicit TLS (465 style) works; a wrong CA or a server without STARTTLS is refused before AUTH")
+    func tlsModes() throws {
+        let dovecot = try TestDovecot.shared()
+        let dir = try TestFiles.directory("mg-mail-tls")
+        let accounts = "  - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }"
+
+        let implicit = try SMTPSink(tls: "implicit", dovecot: dovecot)
+        defer { implicit.stop() }
+        var config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(implicit, dovecot: dovecot, tls: "implicit"), accounts: accounts)
+        let ok = try Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", config])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("ok     email: accepted by 1 recipient(s): 250 2.0.0 Ok: queued as 0001"), "\(ok.stdout)")
+        let test = try #require(try implicit.messages().first)
+        #expect(test.subject == "[mailgauge] test notice" && test.envelope.tls)
+
+        config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(implicit, dovecot: dovecot, tls: "implicit", ca: dovecot.otherCAFile),
+                                 accounts: accounts)
+        let wrongCA = try Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", config])
+        #expect(wrongCA.status == 1)
+        #expect(wrongCA.stdout.contains("FAILED email: TLS: certificate verify failed"), "\(wrongCA.stdout)")
+
+        let plain = try SMTPSink(tls: "none", dovecot: dovecot)
+        defer { plain.stop() }
+        config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(plain, dovecot: dovecot), accounts: accounts)
+        let noStartTLS = try Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", config])
+        #expect(noStartTLS.status == 1)
+        #expect(noStartTLS.stdout.contains("does not offer STARTTLS; refusing to continue in plaintext"), "\(noStartTLS.stdout)")
+        #expect(try plain.messages().isEmpty)
+        #expect(plain.log.contains(">> b'EHLO"), "\(plain.log)")
+        #expect(!plain.log.contains(">> b'AUTH") && !plain.log.contains(">> b'MAIL"), "no credential, no mail: \(plain.log)")
+    }
+
+    @Test("Alertmanager: firing alerts posted each run, read back from its API; alert test reports per channel")
+    func alertmanager() throws {
+        let dovecot = try TestDovecot.shared()
+        let am = try TestAlertmanager()
+        defer { am.stop() }
+        let dir = try TestFiles.directory("mg-am")
+        let path = dir.appendingPathComponent("mailgauge.yml").path
+        try """
+            database: \(dir.path)/mailgauge.sqlite
+            servers:
+              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            accounts:
+              - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
+              - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }
+            alerts:
+              webhook: { url: "\(am.alertsURL)", format: alertmanager }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
+        #expect(run.status == 0, "\(run.stderr)")
+        let alerts = try am.alerts()
+        let carol = try #require(alerts.first { ($0["labels"] as? [String: String])?["account"] == "carol" }, "\(alerts)")
+        let labels = try #require(carol["labels"] as? [String: String])
+        #expect(labels["alertname"] == "MailboxStorageCritical" && labels["severity"] == "critical" && labels["resource"] == "STORAGE")
+        #expect((carol["status"] as? [String: Any])?["state"] as? String == "active")
+        let annotations = try #require(carol["annotations"] as? [String: String])
+        #expect(annotations["summary"]?.hasPrefix("carol: STORAGE usage at 97.3 %") == true, "\(annotations)")
+        #expect(!alerts.contains { ($0["labels"] as? [String: String])?["account"] == "alice" })
+
+        let test = try Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", path])
+        #expect(test.status == 0, "\(test.stdout)")
+        #expect(test.stdout.contains("ok     webhook http://127.0.0.1:\(am.port): HTTP 2xx"))
+        #expect(try am.alerts().contains { ($0["labels"] as? [String: String])?["alertname"] == "MailgaugeTest" })
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+
+/// A server process for the length of a test: started, stopped with SIGTERM in `stop()`
+/// (and killed if the test forgets). Output goes to files so it never blocks on a pipe.
+final class BackgroundProcess: @unchecked Sendable {
+    let process = Process()
+    let stdoutPath: String
+    let stderrPath: String
+
+    init(_ executable: String, _ arguments: [String], logDir: URL) throws {
+        stdoutPath = logDir.appendingPathComponent("\(URL(fileURLWithPath: executable).lastPathComponent).out").path
+        stderrPath = logDir.appendingPathComponent("\(URL(fileURLWithPath: executable).lastPathComponent).err").path
+        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try process.run()
+    }
+
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until `ready` says the process is up (polling), or fails with its stderr.
+    func waitUntil(timeoutSeconds: Double = 30, _ what: String, _ ready: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while !ready() {
+            guard process.isRunning else { throw TestFailure("\(what) exited: \(stderr)") }
+            guard Date() < deadline else { throw TestFailure("\(what) not ready in \(timeoutSeconds) s: \(stderr)") }
+            usleep(50_000)
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after 5 s: a child started from a dispatch thread inherits a
+    /// blocked signal mask and may never see the SIGTERM.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+/// scripts/smtp-sink: Debian's aiosmtpd with STARTTLS (or implicit TLS) and AUTH, storing
+/// each message it accepts. Uses the test Dovecot's certificate (CN localhost).
+final class SMTPSink: @unchecked Sendable {
+    struct Message: Decodable {
+        var subject: String
+        var raw_subject: String?
+        var from: String
+        var to: String
+        var content_type: String
+        var auto_submitted: String?
+        var defects: [String]
+        var text: String?
+        var html: String?
+        var envelope: Envelope = Envelope()
+
+        enum CodingKeys: String, CodingKey { case subject, raw_subject, from, to, content_type, auto_submitted, defects, text, html }
+    }
+
+    struct Envelope: Decodable {
+        var mail_from = ""
+        var rcpt_tos: [String] = []
+        var authenticated = false
+        var tls = false
+    }
+
+    static let script = Paths.repository.appendingPathComponent("scripts/smtp-sink").path
+    let directory: URL
+    let port: Int
+    let user = "alerts"
+    let password = "smtp-secret"
+    private let server: BackgroundProcess
+
+    init(tls: String = "starttls", dovecot: TestDovecot) throws {
+        directory = try TestFiles.directory("mg-smtp")
+        let tlsDir = URL(fileURLWithPath: dovecot.caFile).deletingLastPathComponent().path
+        server = try BackgroundProcess("/usr/bin/python3", [
+            SMTPSink.script, "serve", directory.appendingPathComponent("mail").path, "--cert", "\(tlsDir)/server.pem",
+            "--key", "\(tlsDir)/server.key", "--tls", tls, "--user", user, "--password", password,
+        ], logDir: directory)
+        let server = self.server
+        try server.waitUntil("smtp-sink") { server.stdout.contains("READY ") }
+        guard let line = server.stdout.split(separator: "\n").first(where: { $0.hasPrefix("READY ") }), let p = Int(line.dropFirst(6)) else {
+            throw TestFailure("smtp-sink: no port in \(server.stdout)")
+        }
+        port = p
+    }
+
+    /// The messages received so far, parsed by Python's email package, oldest first.
+    func messages() throws -> [Message] {
+        let mail = directory.appendingPathComponent("mail")
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: mail.path)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
+        return try files.map { name in
+            let out = try Subprocess.run("/usr/bin/python3", [SMTPSink.script, "inspect", mail.appendingPathComponent(name).path])
+            guard out.status == 0 else { throw TestFailure("smtp-sink inspect \(name): \(out.stderr)") }
+            var message = try JSONDecoder().decode(Message.self, from: Data(out.stdout.utf8))
+            message.text = message.text?.replacingOccurrences(of: "\r\n", with: "\n")
+            let meta = mail.appendingPathComponent(name.replacingOccurrences(of: ".eml", with: ".json"))
+            message.envelope = try JSONDecoder().decode(Envelope.self, from: Data(contentsOf: meta))
+            return message
+        }
+    }
+
+    /// The server's log of the SMTP dialogue.
+    var log: String { server.stderr }
+
+    func passwordFile() throws -> String { try TestFiles.secret(password, in: directory, name: "smtp.pass") }
+
+    func stop() { server.stop() }
+}
+
+/// Debian's prometheus-alertmanager on a free loopback port, clustering off.
+final class TestAlertmanager: @unchecked Sendable {
+    let port: Int
+    private let server: BackgroundProcess
+
+    init() throws {
+        let dir = try TestFiles.directory("mg-alertmanager")
+        let config = dir.appendingPathComponent("alertmanager.yml").path
+        try """
+            route: { receiver: nobody, group_wait: 1s }
+            receivers: [ { name: nobody } ]
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        port = try freePort()
+        server = try BackgroundProcess("/usr/bin/prometheus-alertmanager", [
+            "--config.file=\(config)", "--storage.path=\(dir.path)/data", "--web.listen-address=127.0.0.1:\(port)",
+            "--cluster.listen-address=",
+        ], logDir: dir)
+        let port = self.port
+        try server.waitUntil("alertmanager") { (try? httpGet("http://127.0.0.1:\(port)/-/ready")) != nil }
+    }
+
+    var alertsURL: String { "http://127.0.0.1:\(port)/api/v2/alerts" }
+
+    /// GET /api/v2/alerts: each alert's labels, annotations and status.
+    func alerts() throws -> [[String: Any]] {
+        let data = try httpGet(alertsURL)
+        return (try JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
+    }
+
+    func stop() { server.stop() }
+}
+
+func freePort() throws -> Int { try ServeTests.freePort() }
+
+func httpGet(_ url: String) throws -> Data {
+    let (status, body) = ServeTests.get(url)
+    guard (200..<300).contains(status) else { throw TestFailure("GET \(url): HTTP \(status)") }
+    return Data(body.utf8)
+}
