@@ -111,6 +111,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            // deploy/config.example.yml (symlinked), compiled in for `mailgauge config example`.
+            resources: [.embedInCode("config.example.yml")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -337,10 +337,9 @@ final class Builder {
     }
 
     func buildMetrics(_ node: Node?) -> Metrics {
-        let m = node.map { reader.mapping($0, "metrics", allowed: ["textfile", "listen", "web_config"]) } ?? [:]
+        let m = node.map { reader.mapping($0, "metrics", allowed: ["textfile", "listen"]) } ?? [:]
         return Metrics(textfile: m["textfile"].flatMap { reader.string($0.value, "metrics.textfile") }.map(path),
-                       listen: m["listen"].flatMap { reader.string($0.value, "metrics.listen") } ?? "127.0.0.1:9786",
-                       webConfig: m["web_config"].flatMap { reader.string($0.value, "metrics.web_config") }.map(path))
+                       listen: m["listen"].flatMap { reader.string($0.value, "metrics.listen") } ?? "127.0.0.1:9786")
     }
 
     func buildAlerts(_ node: Node?) -> Alerts {

@@ -113,7 +113,6 @@ public struct FolderExport: Sendable, Hashable {
 public struct Metrics: Sendable, Hashable {
     public var textfile: String?
     public var listen: String
-    public var webConfig: String?
 }
 
 public struct Alerts: Sendable, Hashable {

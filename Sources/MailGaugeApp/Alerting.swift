@@ -18,7 +18,8 @@ enum Alerting {
                 critical: a?.critical ?? server?.critical ?? config.defaults.critical,
                 forecastHorizonSeconds: a?.forecastHorizonSeconds ?? server?.forecastHorizonSeconds ?? config.defaults.forecastHorizonSeconds,
                 hysteresis: config.alerts.hysteresis, probeFailingRuns: config.alerts.probeFailingRuns,
-                repeatIntervalSeconds: config.alerts.repeatIntervalSeconds)
+                repeatIntervalSeconds: config.alerts.repeatIntervalSeconds,
+                minFreeBytes: (a?.minFreeBytes ?? server?.minFreeBytes ?? config.defaults.minFreeBytes).map(Double.init))
         }
     }
 

@@ -62,9 +62,14 @@ public enum AlertRules {
         public var hysteresis: Double
         public var probeFailingRuns: Int
         public var repeatIntervalSeconds: Double
+        /// `min_free`: STORAGE free space (bytes) below which `warning` fires whatever the
+        /// percentage (a 100 GiB mailbox at 79 % still has room; a 1 GiB one may not).
+        public var minFreeBytes: Double?
 
         public init(warning: Double = 0.80, critical: Double = 0.95, forecastHorizonSeconds: Double = 7 * 86400,
-                    hysteresis: Double = 0.02, probeFailingRuns: Int = 3, repeatIntervalSeconds: Double = 86400) {
+                    hysteresis: Double = 0.02, probeFailingRuns: Int = 3, repeatIntervalSeconds: Double = 86400,
+                    minFreeBytes: Double? = nil) {
+            self.minFreeBytes = minFreeBytes
             self.warning = warning
             self.critical = critical
             self.forecastHorizonSeconds = forecastHorizonSeconds
@@ -78,13 +83,17 @@ public enum AlertRules {
     public struct Observation: Sendable, Hashable {
         /// Usage fraction per quota resource (when the probe succeeded).
         public var fractions: [String: Double]
+        /// Free STORAGE bytes (limit − usage), when there is a limit.
+        public var freeBytes: Double?
         /// Forecast full date per quota resource (nil: not growing / no data).
         public var fullAt: [String: Date]
         public var consecutiveFailures: Int
         public var probeOK: Bool
 
-        public init(fractions: [String: Double], fullAt: [String: Date], consecutiveFailures: Int, probeOK: Bool) {
+        public init(fractions: [String: Double], fullAt: [String: Date], consecutiveFailures: Int, probeOK: Bool,
+                    freeBytes: Double? = nil) {
             self.fractions = fractions
+            self.freeBytes = freeBytes
             self.fullAt = fullAt
             self.consecutiveFailures = consecutiveFailures
             self.probeOK = probeOK
@@ -137,8 +146,15 @@ public enum AlertRules {
                 if criticalFiring, states[warning]?.status == .firing {
                     states[warning] = State(status: .ok, since: now, lastNotified: states[warning]?.lastNotified, value: fraction)
                 }
-                step(warning, active: fraction >= t.warning && !criticalFiring,
-                     clear: fraction < t.warning - t.hysteresis, value: fraction)
+                // min_free applies to STORAGE: too little room left is a warning too, and
+                // it clears only with room to spare (the same hysteresis, relative).
+                var lowFree = false, freeClear = true
+                if resource == "STORAGE", let minFree = t.minFreeBytes, let free = o.freeBytes {
+                    lowFree = free < minFree
+                    freeClear = free >= minFree * (1 + t.hysteresis)
+                }
+                step(warning, active: (fraction >= t.warning || lowFree) && !criticalFiring,
+                     clear: fraction < t.warning - t.hysteresis && freeClear, value: fraction)
                 let filling = Key(rule: .filling, resource: resource)
                 let seconds = o.fullAt[resource].map { $0.timeIntervalSince(now) }
                 step(filling, active: seconds.map { $0 <= t.forecastHorizonSeconds } ?? false,

@@ -44,8 +44,11 @@ extension AppDatabase {
                 for q in state.quota where q.limit > 0 { fractions[q.resource] = max(fractions[q.resource] ?? 0, Double(q.usage) / Double(q.limit)) }
                 var fullAt: [String: Date] = [:]
                 for f in state.forecasts { if let d = f.fullAt { fullAt[f.resource] = min(fullAt[f.resource] ?? d, d) } }
+                let free = state.quota.first { $0.resource == "STORAGE" && $0.limit > 0 }
+                    .map { Double($0.limit > $0.usage ? $0.limit - $0.usage : 0) * 1024 }
                 let observation = AlertRules.Observation(fractions: fractions, fullAt: fullAt,
-                                                         consecutiveFailures: state.consecutiveFailures, probeOK: state.lastProbeOK)
+                                                         consecutiveFailures: state.consecutiveFailures, probeOK: state.lastProbeOK,
+                                                         freeBytes: free)
                 let result = AlertRules.evaluate(previous: previous[state.id] ?? [:], observation: observation,
                                                  thresholds: thresholds(state.id), now: now)
                 for (key, s) in result.states where s != previous[state.id]?[key] {

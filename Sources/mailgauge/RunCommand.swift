@@ -106,8 +106,20 @@ struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Work with config files.",
-        subcommands: [ConfigCheckCommand.self]
+        subcommands: [ConfigCheckCommand.self, ConfigExampleCommand.self]
     )
+}
+
+struct ConfigExampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "example",
+        abstract: "Print a fully commented example config (every key, with its default).",
+        aliases: ["init"]
+    )
+
+    func run() throws {
+        print(ConfigExample.text, terminator: "")
+    }
 }
 
 struct ConfigCheckCommand: AsyncParsableCommand {

@@ -68,4 +68,20 @@ struct AlertRulesTests {
         #expect(Self.kinds(r.notices) == ["firing critical", "firing warning"])
         #expect(r.notices.map(\.key.resource) == ["STORAGE", "MESSAGE"])
     }
+
+    @Test("min_free: a big mailbox below the warning percentage warns when free space runs low, clears with room to spare")
+    func minFree() {
+        let t = A.Thresholds(minFreeBytes: 500e6)
+        var states: [A.Key: A.State] = [:]
+        var kinds: [[String]] = []
+        // A mailbox at 60 %: only the free space moves.
+        for (i, free) in [4e9, 400e6, 450e6, 505e6, 520e6].enumerated() {
+            let o = A.Observation(fractions: ["STORAGE": 0.60], fullAt: [:], consecutiveFailures: 0, probeOK: true, freeBytes: free)
+            let r = A.evaluate(previous: states, observation: o, thresholds: t, now: Self.t0.addingTimeInterval(Double(i) * 900))
+            states = r.states
+            kinds.append(Self.kinds(r.notices))
+        }
+        // 505 MB is above 500 MB but inside the 2 % margin: still firing; 520 MB clears.
+        #expect(kinds == [[], ["firing warning"], [], [], ["resolved warning"]])
+    }
 }

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+/// The Grafana dashboard against a real Prometheus holding data scraped from mailgauge
+/// after real runs: every panel's query returns data, and uses only metrics we export.
+@Suite("Grafana dashboard", .serialized)
+struct DashboardTests {
+    struct Query: Hashable { var panel: String; var expr: String }
+
+    static func queries() throws -> (panels: [Query], variables: [String]) {
+        let url = Paths.repository.appendingPathComponent("dashboards/mailgauge.json")
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var out: [Query] = []
+        func walk(_ panels: [[String: Any]]) {
+            for p in panels {
+                for t in (p["targets"] as? [[String: Any]]) ?? [] {
+                    if let e = t["expr"] as? String { out.append(Query(panel: p["title"] as? String ?? "?", expr: e)) }
+                }
+                walk((p["panels"] as? [[String: Any]]) ?? [])
+            }
+        }
+        walk((dashboard["panels"] as? [[String: Any]]) ?? [])
+        let variables = ((dashboard["templating"] as? [String: Any])?["list"] as? [[String: Any]] ?? []).compactMap { $0["definition"] as? String }
+        return (out, variables)
+    }
+
+    @Test("every panel query returns data from a Prometheus scraping mailgauge serve")
+    func panelsReturnData() throws {
+        let (panels, variables) = try Self.queries()
+        #expect(panels.count >= 20)
+        #expect(variables == ["label_values(mailgauge_up, account)"])
+        let dovecot = try TestDovecot.shared()
+        let dir = try TestFiles.directory("mg-dashboard")
+        let wrong = try TestFiles.secret("wrong", in: dir)
+        let config = dir.appendingPathComponent("mailgauge.yml").path
+        // alice grows (seeded history → a forecast), carol is near full, one login fails,
+        // and a notification channel is down (so the notification panels have data).
+        try """
+            database: \(dir.path)/mailgauge.sqlite
+            servers:
+              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            schedule: { interval: 2s }
+            folders: { export: all }
+            accounts:
+              - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }
+              - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
+              - { id: locked-out, user: bob, password_file: \(wrong) }
+            alerts:
+              webhook: { url: "http://127.0.0.1:\(try freePort())/hook", format: json, timeout: 2s }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        _ = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let q = try #require(try dovecot.doveadmQuota("alice").first { $0.resource == "STORAGE" })
+        let hour = (Date().timeIntervalSince1970 / 3600).rounded(.down) * 3600
+        var sql = "BEGIN;"
+        for i in 0..<48 {
+            sql += "INSERT INTO quota_rollup VALUES ('alice', 'hour', \(hour - Double(48 - i) * 3600), 'User quota', 'STORAGE', \(1500 + 950 * i / 47), \(q.limit ?? 5000), 1);"
+        }
+        _ = try Subprocess.run("/usr/bin/sqlite3", ["\(dir.path)/mailgauge.sqlite", sql + "COMMIT;"])
+
+        let port = try freePort()
+        let serve = try BackgroundProcess(Paths.mailgauge, ["serve", "-c", config, "--listen", "127.0.0.1:\(port)", "--log-level", "error"],
+                                          logDir: dir)
+        defer { serve.stop() }
+        try serve.waitUntil("serve") { ServeTests.get("http://127.0.0.1:\(port)/-/ready").0 == 200 }
+        let promPort = try freePort()
+        let promConfig = dir.appendingPathComponent("prometheus.yml").path
+        try """
+            global: { scrape_interval: 1s }
+            scrape_configs:
+              - job_name: mailgauge
+                static_configs: [ { targets: ["127.0.0.1:\(port)"] } ]
+            """.write(toFile: promConfig, atomically: true, encoding: .utf8)
+        let prometheus = try BackgroundProcess("/usr/bin/prometheus", [
+            "--config.file=\(promConfig)", "--storage.tsdb.path=\(dir.path)/tsdb", "--web.listen-address=127.0.0.1:\(promPort)",
+        ], logDir: dir)
+        defer { prometheus.stop() }
+        func query(_ expr: String) -> [Any]? {
+            let e = expr.replacingOccurrences(of: "$account", with: ".+").replacingOccurrences(of: "$__rate_interval", with: "1m")
+            var allowed = CharacterSet.alphanumerics
+            allowed.insert(charactersIn: "-._~")
+            let (status, body) = ServeTests.get("http://127.0.0.1:\(promPort)/api/v1/query?query=" + (e.addingPercentEncoding(withAllowedCharacters: allowed) ?? e))
+            guard status == 200, let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+                  let data = json["data"] as? [String: Any] else { return nil }
+            return data["result"] as? [Any]
+        }
+        // Wait for enough scrapes that increase() and the forecast have data.
+        try serve.waitUntil(timeoutSeconds: 90, "Prometheus data") {
+            !(query("mailgauge_storage_full_forecast_timestamp_seconds") ?? []).isEmpty
+                && !(query("increase(mailgauge_probe_failures_total[1m])") ?? []).isEmpty
+                && !(query("mailgauge_notifications_failed_total{channel=\"webhook\"} > 0") ?? []).isEmpty
+        }
+        usleep(3_000_000)
+        for p in panels {
+            let result = query(p.expr)
+            #expect(result != nil, "\(p.panel): \(p.expr) is not valid PromQL")
+            #expect(result?.isEmpty == false, "\(p.panel): \(p.expr) returned nothing")
+        }
+        // Panels use only metrics mailgauge exports.
+        let exported = ServeTests.get("http://127.0.0.1:\(port)/metrics").1
+        let regex = try NSRegularExpression(pattern: "mailgauge_[a-z_]+")
+        for p in panels {
+            for m in regex.matches(in: p.expr, range: NSRange(p.expr.startIndex..., in: p.expr)) {
+                let name = String(p.expr[Range(m.range, in: p.expr)!])
+                #expect(exported.contains("\n\(name)") || exported.hasPrefix(name), "\(p.panel): \(name) is not exported")
+            }
+        }
+    }
+}
