@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "mailgauge", "IMAPClient", "IMAPCore", "Collector", "MailGaugeCore", "Store",
+                "mailgauge", "IMAPClient", "IMAPCore", "Collector", "MailGaugeCore", "Store", "SMTPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -49,8 +49,14 @@ struct NotificationsTests {
         let hankLimit = try #require(dovecot.account("hank").limit_kib)
         defer { try? dovecot.setQuotaLimit("hank", kib: hankLimit) }
 
-        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", config, "--log-level", "trace"], timeoutSeconds: 120)
         #expect(first.status == 0, "\(first.stderr)")
+        // The SMTP dialogue is traced, the credential is not (neither plain nor base64).
+        #expect(first.stderr.contains("C: AUTH PLAIN <redacted>"), "\(first.stderr)")
+        for secret in [sink.password, Data(sink.password.utf8).base64EncodedString(),
+                       Data(([0] + Array(sink.user.utf8) + [0] + Array(sink.password.utf8))).base64EncodedString()] {
+            #expect(!first.stderr.contains(secret) && !first.stdout.contains(secret))
+        }
         let messages = try sink.messages()
         try #require(messages.count == 3, "digest + carol + hank: \(messages.map(\.subject))")
         for m in messages {
@@ -193,5 +199,50 @@ struct NotificationsTests {
         #expect(test.status == 0, "\(test.stdout)")
         #expect(test.stdout.contains("ok     webhook http://127.0.0.1:\(am.port): HTTP 2xx"))
         #expect(try am.alerts().contains { ($0["labels"] as? [String: String])?["alertname"] == "MailgaugeTest" })
+    }
+
+    @Test("generic JSON webhook: one POST with the run's notices; nothing on a run without news")
+    func jsonWebhook() throws {
+        let dovecot = try TestDovecot.shared()
+        let dir = try TestFiles.directory("mg-webhook")
+        let port = try freePort()
+        let bodies = dir.appendingPathComponent("bodies.jsonl").path
+        // A real HTTP server (Python's http.server) that appends each POST body to a file.
+        let receiver = try BackgroundProcess("/usr/bin/python3", ["-c", """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers["Content-Length"]))
+                    with open(sys.argv[2], "ab") as f: f.write(body + b"\\n")
+                    self.send_response(204); self.end_headers()
+            http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+            """, "\(port)", bodies], logDir: dir)
+        defer { receiver.stop() }
+        try receiver.waitUntil("webhook receiver") { ServeTests.get("http://127.0.0.1:\(port)/").0 != 0 }
+        let path = dir.appendingPathComponent("mailgauge.yml").path
+        try """
+            database: \(dir.path)/mailgauge.sqlite
+            servers:
+              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            accounts:
+              - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
+            alerts:
+              webhook: { url: "http://127.0.0.1:\(port)/hooks/secret-token", format: json }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
+        #expect(first.status == 0)
+        #expect(!first.stderr.contains("secret-token"), "webhook URLs are logged without their path")
+        let posted = try String(contentsOfFile: bodies, encoding: .utf8).split(separator: "\n")
+        try #require(posted.count == 1)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(posted[0].utf8)) as? [String: Any])
+        let notices = try #require(body["notices"] as? [[String: Any]])
+        #expect(body["source"] as? String == "mailgauge")
+        #expect(notices.count == 1)
+        #expect(notices.first?["account_id"] as? String == "carol" && notices.first?["rule"] as? String == "critical"
+                && notices.first?["kind"] as? String == "firing")
+        let carol = try storage(dovecot, "carol")
+        #expect((notices.first?["used_bytes"] as? NSNumber)?.uint64Value == carol.used)
+        _ = try Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
+        #expect(try String(contentsOfFile: bodies, encoding: .utf8).split(separator: "\n").count == 1)
     }
 }
