@@ -56,7 +56,7 @@ enum BuiltinTemplates {
             {{/has_folders}}
 
             Deleting mail you no longer need, then emptying Trash, frees space at once.
-            If you need more space, reply to your IT department.
+            If you need more space, contact your IT department.
 
             -- 
             This notice was sent automatically by mailgauge for {{account}}.
@@ -74,7 +74,7 @@ enum BuiltinTemplates {
             {{/folders}}
             </table>
             {{/has_folders}}
-            <p>Deleting mail you no longer need, then emptying Trash, frees space at once. If you need more space, reply to your IT department.</p>
+            <p>Deleting mail you no longer need, then emptying Trash, frees space at once. If you need more space, contact your IT department.</p>
             <p style="color: #666"><small>This notice was sent automatically by mailgauge for {{account}}.</small></p>
             </body></html>
             """,
@@ -131,7 +131,7 @@ enum BuiltinTemplates {
             {{/has_folders}}
 
             删除不再需要的邮件并清空“已删除”文件夹，可立即释放空间。
-            如需更多空间，请回复联系您的 IT 部门。
+            如需更多空间，请联系您的 IT 部门。
 
             -- 
             本通知由 mailgauge 为 {{account}} 自动发送。
