@@ -245,4 +245,35 @@ struct NotificationsTests {
         _ = try Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
         #expect(try String(contentsOfFile: bodies, encoding: .utf8).split(separator: "\n").count == 1)
     }
+
+    @Test("sendmail transport: the -i -f FROM -- RCPT command line, LF line endings; a temporary failure is retried")
+    func sendmailTransport() throws {
+        let dovecot = try TestDovecot.shared()
+        let dir = try TestFiles.directory("mg-sendmail")
+        // Stands in for /usr/sbin/sendmail's command-line contract only: records its
+        // arguments and input, exits with the status in `status` (75 = EX_TEMPFAIL).
+        let script = dir.appendingPathComponent("sendmail").path
+        try """
+            #!/bin/sh
+            n=$(ls \(dir.path)/out/*.args 2>/dev/null | wc -l)
+            mkdir -p \(dir.path)/out
+            printf '%s\\n' "$@" > \(dir.path)/out/$n.args
+            cat > \(dir.path)/out/$n.eml
+            exit $(cat \(dir.path)/status)
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+        try "75".write(toFile: dir.appendingPathComponent("status").path, atomically: true, encoding: .utf8)
+        let accounts = "  - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }"
+        let config = try Self.config(dovecot, dir: dir, smtp: "sendmail: \(script)", accounts: accounts)
+        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(first.status == 0)
+        #expect(first.stderr.contains("exited 75"), "\(first.stderr)")
+        try "0".write(toFile: dir.appendingPathComponent("status").path, atomically: true, encoding: .utf8)
+        _ = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let args = try String(contentsOfFile: "\(dir.path)/out/1.args", encoding: .utf8)
+        #expect(args == "-i\n-f\nmailgauge@example.test\n--\npostmaster@example.test\n")
+        let message = try String(contentsOfFile: "\(dir.path)/out/1.eml", encoding: .utf8)
+        #expect(!message.contains("\r\n") && message.contains("Subject: [mailgauge] 1 new\n"), "\(message.prefix(300))")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/out/2.args"), "delivered once")
+    }
 }

@@ -88,7 +88,7 @@ struct SMTPFaultInjectionTests {
         }
     }
 
-    @Test("one recipient refused, one accepted; no lone "." in the data but the terminator; 421 mid-session ends it")
+    @Test("one recipient refused, one accepted; no lone '.' in the data but the terminator; 421 mid-session ends it")
     func recipientsAndDotStuffing() async throws {
         let server = try await ScriptedIMAPServer(greeting: "220 hi\r\n", respond: { tag, verb, line in
             if line.hasPrefix("RCPT TO:<nobody@") { return "550 5.1.1 no such user\r\n" }
