@@ -99,7 +99,6 @@ public enum Notifications {
     /// Delivers everything in the outbox. A channel that fails keeps its notices for the
     /// next run and counts one failure; the others go on.
     public static func deliver(_ database: AppDatabase, config: MailGaugeConfig, now: Date, logger: Logger) async -> [ChannelResult] {
-        var results: [ChannelResult] = []
         do {
             let dropped = try database.dropStaleNotifications(olderThan: now.addingTimeInterval(-maxAgeSeconds))
             if dropped > 0 { logger.warning("dropped undeliverable notices older than 7 days", metadata: ["count": "\(dropped)"]) }
@@ -117,9 +116,33 @@ public enum Notifications {
         }
         var byChannel: [String: [OutboxEntry]] = [:]
         for entry in pending { byChannel[entry.channel, default: []].append(entry) }
-        func decode(_ entries: [OutboxEntry]) -> [Notice] {
-            entries.compactMap { try? Notice.jsonDecoder.decode(Notice.self, from: $0.payload) }
+        let recorder = Recorder(database: database, logger: logger)
+        var handled = Set<String>()
+        if let email = config.alerts.email {
+            handled.formUnion(await deliverEmail(email, byChannel: byChannel, states: states, config: config, now: now, recorder: recorder))
         }
+        handled.formUnion(await deliverWebhooks(byChannel: byChannel, states: states, config: config, now: now, recorder: recorder))
+
+        // Notices for channels no longer configured have nowhere to go.
+        let orphans = pending.filter { !handled.contains($0.channel) }
+        if !orphans.isEmpty {
+            logger.warning("dropping notices for channels no longer configured", metadata: ["count": "\(orphans.count)"])
+            try? database.notificationsDelivered(ids: orphans.map(\.id))
+        }
+        return recorder.results
+    }
+
+    /// Stores each delivery's outcome in the outbox and keeps the per-channel results.
+    final class Recorder: @unchecked Sendable {
+        let database: AppDatabase
+        let logger: Logger
+        private(set) var results: [ChannelResult] = []
+
+        init(database: AppDatabase, logger: Logger) {
+            self.database = database
+            self.logger = logger
+        }
+
         func record(_ ids: [Int64], counter: String, label: String, _ outcome: Result<String, NotifyError>) {
             do {
                 switch outcome {
@@ -135,50 +158,62 @@ public enum Notifications {
                 logger.error("outbox: \(error)")
             }
         }
+    }
+
+    static func decode(_ entries: [OutboxEntry]) -> [Notice] {
+        entries.compactMap { try? Notice.jsonDecoder.decode(Notice.self, from: $0.payload) }
+    }
+
+    /// The admin digest and every owner notice, over one SMTP session. Returns the
+    /// outbox channels it took care of.
+    static func deliverEmail(_ email: Alerts.Email, byChannel: [String: [OutboxEntry]], states: [String: AccountState],
+                             config: MailGaugeConfig, now: Date, recorder: Recorder) async -> Set<String> {
         var handled = Set<String>()
-
-        // Email: the admin digest and every owner notice, over one SMTP session.
-        if let email = config.alerts.email {
-            let accounts = Dictionary(config.accounts.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-            var outgoing: [(message: MailMessage, recipients: [String], ids: [Int64], counter: String, label: String)] = []
-            let from = fromAddress(email)
-            do {
-                let texts = try NoticeTexts(templatesDir: email.templatesDir)
-                if let entries = byChannel["email"] {
-                    handled.insert("email")
-                    let mail = texts.digest(decode(entries), locale: config.defaults.locale, host: ProcessInfo.processInfo.hostName,
-                                            configPath: config.path, now: now)
-                    outgoing.append((MailMessage(from: from, to: email.to.compactMap { MailAddress(parsing: $0) }, subject: mail.subject,
-                                                 text: mail.text, html: mail.html, date: now, extraHeaders: autoHeaders),
-                                     email.to, entries.map(\.id), "email", "email"))
-                }
-                for (channel, entries) in byChannel.sorted(by: { $0.key < $1.key }) where channel.hasPrefix("owner_email:") {
-                    let id = String(channel.dropFirst("owner_email:".count))
-                    guard let account = accounts[id], let address = ownerAddress(account) else { continue }
-                    handled.insert(channel)
-                    let folders = (states[id]?.folders ?? []).map { FolderSize(name: $0.name, specialUse: $0.specialUse, messages: $0.messages, sizeBytes: $0.sizeBytes) }
-                    guard let mail = texts.ownerNotice(decode(entries), folders: folders, locale: account.locale ?? config.defaults.locale) else {
-                        try? database.notificationsDelivered(ids: entries.map(\.id))
-                        continue
-                    }
-                    outgoing.append((MailMessage(from: from, to: [MailAddress(address)], subject: mail.subject, text: mail.text,
-                                                 html: mail.html, date: now, extraHeaders: autoHeaders),
-                                     [address], entries.map(\.id), "owner_email", "owner_email \(id)"))
-                }
-                if !outgoing.isEmpty {
-                    let transport = try transport(email)
-                    let outcomes = await transport.send(outgoing.map { ($0.message, $0.recipients) }, logger: logger)
-                    for (item, outcome) in zip(outgoing, outcomes) { record(item.ids, counter: item.counter, label: item.label, outcome) }
-                }
-            } catch let error as NotifyError {
-                for item in outgoing { record(item.ids, counter: item.counter, label: item.label, .failure(error)) }
-            } catch {
-                for item in outgoing { record(item.ids, counter: item.counter, label: item.label, .failure(NotifyError("\(error)"))) }
-                if outgoing.isEmpty { logger.error("email templates: \(error)") }
+        let accounts = Dictionary(config.accounts.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var outgoing: [(message: MailMessage, recipients: [String], ids: [Int64], counter: String, label: String)] = []
+        let from = fromAddress(email)
+        do {
+            let texts = try NoticeTexts(templatesDir: email.templatesDir)
+            if let entries = byChannel["email"] {
+                handled.insert("email")
+                let mail = texts.digest(decode(entries), locale: config.defaults.locale, host: ProcessInfo.processInfo.hostName,
+                                        configPath: config.path, now: now)
+                outgoing.append((MailMessage(from: from, to: email.to.compactMap { MailAddress(parsing: $0) }, subject: mail.subject,
+                                             text: mail.text, html: mail.html, date: now, extraHeaders: autoHeaders),
+                                 email.to, entries.map(\.id), "email", "email"))
             }
+            for (channel, entries) in byChannel.sorted(by: { $0.key < $1.key }) where channel.hasPrefix("owner_email:") {
+                let id = String(channel.dropFirst("owner_email:".count))
+                guard let account = accounts[id], let address = ownerAddress(account) else { continue }
+                handled.insert(channel)
+                let folders = (states[id]?.folders ?? []).map {
+                    FolderSize(name: $0.name, specialUse: $0.specialUse, messages: $0.messages, sizeBytes: $0.sizeBytes)
+                }
+                guard let mail = texts.ownerNotice(decode(entries), folders: folders, locale: account.locale ?? config.defaults.locale) else {
+                    try? recorder.database.notificationsDelivered(ids: entries.map(\.id))
+                    continue
+                }
+                outgoing.append((MailMessage(from: from, to: [MailAddress(address)], subject: mail.subject, text: mail.text,
+                                             html: mail.html, date: now, extraHeaders: autoHeaders),
+                                 [address], entries.map(\.id), "owner_email", "owner_email \(id)"))
+            }
+            if !outgoing.isEmpty {
+                let outcomes = try await transport(email).send(outgoing.map { ($0.message, $0.recipients) }, logger: recorder.logger)
+                for (item, outcome) in zip(outgoing, outcomes) { recorder.record(item.ids, counter: item.counter, label: item.label, outcome) }
+            }
+        } catch {
+            let failure = (error as? NotifyError) ?? NotifyError("\(error)")
+            for item in outgoing { recorder.record(item.ids, counter: item.counter, label: item.label, .failure(failure)) }
+            if outgoing.isEmpty { recorder.logger.error("email templates: \(error)") }
         }
+        return handled
+    }
 
-        // Webhooks.
+    /// Each configured webhook: the pending notices (json), or every firing alert plus
+    /// the pending resolutions (alertmanager).
+    static func deliverWebhooks(byChannel: [String: [OutboxEntry]], states: [String: AccountState],
+                                config: MailGaugeConfig, now: Date, recorder: Recorder) async -> Set<String> {
+        var handled = Set<String>()
         let validFor = max(3 * config.schedule.intervalSeconds, 3600)
         for hook in config.alerts.webhooks {
             let key = webhookKey(hook)
@@ -188,7 +223,7 @@ public enum Notifications {
             let body: Data
             do {
                 if hook.format == "alertmanager" {
-                    let firing = try database.firingAlerts().map { alert -> Notice in
+                    let firing = try recorder.database.firingAlerts().map { alert -> Notice in
                         let state = states[alert.accountID]
                         let storage = state?.quota.first { $0.resource == "STORAGE" }
                         return Notice(accountID: alert.accountID, user: state?.user ?? alert.accountID, kind: .firing, rule: alert.rule,
@@ -205,24 +240,17 @@ public enum Notifications {
                     body = try Webhook.jsonBody(decode(entries), now: now)
                 }
             } catch {
-                logger.error("webhook body: \(error)")
+                recorder.logger.error("webhook body: \(error)")
                 continue
             }
             do {
                 try await Webhook.post(url: hook.url, body: body, timeoutSeconds: hook.timeoutSeconds)
-                record(entries.map(\.id), counter: "webhook", label: label, .success("HTTP 2xx"))
+                recorder.record(entries.map(\.id), counter: "webhook", label: label, .success("HTTP 2xx"))
             } catch {
-                record(entries.map(\.id), counter: "webhook", label: label, .failure(error))
+                recorder.record(entries.map(\.id), counter: "webhook", label: label, .failure(error))
             }
         }
-
-        // Notices for channels no longer configured have nowhere to go.
-        let orphans = pending.filter { !handled.contains($0.channel) }
-        if !orphans.isEmpty {
-            logger.warning("dropping notices for channels no longer configured", metadata: ["count": "\(orphans.count)"])
-            try? database.notificationsDelivered(ids: orphans.map(\.id))
-        }
-        return results
+        return handled
     }
 
     /// `mailgauge alert test`: one test notice through every configured channel, now,

@@ -95,6 +95,14 @@ struct TestDovecot: Sendable {
         // rewrite within the same second to a same-length limit would go unnoticed.
         let after = max(Date(), before.addingTimeInterval(1)).addingTimeInterval(1)
         try FileManager.default.setAttributes([.modificationDate: after], ofItemAtPath: path)
+        // The auth process checks the file at most once a second: wait until it answers
+        // with the new limit, so the next login sees it.
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            if try doveadmQuota(user).first(where: { $0.resource == "STORAGE" })?.limit == UInt64(kib) { return }
+            usleep(200_000)
+        }
+        throw TestFailure("Dovecot did not pick up \(user)'s new limit \(kib)K")
     }
 
     nonisolated(unsafe) private static var scale: [String]?
