@@ -19,9 +19,12 @@ public enum RunJob {
         /// Draw a progress bar on stderr (a terminal); otherwise log one line per account.
         public var progressBar: Bool
         public var retryBackoffSeconds: Double
+        /// Overrides `alerts.stdout_format` (text or json).
+        public var alertsFormat: String?
 
-        public init(configPath: String, progressBar: Bool, retryBackoffSeconds: Double = 2) {
+        public init(configPath: String, progressBar: Bool, retryBackoffSeconds: Double = 2, alertsFormat: String? = nil) {
             self.configPath = configPath
+            self.alertsFormat = alertsFormat
             self.progressBar = progressBar
             self.retryBackoffSeconds = retryBackoffSeconds
         }
@@ -39,7 +42,7 @@ public enum RunJob {
     }
 
     public static func execute(_ options: Options, logger: Logger) async -> Result {
-        let config: MailGaugeConfig
+        var config: MailGaugeConfig
         do {
             let loaded = try ConfigLoader.load(path: options.configPath)
             for warning in loaded.warnings { logger.warning("\(warning)") }
@@ -47,6 +50,7 @@ public enum RunJob {
         } catch {
             return Result(exit: .configOrDatabase, config: nil, outcomes: [], summary: nil, message: "\(error)")
         }
+        if let format = options.alertsFormat { config.alerts.stdoutFormat = format }
         return await pass(config: config, progressBar: options.progressBar, retryBackoffSeconds: options.retryBackoffSeconds,
                           logger: logger)
     }

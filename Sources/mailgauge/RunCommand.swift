@@ -25,11 +25,19 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("retry-backoff"), help: .hidden)
     var retryBackoff: Double = 2
 
+    @Option(name: .customLong("alerts-format"), help: "Alert lines on stdout: text or json (default: alerts.stdout_format).")
+    var alertsFormat: String?
+
+    func validate() throws {
+        if let alertsFormat, !["text", "json"].contains(alertsFormat) { throw ValidationError("--alerts-format must be text or json") }
+    }
+
     func run() async throws {
         let onTerminal = isatty(STDERR_FILENO) == 1
         let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? (onTerminal ? .warning : .info)
         let logger = LogSetup.logger(label: "mailgauge.run", level: level)
-        let result = await RunJob.execute(.init(configPath: config, progressBar: onTerminal, retryBackoffSeconds: retryBackoff),
+        let result = await RunJob.execute(.init(configPath: config, progressBar: onTerminal, retryBackoffSeconds: retryBackoff,
+                                                alertsFormat: alertsFormat),
                                           logger: logger)
         for line in result.alertLines { print(line) }
         switch result.exit {

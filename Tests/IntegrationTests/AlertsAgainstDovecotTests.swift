@@ -42,7 +42,8 @@ struct AlertsAgainstDovecotTests {
         #expect(alerts(third).isEmpty, "nothing new: \(third.stdout)")
         // Usage drops below warning minus hysteresis: a resolved notice, as a JSON line.
         try dovecot.setQuotaLimit("frank", kib: 100_000)
-        let fourth = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        try write(format: "text")  // --alerts-format overrides the config
+        let fourth = try Subprocess.run(Paths.mailgauge, ["run", "-c", config, "--alerts-format", "json"], timeoutSeconds: 120)
         let lines = alerts(fourth)
         #expect(lines.count == 1)
         let object = try JSONSerialization.jsonObject(with: Data((lines.first ?? "{}").utf8)) as? [String: Any]
