@@ -40,7 +40,7 @@ public enum Notifications {
     }
 
     static func ownerAddress(_ account: AccountConfig) -> String? {
-        if let e = account.ownerEmail { return e }
+        if let e = account.ownerEmail { return MailAddress.isPlausible(e) ? e : nil }
         return MailAddress.isPlausible(account.user) ? account.user : nil
     }
 

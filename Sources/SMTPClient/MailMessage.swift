@@ -82,7 +82,11 @@ public struct MailMessage: Sendable, Hashable {
     /// multipart/alternative when there is HTML. Not yet dot-stuffed.
     public func rendered(boundary: String? = nil) -> [UInt8] {
         var out = ""
-        func header(_ name: String, _ value: String) { out += HeaderEncoding.fold("\(name): \(value)") + "\r\n" }
+        // No value may carry a line break: that would let data inject headers.
+        func header(_ name: String, _ value: String) {
+            let clean = value.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+            out += HeaderEncoding.fold("\(name): \(clean)") + "\r\n"
+        }
         header("From", from.headerValue)
         header("To", to.map(\.headerValue).joined(separator: ", "))
         header("Subject", HeaderEncoding.unstructured(subject))

@@ -82,4 +82,11 @@ import Testing
         #expect(rendered.hasSuffix("\r\n--BOUNDARY--\r\n"))
         #expect(!rendered.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
     }
+
+    @Test func noHeaderInjectionThroughAddresses() {
+        let m = MailMessage(from: MailAddress("a@b.c"), to: [MailAddress("x@y.z\r\nBcc: evil@example.com")], subject: "s\r\nBcc: e@x",
+                            text: "t", messageID: "<id@b.c>")
+        let rendered = String(decoding: m.rendered(), as: UTF8.self)
+        #expect(!rendered.contains("\r\nBcc:"))
+    }
 }
