@@ -109,6 +109,9 @@ public enum Notifications {
         let states: [String: AccountState]
         do {
             pending = try database.pendingNotifications()
+            // Most runs have nothing to send: skip reading every account's state then
+            // (Alertmanager alone wants the firing set on every run).
+            guard !pending.isEmpty || config.alerts.webhooks.contains(where: { $0.format == "alertmanager" }) else { return [] }
             states = Dictionary(try database.latestStates().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         } catch {
             logger.error("outbox: cannot read: \(error)")
