@@ -26,18 +26,22 @@ public enum Reports {
         public var failureReason: String?
         public var failureMessage: String?
         public var consecutiveFailures: Int
+        /// Alerts firing now, "critical STORAGE", "filling STORAGE", "probe_failing probe".
+        public var alerts: [String] = []
 
         enum CodingKeys: String, CodingKey {
             case account, user, server, quotaStatus = "quota_status", usedBytes = "used_bytes", limitBytes = "limit_bytes"
             case percent, trendBytesPerDay = "trend_bytes_per_day", storageFullAt = "storage_full_at"
             case lastSuccess = "last_success", ok
             case failureReason = "failure_reason", failureMessage = "failure_message"
-            case consecutiveFailures = "consecutive_failures"
+            case consecutiveFailures = "consecutive_failures", alerts
         }
     }
 
     public static func reportRows(_ database: AppDatabase, now: Date = Date()) throws -> [ReportRow] {
         let weekAgo = now.addingTimeInterval(-7 * 86400)
+        var firing: [String: [String]] = [:]
+        for a in try database.firingAlerts() { firing[a.accountID, default: []].append("\(a.rule) \(a.resource)") }
         return try database.latestStates().map { state in
             let storage = state.quota.first { $0.resource == "STORAGE" }
             var trend: Double?
@@ -55,7 +59,8 @@ public enum Reports {
                 storageFullAt: state.forecasts.first { $0.resource == "STORAGE" && $0.root == storage?.root }?.fullAt,
                 lastSuccess: state.lastSuccess, ok: state.lastProbeOK,
                 failureReason: state.lastProbeOK ? nil : state.failureReason,
-                failureMessage: state.lastProbeOK ? nil : state.failureMessage, consecutiveFailures: state.consecutiveFailures)
+                failureMessage: state.lastProbeOK ? nil : state.failureMessage, consecutiveFailures: state.consecutiveFailures,
+                alerts: firing[state.id] ?? [])
         }
         // Fullest first; accounts without a limit after, by name.
         .sorted { ($0.percent ?? -1, $1.account) > ($1.percent ?? -1, $0.account) }
@@ -66,7 +71,7 @@ public enum Reports {
         case .json:
             return try json(rows)
         case .csv:
-            var out = "account,user,server,quota_status,used_bytes,limit_bytes,percent,trend_bytes_per_day,last_success,ok,failure_reason\n"
+            var out = "account,user,server,quota_status,used_bytes,limit_bytes,percent,trend_bytes_per_day,last_success,ok,failure_reason,alerts\n"
             for r in rows {
                 var fields: [String] = [r.account, r.user, r.server, r.quotaStatus ?? ""]
                 fields.append(r.usedBytes.map { String($0) } ?? "")
@@ -76,20 +81,24 @@ public enum Reports {
                 fields.append(r.lastSuccess.map { iso($0) } ?? "")
                 fields.append(r.ok ? "1" : "0")
                 fields.append(r.failureReason ?? "")
+                fields.append(r.alerts.joined(separator: ";"))
                 out += fields.map(csvField).joined(separator: ",") + "\n"
             }
             return out
         case .table:
-            var table: [[String]] = [["ACCOUNT", "USED", "LIMIT", "USE", "TREND/DAY", "FULL BY", "LAST SUCCESS", "STATUS"]]
+            var table: [[String]] = [["ACCOUNT", "USED", "LIMIT", "USE", "TREND/DAY", "FULL BY", "LAST SUCCESS", "STATUS", "ALERTS"]]
             for r in rows {
                 let status = r.ok ? (r.quotaStatus == "ok" ? "ok" : (r.quotaStatus ?? "ok")) :
                     "FAILED \(r.failureReason ?? "") (\(r.consecutiveFailures)x)"
+                let rules: [String] = r.alerts.map { String($0.prefix { $0 != " " }) }
+                let alerts: String = rules.isEmpty ? "-" : rules.joined(separator: ",")
                 table.append([
                     r.account, r.usedBytes.map(SizeFormat.bytes) ?? "-", r.limitBytes.map(SizeFormat.bytes) ?? "-",
                     r.percent.map { SizeFormat.fixed($0, digits: 1) + " %" } ?? "-",
                     r.trendBytesPerDay.map { ($0 >= 0 ? "+" : "-") + SizeFormat.bytes(UInt64(abs($0))) } ?? "-",
                     r.storageFullAt.map { String(iso($0).prefix(10)) } ?? "-",
                     r.lastSuccess.map { relative($0, now: now) } ?? "never", status,
+                    alerts,
                 ])
             }
             return TextTable.render(table, rightAligned: [1, 2, 3, 4])

@@ -38,6 +38,12 @@ struct CheckAndForecastTests {
         #expect(before.status == 3 && before.stdout.hasPrefix("MAILGAUGE UNKNOWN - no database at"), "\(before.stdout)")
 
         _ = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        // `report` shows the alerts firing now beside the figures.
+        let report = try Subprocess.run(Paths.mailgauge, ["report", "-c", config, "--format", "json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
+        let alerts = Dictionary(uniqueKeysWithValues: rows.map { ($0["account"] as? String ?? "", $0["alerts"] as? [String] ?? []) })
+        #expect(alerts == ["carol": ["critical STORAGE"], "hank": ["warning STORAGE"], "alice": [], "locked": []], "\(report.stdout)")
+
         let alice = try check(["--account", "alice"])
         #expect(alice.status == 0)
         #expect(alice.stdout.hasPrefix("MAILGAUGE OK - alice: STORAGE "), "\(alice.stdout)")
