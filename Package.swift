@@ -32,11 +32,21 @@ let package = Package(
     targets: [
         // Pure IMAP grammar: parser, typed responses, command encoder, modified UTF-7.
         .target(name: "IMAPCore", swiftSettings: strict),
+        // What the IMAP and SMTP clients share: the TLS policy, reading connect failures.
+        .target(
+            name: "ClientNetworking",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
         // Async IMAP connection on SwiftNIO: TLS modes, STARTTLS, authentication, tags, timeouts.
         .target(
             name: "IMAPClient",
             dependencies: [
-                "IMAPCore",
+                "IMAPCore", "ClientNetworking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -61,6 +71,7 @@ let package = Package(
         .target(
             name: "SMTPClient",
             dependencies: [
+                "ClientNetworking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

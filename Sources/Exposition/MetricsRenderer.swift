@@ -38,7 +38,7 @@ public struct ExpositionInput: Sendable {
         var input = ExpositionInput(states: snapshot.states, failureCounts: snapshot.failureCounts, lastRun: snapshot.lastRun,
                                     folders: folders, version: version)
         input.notificationFailures = try database.notificationFailureCounts()
-        input.notificationsPending = try database.pendingNotifications().count
+        input.notificationsPending = try database.pendingNotificationCount()
         return input
     }
 }

@@ -1,3 +1,4 @@
+import ClientNetworking
 public import IMAPCore
 
 /// Why talking to an IMAP server failed, in the terms an admin acts on. The description
@@ -90,7 +91,5 @@ public enum IMAPClientError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    static func formatSeconds(_ s: Double) -> String {
-        s == s.rounded() ? "\(Int(s))s" : "\(s)s"
-    }
+    static func formatSeconds(_ s: Double) -> String { ClientNetworking.formatSeconds(s) }
 }

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ClientNetworking
 
 /// One IMAP session, used from a single task inside `IMAPConnection.withConnection`.
 ///
@@ -46,8 +47,13 @@ public final class IMAPConnection {
         logger: Logger = Logger(label: "mailgauge.imap"),
         _ body: (IMAPConnection) async throws -> T
     ) async throws -> T {
-        let tls = try makeTLSContext(configuration)
-        let sniHost = isIPAddress(configuration.host) ? nil : configuration.host
+        let tls: NIOSSLContext
+        do {
+            tls = try ClientTLS.context(caFile: configuration.caFile)
+        } catch {
+            throw IMAPClientError.tls(reason: error.description)
+        }
+        let sniHost = ClientTLS.serverHostname(configuration.host)
         let makeTLSHandler: @Sendable () throws -> NIOSSLClientHandler = {
             try NIOSSLClientHandler(context: tls, serverHostname: sniHost)
         }
@@ -435,58 +441,12 @@ public final class IMAPConnection {
 // MARK: - TLS and connect helpers
 
 extension IMAPConnection {
-    static func makeTLSContext(_ configuration: ConnectionConfiguration) throws -> NIOSSLContext {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12  // RFC 8996: TLS 1.0 and 1.1 are deprecated
-        tls.certificateVerification = .fullVerification
-        if let caFile = configuration.caFile {
-            do {
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-            } catch {
-                throw IMAPClientError.tls(reason: "cannot read CA file \(caFile): \(error)")
-            }
-        }
-        do {
-            return try NIOSSLContext(configuration: tls)
-        } catch {
-            throw IMAPClientError.tls(reason: "cannot set up TLS: \(error)")
-        }
-    }
-
-    static func isIPAddress(_ host: String) -> Bool {
-        (try? SocketAddress(ipAddress: host, port: 0)) != nil
-    }
-
     static func mapConnectError(_ error: any Error, _ configuration: ConnectionConfiguration) -> IMAPClientError {
         if let e = error as? IMAPClientError { return e }
-        if let e = error as? NIOConnectionError {
-            if e.connectionErrors.isEmpty, let dns = e.dnsAError ?? e.dnsAAAAError {
-                return .dns(host: configuration.host, reason: "\(dns)")
-            }
-            let reasons = e.connectionErrors.map { "\($0.target): \(describeIO($0.error))" }
-            return .connect(host: configuration.host, port: configuration.port,
-                            reason: reasons.isEmpty ? "\(e)" : reasons.joined(separator: "; "))
+        switch ConnectFailure(error, timeoutSeconds: configuration.timeoutSeconds) {
+        case .dns(let reason): return .dns(host: configuration.host, reason: reason)
+        case .connect(let reason): return .connect(host: configuration.host, port: configuration.port, reason: reason)
         }
-        if let e = error as? ChannelError, case .connectTimeout = e {
-            return .connect(host: configuration.host, port: configuration.port,
-                            reason: "no TCP connection within \(IMAPClientError.formatSeconds(configuration.timeoutSeconds))")
-        }
-        if let e = error as? SocketAddressError {
-            return .dns(host: configuration.host, reason: "\(e)")
-        }
-        return .connect(host: configuration.host, port: configuration.port, reason: describeIO(error))
-    }
-
-    static func describeIO(_ error: any Error) -> String {
-        if let e = error as? IOError {
-            switch e.errnoCode {
-            case 111: return "connection refused"
-            case 113: return "no route to host"
-            case 101: return "network unreachable"
-            default: return e.description
-            }
-        }
-        return "\(error)"
     }
 }
 

@@ -36,7 +36,7 @@ enum BuiltinTemplates {
             <p>Details: <code>mailgauge report -c {{config}}</code></p>
             </body></html>
             """,
-        "owner.subject": "{{#resolved}}Your mailbox has space again{{/resolved}}{{^resolved}}{{#critical}}Action needed: your mailbox is {{percent}} full{{/critical}}{{^critical}}{{#filling}}Your mailbox will be full around {{full_date}}{{/filling}}{{^filling}}Your mailbox is {{percent}} full{{/filling}}{{/critical}}{{/resolved}}",
+        "owner.subject": "{{#critical}}Action needed: your mailbox is {{percent}} full{{/critical}}{{^critical}}{{#filling}}Your mailbox will be full around {{full_date}}{{/filling}}{{^filling}}Your mailbox is {{percent}} full{{/filling}}{{/critical}}",
         "owner.text": """
             Hello {{user}},
 
@@ -111,7 +111,7 @@ enum BuiltinTemplates {
             <p>详情：<code>mailgauge report -c {{config}}</code></p>
             </body></html>
             """,
-        "owner.subject": "{{#resolved}}您的邮箱空间已恢复{{/resolved}}{{^resolved}}{{#critical}}请尽快处理：您的邮箱已使用 {{percent}}{{/critical}}{{^critical}}{{#filling}}您的邮箱预计将于 {{full_date}} 前后占满{{/filling}}{{^filling}}您的邮箱已使用 {{percent}}{{/filling}}{{/critical}}{{/resolved}}",
+        "owner.subject": "{{#critical}}请尽快处理：您的邮箱已使用 {{percent}}{{/critical}}{{^critical}}{{#filling}}您的邮箱预计将于 {{full_date}} 前后占满{{/filling}}{{^filling}}您的邮箱已使用 {{percent}}{{/filling}}{{/critical}}",
         "owner.text": """
             {{user}}，您好：
 

@@ -142,7 +142,6 @@ public struct NoticeTexts: Sendable {
             "percent": SizeFormat.percent(fraction),
             "critical": rules.contains("critical") || main.rule == "test",
             "filling": rules.contains("filling") && !rules.contains("critical") && !rules.contains("warning"),
-            "resolved": false,
             "has_folders": !worth.isEmpty,
             "folders": worth.map { f -> [String: Any] in
                 ["name": f.name, "size": SizeFormat.bytes(f.sizeBytes), "messages": f.messages, "advice": p.advice(f.role)]

@@ -35,8 +35,8 @@ public enum SMTPError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Worth retrying on a later run (4xx, network trouble) rather than a configuration
-    /// problem. Both are retried; this only shapes the log message.
+    /// A temporary condition (4xx, network trouble) rather than a configuration problem.
+    /// mailgauge retries both on the next run; this is for callers that care.
     public var isTransient: Bool {
         switch self {
         case .rejected(_, let r): r.isTransient

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ClientNetworking
 
 /// How to reach an SMTP server and who to log in as.
 public struct SMTPConfiguration: Sendable {
@@ -78,8 +79,13 @@ public final class SMTPSession {
         _ configuration: SMTPConfiguration, logger: Logger = Logger(label: "mailgauge.smtp"),
         _ body: (SMTPSession) async throws -> T
     ) async throws -> T {
-        let tls = try makeTLSContext(configuration)
-        let sniHost = (try? SocketAddress(ipAddress: configuration.host, port: 0)) == nil ? configuration.host : nil
+        let tls: NIOSSLContext
+        do {
+            tls = try ClientTLS.context(caFile: configuration.caFile)
+        } catch {
+            throw SMTPError.tls(reason: error.description)
+        }
+        let sniHost = ClientTLS.serverHostname(configuration.host)
         let makeTLSHandler: @Sendable () throws -> NIOSSLClientHandler = {
             try NIOSSLClientHandler(context: tls, serverHostname: sniHost)
         }
@@ -258,39 +264,10 @@ public final class SMTPSession {
         return .protocolViolation("\(error)")
     }
 
-    static func makeTLSContext(_ configuration: SMTPConfiguration) throws -> NIOSSLContext {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12  // RFC 8996
-        tls.certificateVerification = .fullVerification
-        if let caFile = configuration.caFile {
-            do {
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-            } catch {
-                throw SMTPError.tls(reason: "cannot read CA file \(caFile): \(error)")
-            }
-        }
-        do {
-            return try NIOSSLContext(configuration: tls)
-        } catch {
-            throw SMTPError.tls(reason: "cannot set up TLS: \(error)")
-        }
-    }
-
     static func mapConnectError(_ error: any Error, _ c: SMTPConfiguration) -> SMTPError {
-        if let e = error as? NIOConnectionError {
-            if e.connectionErrors.isEmpty, let dns = e.dnsAError ?? e.dnsAAAAError {
-                return .dns(host: c.host, reason: "\(dns)")
-            }
-            let reasons = e.connectionErrors.map { error -> String in
-                if let io = error.error as? IOError, io.errnoCode == 111 { return "\(error.target): connection refused" }
-                return "\(error.target): \(error.error)"
-            }
-            return .connect(host: c.host, port: c.port, reason: reasons.isEmpty ? "\(e)" : reasons.joined(separator: "; "))
+        switch ConnectFailure(error, timeoutSeconds: c.timeoutSeconds) {
+        case .dns(let reason): .dns(host: c.host, reason: reason)
+        case .connect(let reason): .connect(host: c.host, port: c.port, reason: reason)
         }
-        if let e = error as? ChannelError, case .connectTimeout = e {
-            return .connect(host: c.host, port: c.port, reason: "no TCP connection within \(c.timeoutSeconds) s")
-        }
-        if error is SocketAddressError { return .dns(host: c.host, reason: "\(error)") }
-        return .connect(host: c.host, port: c.port, reason: "\(error)")
     }
 }

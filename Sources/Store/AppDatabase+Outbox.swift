@@ -38,6 +38,11 @@ extension AppDatabase {
         }
     }
 
+    /// How many notices wait (for the metrics; no payload is read).
+    public func pendingNotificationCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+
     /// Delivered: gone from the outbox.
     public func notificationsDelivered(ids: [Int64]) throws {
         guard !ids.isEmpty else { return }

@@ -1,0 +1,76 @@
+import NIOCore
+import NIOPosix
+public import NIOSSL
+
+/// What the IMAP and SMTP clients share below their protocols: one TLS policy and one
+/// reading of connect failures, so the two cannot drift apart.
+public enum ClientTLS {
+    public struct SetupError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// TLS 1.2 minimum (RFC 8996), full certificate and host name verification, against
+    /// the system trust store or the CAs in `caFile`.
+    public static func context(caFile: String?) throws(SetupError) -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = .fullVerification
+        if let caFile {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            } catch {
+                throw SetupError(description: "cannot read CA file \(caFile): \(error)")
+            }
+        }
+        do {
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw SetupError(description: "cannot set up TLS: \(error)")
+        }
+    }
+
+    /// The SNI name to send: the host, unless it is an IP address (RFC 6066 §3).
+    public static func serverHostname(_ host: String) -> String? {
+        (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+    }
+}
+
+/// A failed TCP connect, read for an admin: name resolution or the connection itself.
+public enum ConnectFailure: Error, Sendable {
+    case dns(reason: String)
+    case connect(reason: String)
+
+    public init(_ error: any Error, timeoutSeconds: Double) {
+        if let e = error as? NIOConnectionError {
+            if e.connectionErrors.isEmpty, let dns = e.dnsAError ?? e.dnsAAAAError {
+                self = .dns(reason: "\(dns)")
+                return
+            }
+            let reasons = e.connectionErrors.map { "\($0.target): \(Self.describeIO($0.error))" }
+            self = .connect(reason: reasons.isEmpty ? "\(e)" : reasons.joined(separator: "; "))
+        } else if let e = error as? ChannelError, case .connectTimeout = e {
+            self = .connect(reason: "no TCP connection within \(formatSeconds(timeoutSeconds))")
+        } else if error is SocketAddressError {
+            self = .dns(reason: "\(error)")
+        } else {
+            self = .connect(reason: Self.describeIO(error))
+        }
+    }
+
+    static func describeIO(_ error: any Error) -> String {
+        if let e = error as? IOError {
+            switch e.errnoCode {
+            case 111: return "connection refused"
+            case 113: return "no route to host"
+            case 101: return "network unreachable"
+            default: return e.description
+            }
+        }
+        return "\(error)"
+    }
+}
+
+/// "30s", "1.5s".
+public func formatSeconds(_ s: Double) -> String {
+    s == s.rounded() ? "\(Int(s))s" : "\(s)s"
+}
