@@ -32,12 +32,15 @@ let package = Package(
     targets: [
         // Pure IMAP grammar: parser, typed responses, command encoder, modified UTF-7.
         .target(name: "IMAPCore", swiftSettings: strict),
-        // What the IMAP and SMTP clients share: the TLS policy, reading connect failures.
+        // What the IMAP and SMTP clients share: the TLS policy and contexts, the bootstrap,
+        // the transport guard (credentials only after a completed handshake; STARTTLS
+        // injection refused), reading connect failures.
         .target(
             name: "ClientNetworking",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
@@ -117,7 +120,7 @@ let package = Package(
         .target(
             name: "MailGaugeApp",
             dependencies: [
-                "Config", "Collector", "Store", "Exposition", "MailGaugeCore", "IMAPClient", "Notify", "SMTPClient",
+                "Config", "Collector", "Store", "Exposition", "MailGaugeCore", "IMAPClient", "ClientNetworking", "Notify", "SMTPClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

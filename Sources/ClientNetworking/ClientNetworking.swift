@@ -1,6 +1,20 @@
-import NIOCore
+public import NIOCore
 import NIOPosix
 public import NIOSSL
+
+/// A client TLS context: TLS 1.2 minimum, full verification, against the system trust
+/// store or a CA file. Building one parses the whole trust store (tens of milliseconds
+/// and megabytes), so a pass builds one per server and every connection shares it.
+public struct TLSClientContext: Sendable {
+    public let context: NIOSSLContext
+    /// The CA file it trusts; nil: the system store.
+    public let caFile: String?
+
+    public init(caFile: String?) throws(ClientTLS.SetupError) {
+        self.context = try ClientTLS.context(caFile: caFile)
+        self.caFile = caFile
+    }
+}
 
 /// What the IMAP and SMTP clients share below their protocols: one TLS policy and one
 /// reading of connect failures, so the two cannot drift apart.
@@ -32,6 +46,28 @@ public enum ClientTLS {
     /// The SNI name to send: the host, unless it is an IP address (RFC 6066 §3).
     public static func serverHostname(_ host: String) -> String? {
         (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+    }
+}
+
+/// The one way both clients open a connection: TCP with a connect timeout, TLS first when
+/// the transport is implicit TLS, then the protocol's framing handler, wrapped for async use.
+public enum ClientChannel {
+    public static func connect<Inbound: Sendable, Outbound: Sendable>(
+        host: String, port: Int, timeoutSeconds: Double, implicitTLS: TLSHandlerFactory?,
+        makeFramingHandler: @escaping @Sendable () -> any ChannelHandler
+    ) async throws -> NIOAsyncChannel<Inbound, Outbound> {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.nanoseconds(Int64(timeoutSeconds * 1e9)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let implicitTLS {
+                        try channel.pipeline.syncOperations.addHandler(implicitTLS.makeHandler())
+                    }
+                    try channel.pipeline.syncOperations.addHandler(makeFramingHandler())
+                    return try NIOAsyncChannel<Inbound, Outbound>(wrappingChannelSynchronously: channel)
+                }
+            }
     }
 }
 

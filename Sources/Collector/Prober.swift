@@ -9,26 +9,33 @@ public struct Prober: Sendable {
     public var connection: ConnectionConfiguration
     public var credentials: Credentials
     public var forcedMethod: FolderMethod?
+    /// Folders one account may list; beyond, the probe fails with a clear error rather
+    /// than issuing a command per folder without end.
+    public var maxFolders: Int
     public var logger: Logger
 
+    public static let defaultMaxFolders = 10_000
+
     public init(connection: ConnectionConfiguration, credentials: Credentials, forcedMethod: FolderMethod? = nil,
-                logger: Logger = Logger(label: "mailgauge.probe")) {
+                maxFolders: Int = Prober.defaultMaxFolders, logger: Logger = Logger(label: "mailgauge.probe")) {
         self.connection = connection
         self.credentials = credentials
         self.forcedMethod = forcedMethod
+        self.maxFolders = maxFolders
         self.logger = logger
     }
 
     public func probe() async throws -> MailboxSnapshot {
         let started = ContinuousClock.now
         let forcedMethod = self.forcedMethod
+        let maxFolders = self.maxFolders
         let credentials = self.credentials
         let logger = self.logger
         return try await IMAPConnection.withConnection(connection, logger: logger) { imap in
             try await imap.authenticate(credentials)
             let plan = try ProbePlan.make(capabilities: imap.capabilities, forced: forcedMethod)
             let (status, roots) = plan.readQuota ? try await Self.readQuota(imap) : (.unsupported, [])
-            let folders = try await Self.readFolders(imap, plan: plan, logger: logger)
+            let folders = try await Self.readFolders(imap, plan: plan, maxFolders: maxFolders, logger: logger)
             let elapsed = started.duration(to: .now)
             return MailboxSnapshot(
                 quotaRoots: roots, quotaStatus: status, folders: folders, method: plan.folderMethod,
@@ -75,12 +82,17 @@ public struct Prober: Sendable {
 
     // MARK: - Folders
 
-    static func readFolders(_ imap: IMAPConnection, plan: ProbePlan, logger: Logger) async throws -> [FolderUsage] {
+    static func readFolders(_ imap: IMAPConnection, plan: ProbePlan, maxFolders: Int = defaultMaxFolders,
+                            logger: Logger) async throws -> [FolderUsage] {
         var listings: [MailboxListing] = []
         var statuses: [MailboxName: MailboxStatus] = [:]
         try await imap.execute(plan.listCommand) { response in
             switch response {
-            case .list(let l): listings.append(l)
+            case .list(let l):
+                guard listings.count < maxFolders else {
+                    throw IMAPClientError.protocolViolation("the server listed more than \(maxFolders) folders (servers.<name>.max_folders)")
+                }
+                listings.append(l)
             case .mailboxStatus(let s): statuses[s.name] = s
             default: break
             }
@@ -100,7 +112,7 @@ public struct Prober: Sendable {
             var usages: [FolderUsage] = []
             for listing in selectable {
                 do {
-                    let (messages, bytes) = try await fetchSizes(imap, listing.name)
+                    let (messages, bytes) = try await fetchSizes(imap, listing.name, logger: logger)
                     usages.append(usage(listing, messages: messages, bytes: bytes))
                 } catch IMAPClientError.commandFailed(let verb, let status) where verb == "EXAMINE" && status.kind == .no {
                     logger.warning("folder skipped", metadata: ["folder": "\(listing.name.decoded)", "reason": "\(status.text.text)"])
@@ -140,7 +152,7 @@ public struct Prober: Sendable {
     }
 
     /// `EXAMINE` (read-only: never changes \Recent or \Seen), then `FETCH 1:* (RFC822.SIZE)`.
-    static func fetchSizes(_ imap: IMAPConnection, _ name: MailboxName) async throws -> (UInt64, UInt64) {
+    static func fetchSizes(_ imap: IMAPConnection, _ name: MailboxName, logger: Logger) async throws -> (UInt64, UInt64) {
         var exists: UInt32 = 0
         try await imap.execute(.examine(name)) { response in
             if case .exists(let n) = response { exists = n }
@@ -150,8 +162,14 @@ public struct Prober: Sendable {
         if exists > 0 {
             try await imap.execute(.fetch(sequenceSet: "1:*", items: ["RFC822.SIZE"])) { response in
                 guard case .fetch(let seq, let attributes) = response else { return }
-                for case .rfc822Size(let size) in attributes where seen.insert(seq).inserted { total += size }
+                for case .rfc822Size(let size) in attributes where seen.insert(seq).inserted {
+                    total = Quantity.saturatingSum(total, size)
+                }
             }
+        }
+        if total == Quantity.maximum {
+            logger.warning("folder size cannot be represented: the server's message sizes add up past 2^63-1 bytes; held there",
+                           metadata: ["folder": "\(name.decoded)"])
         }
         return (UInt64(exists), total)
     }

@@ -15,10 +15,16 @@ public struct ProbeTarget: Sendable {
     public var authorizationID: String?
     public var mechanism: Credentials.Mechanism
     public var forcedMethod: FolderMethod?
+    /// Folders the account may list before the server is cut off.
+    public var maxFolders: Int
+    /// Set when the pass could not prepare this account's server (its TLS context): the
+    /// account fails with it at once, without connecting.
+    public var setupFailure: ProbeFailure?
     public var secret: @Sendable () async throws(ProbeFailure) -> String
 
     public init(accountID: String, user: String, serverName: String, connection: ConnectionConfiguration, loginUser: String,
                 authorizationID: String?, mechanism: Credentials.Mechanism, forcedMethod: FolderMethod?,
+                maxFolders: Int = Prober.defaultMaxFolders, setupFailure: ProbeFailure? = nil,
                 secret: @escaping @Sendable () async throws(ProbeFailure) -> String) {
         self.accountID = accountID
         self.user = user
@@ -28,6 +34,8 @@ public struct ProbeTarget: Sendable {
         self.authorizationID = authorizationID
         self.mechanism = mechanism
         self.forcedMethod = forcedMethod
+        self.maxFolders = maxFolders
+        self.setupFailure = setupFailure
         self.secret = secret
     }
 }
@@ -104,6 +112,7 @@ public enum RunAll {
     }
 
     static func probeOnce(_ target: ProbeTarget, gate: ConnectionGate, logger: Logger) async -> Result<MailboxSnapshot, ProbeFailure> {
+        if let failure = target.setupFailure { return .failure(failure) }
         let secret: String
         do {
             secret = try await target.secret()
@@ -113,7 +122,7 @@ public enum RunAll {
         let prober = Prober(connection: target.connection,
                             credentials: Credentials(user: target.loginUser, secret: secret, mechanism: target.mechanism,
                                                      authorizationID: target.authorizationID),
-                            forcedMethod: target.forcedMethod, logger: logger)
+                            forcedMethod: target.forcedMethod, maxFolders: target.maxFolders, logger: logger)
         await gate.acquire(target.serverName)
         let result: Result<MailboxSnapshot, ProbeFailure>
         do {

@@ -73,7 +73,8 @@ final class Builder {
 
     static let topKeys = ["database", "concurrency", "lock_wait", "account_timeout", "servers", "defaults", "accounts",
                           "accounts_file", "master", "folders", "metrics", "alerts", "retention", "schedule"]
-    static let serverKeys = ["host", "port", "tls", "ca_file", "timeout", "max_connections", "auth", "method",
+    static let serverKeys = ["host", "port", "tls", "ca_file", "timeout", "max_connections", "max_folders",
+                             "max_responses_per_command", "auth", "method",
                              "warning", "critical", "forecast_horizon", "min_free"]
     static let defaultsKeys = ["server", "warning", "critical", "forecast_horizon", "min_free", "locale", "notify_owner"]
     static let secretKeys = ["password_file", "password_env", "password_command", "password_credential", "token_file"]
@@ -92,8 +93,8 @@ final class Builder {
         let database = top["database"].flatMap { reader.string($0.value, "database") }.map(path)
             ?? "/var/lib/mailgauge/mailgauge.sqlite"
         let concurrency = top["concurrency"].flatMap { reader.int($0.value, "concurrency", range: 1...1024) } ?? 16
-        let lockWait = top["lock_wait"].flatMap { reader.duration($0.value, "lock_wait") ?? nil } ?? 0
-        let accountTimeout = top["account_timeout"].flatMap { reader.duration($0.value, "account_timeout") ?? nil } ?? 300
+        let lockWait = top["lock_wait"].flatMap { reader.duration($0.value, "lock_wait", range: 0...86400) ?? nil } ?? 0
+        let accountTimeout = top["account_timeout"].flatMap { reader.duration($0.value, "account_timeout", range: 1...86400) ?? nil } ?? 300
 
         var servers: [String: ServerConfig] = [:]
         if let s = top["servers"] {
@@ -152,8 +153,12 @@ final class Builder {
             port: m["port"].flatMap { reader.int($0.value, "\(p).port", range: 1...65535) } ?? (tls == .implicit ? 993 : 143),
             tls: tls,
             caFile: m["ca_file"].flatMap { reader.isNull($0.value) ? nil : reader.string($0.value, "\(p).ca_file").map(path) },
-            timeoutSeconds: m["timeout"].flatMap { reader.duration($0.value, "\(p).timeout") ?? nil } ?? 30,
+            timeoutSeconds: m["timeout"].flatMap { reader.duration($0.value, "\(p).timeout", range: 1...3600) ?? nil } ?? 30,
             maxConnections: m["max_connections"].flatMap { reader.int($0.value, "\(p).max_connections", range: 1...1024) } ?? 8,
+            maxFolders: m["max_folders"].flatMap { reader.int($0.value, "\(p).max_folders", range: 1...1_000_000) } ?? 10_000,
+            maxResponsesPerCommand: m["max_responses_per_command"].flatMap {
+                reader.int($0.value, "\(p).max_responses_per_command", range: 100...100_000_000)
+            } ?? 2_000_000,
             auth: m["auth"].flatMap { reader.oneOf($0.value, "\(p).auth", Self.authChoices) } ?? "auto",
             method: m["method"].flatMap { reader.oneOf($0.value, "\(p).method", Self.methodChoices) } ?? "auto",
             thresholds: thresholds(m, p))
@@ -163,7 +168,7 @@ final class Builder {
         ThresholdOverrides(
             warning: m["warning"].flatMap { reader.percent($0.value, "\(p).warning") },
             critical: m["critical"].flatMap { reader.percent($0.value, "\(p).critical") },
-            forecastHorizonSeconds: m["forecast_horizon"].flatMap { reader.duration($0.value, "\(p).forecast_horizon") ?? nil },
+            forecastHorizonSeconds: m["forecast_horizon"].flatMap { reader.duration($0.value, "\(p).forecast_horizon", range: 3600...366 * 86400) ?? nil },
             minFreeBytes: m["min_free"].flatMap { reader.size($0.value, "\(p).min_free") })
     }
 
@@ -360,11 +365,11 @@ final class Builder {
                 }
                 webhooks.append(Alerts.Webhook(
                     url: url, format: wm["format"].flatMap { reader.oneOf($0.value, "\(wp).format", ["json", "alertmanager"]) } ?? "json",
-                    timeoutSeconds: wm["timeout"].flatMap { reader.duration($0.value, "\(wp).timeout") ?? nil } ?? 10))
+                    timeoutSeconds: wm["timeout"].flatMap { reader.duration($0.value, "\(wp).timeout", range: 1...600) ?? nil } ?? 10))
             }
         }
         return Alerts(
-            repeatIntervalSeconds: m["repeat_interval"].flatMap { reader.duration($0.value, "\(p).repeat_interval") ?? nil } ?? 86400,
+            repeatIntervalSeconds: m["repeat_interval"].flatMap { reader.duration($0.value, "\(p).repeat_interval", range: 60...366 * 86400) ?? nil } ?? 86400,
             hysteresis: m["hysteresis"].flatMap { reader.percent($0.value, "\(p).hysteresis") } ?? 0.02,
             probeFailingRuns: m["probe_failing_runs"].flatMap { reader.int($0.value, "\(p).probe_failing_runs", range: 1...1000) } ?? 3,
             stdout: m["stdout"].flatMap { reader.bool($0.value, "\(p).stdout") } ?? true,
@@ -387,7 +392,7 @@ final class Builder {
                 tls: tls, user: user,
                 secret: user == nil ? nil : secret(sm, sp, owner: s.value, allowToken: false)?.0,
                 caFile: sm["ca_file"].flatMap { reader.string($0.value, "\(sp).ca_file") }.map(path),
-                timeoutSeconds: sm["timeout"].flatMap { reader.duration($0.value, "\(sp).timeout") ?? nil } ?? 30)
+                timeoutSeconds: sm["timeout"].flatMap { reader.duration($0.value, "\(sp).timeout", range: 1...600) ?? nil } ?? 30)
         }
         let sendmail = m["sendmail"].flatMap { reader.string($0.value, "\(p).sendmail") }
         if smtp == nil && sendmail == nil { reader.error(node, p, "give smtp or sendmail") }
@@ -405,13 +410,13 @@ final class Builder {
         let m = node.map { reader.mapping($0, "retention", allowed: ["raw", "hourly", "daily"]) } ?? [:]
         func d(_ key: String, _ fallback: Double?) -> Double? {
             guard let n = m[key] else { return fallback }
-            return reader.duration(n.value, "retention.\(key)", allowForever: true) ?? fallback
+            return reader.duration(n.value, "retention.\(key)", range: 3600...100 * 366 * 86400, allowForever: true) ?? fallback
         }
         return Retention(rawSeconds: d("raw", 35 * 86400), hourlySeconds: d("hourly", 400 * 86400), dailySeconds: d("daily", nil))
     }
 
     func buildSchedule(_ node: Node?) -> Schedule {
         let m = node.map { reader.mapping($0, "schedule", allowed: ["interval"]) } ?? [:]
-        return Schedule(intervalSeconds: m["interval"].flatMap { reader.duration($0.value, "schedule.interval") ?? nil } ?? 900)
+        return Schedule(intervalSeconds: m["interval"].flatMap { reader.duration($0.value, "schedule.interval", range: 60...86400) ?? nil } ?? 900)
     }
 }

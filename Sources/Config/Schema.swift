@@ -33,6 +33,11 @@ public struct ServerConfig: Sendable, Hashable {
     /// Connections to this server at once (Dovecot's mail_max_userip_connections and
     /// login rate limits are per client IP).
     public var maxConnections: Int
+    /// Folders one account may list before its probe fails (a hostile or broken server
+    /// could list millions).
+    public var maxFolders: Int
+    /// Untagged responses one command may draw (a FETCH of sizes draws one per message).
+    public var maxResponsesPerCommand: Int
     /// auto, login, plain, xoauth2, oauthbearer
     public var auth: String
     /// auto, list-status, status, fetch

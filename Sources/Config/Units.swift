@@ -57,6 +57,14 @@ public enum Units {
         return value / 100
     }
 
+    /// "30s", "15m", "24h", "366d": the largest whole unit, for error messages.
+    public static func describe(seconds: Double) -> String {
+        for (unit, size) in [("d", 86400.0), ("h", 3600.0), ("m", 60.0)] where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
+            return "\(Int(seconds / size))\(unit)"
+        }
+        return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
+    }
+
     private static func pow1024(_ n: Int) -> Double {
         var v = 1.0
         for _ in 0..<n { v *= 1024 }

@@ -96,11 +96,17 @@ final class YAMLReader {
         }
     }
 
-    func duration(_ node: Node, _ path: String, allowForever: Bool = false) -> Double?? {
+    /// A duration within `range` (seconds): every duration ends up in a timer or a date,
+    /// where an absurd value would trap or never fire.
+    func duration(_ node: Node, _ path: String, range: ClosedRange<Double>, allowForever: Bool = false) -> Double?? {
         guard let text = string(node, path) else { return nil }
         if allowForever, text == "forever" { return .some(nil) }
         guard let seconds = Units.duration(text) else {
             error(node, path, "expected a duration such as 30s, 15m, 7d or 1h30m\(allowForever ? " (or forever)" : ""), found '\(text)'")
+            return nil
+        }
+        guard range.contains(seconds) else {
+            error(node, path, "must be from \(Units.describe(seconds: range.lowerBound)) to \(Units.describe(seconds: range.upperBound)), found '\(text)'")
             return nil
         }
         return .some(seconds)

@@ -1,4 +1,5 @@
 import Foundation
+import MailGaugeCore
 public import Store
 
 /// What the metrics are rendered from: the stored state, never a live probe, so a scrape
@@ -52,11 +53,13 @@ public enum MetricsRenderer {
         let states = input.states.sorted { $0.id < $1.id }
         let current = states.filter(\.lastProbeOK)
 
+        // A figure that cannot be represented is left out, not wrapped (see `Quantity`).
         func quota(_ resource: String, usage: Bool) -> [(labels: [(String, String)], value: Double)] {
             current.flatMap { s in
-                s.quota.filter { $0.resource == resource }.sorted { $0.root < $1.root }.map { q in
-                    let raw = usage ? q.usage : q.limit
-                    return ([("account", s.id), ("quota_root", q.root)], Double(resource == "STORAGE" ? raw * 1024 : raw))
+                s.quota.filter { $0.resource == resource }.sorted { $0.root < $1.root }.compactMap { q in
+                    Quantity.baseUnits(usage ? q.usage : q.limit, resource: resource).map {
+                        ([("account", s.id), ("quota_root", q.root)], Double($0))
+                    }
                 }
             }
         }

@@ -1,3 +1,4 @@
+public import ClientNetworking
 public import IMAPCore
 
 /// How to reach one IMAP server.
@@ -17,20 +18,30 @@ public struct ConnectionConfiguration: Sendable {
     public var security: Security
     /// PEM file of CA certificates to trust instead of the system store.
     public var caFile: String?
-    /// Connect timeout and the longest wait for any single response.
+    /// The TLS context shared by every connection to this server in a pass (built once:
+    /// parsing the system trust store per connection costs more than the probe). Nil:
+    /// built from `caFile` for this connection.
+    public var tlsContext: TLSClientContext?
+    /// Connect timeout, and the deadline for each command's complete answer.
     public var timeoutSeconds: Double
+    /// Untagged responses one command may draw before the server is cut off (a FETCH of
+    /// RFC822.SIZE draws one per message).
+    public var maxResponsesPerCommand: Int
     public var parserLimits: ResponseParser.Limits
     /// Sent with `ID` when the server offers it (some servers require an ID).
     public var clientID: [IDParameter]
 
-    public init(host: String, port: Int, security: Security, caFile: String? = nil, timeoutSeconds: Double = 30,
+    public init(host: String, port: Int, security: Security, caFile: String? = nil, tlsContext: TLSClientContext? = nil,
+                timeoutSeconds: Double = 30, maxResponsesPerCommand: Int = 2_000_000,
                 parserLimits: ResponseParser.Limits = .init(),
                 clientID: [IDParameter] = [IDParameter("name", "mailgauge"), IDParameter("version", "0.1")]) {
         self.host = host
         self.port = port
         self.security = security
         self.caFile = caFile
+        self.tlsContext = tlsContext
         self.timeoutSeconds = timeoutSeconds
+        self.maxResponsesPerCommand = maxResponsesPerCommand
         self.parserLimits = parserLimits
         self.clientID = clientID
     }

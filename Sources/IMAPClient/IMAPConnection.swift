@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
-import ClientNetworking
+public import ClientNetworking
 
 /// One IMAP session, used from a single task inside `IMAPConnection.withConnection`.
 ///
@@ -26,6 +26,14 @@ public final class IMAPConnection {
     private var inbound: NIOAsyncChannelInboundStream<Response>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ClientFrame>
     private var tagCounter = 0
+    /// Unpredictable per connection, so a meddler cannot pre-send a tagged answer
+    /// (defence in depth: the frame handler refuses answers to tags not yet sent).
+    private let tagPrefix = IMAPConnection.randomTagPrefix()
+    /// Responses taken from the channel; the frame handler compares it with what it
+    /// delivered when STARTTLS is written.
+    private var responsesRead = 0
+    /// Untagged responses seen by the command running now.
+    private var untaggedInCommand = 0
     private let timedOut = NIOLockedValueBox<String?>(nil)
     private var closedByServer: String?
 
@@ -47,31 +55,26 @@ public final class IMAPConnection {
         logger: Logger = Logger(label: "mailgauge.imap"),
         _ body: (IMAPConnection) async throws -> T
     ) async throws -> T {
-        let tls: NIOSSLContext
-        do {
-            tls = try ClientTLS.context(caFile: configuration.caFile)
-        } catch {
-            throw IMAPClientError.tls(reason: error.description)
+        // No TLS context at all for a plaintext connection; otherwise the pass's shared
+        // one, or one built for this connection alone (`probe`).
+        let tls: TLSHandlerFactory?
+        if configuration.security == .insecurePlaintext {
+            tls = nil
+        } else {
+            do {
+                tls = try TLSHandlerFactory(shared: configuration.tlsContext, caFile: configuration.caFile, host: configuration.host)
+            } catch {
+                throw IMAPClientError.tls(reason: error.description)
+            }
         }
-        let sniHost = ClientTLS.serverHostname(configuration.host)
-        let makeTLSHandler: @Sendable () throws -> NIOSSLClientHandler = {
-            try NIOSSLClientHandler(context: tls, serverHostname: sniHost)
-        }
+        let limits = configuration.parserLimits
+        let plaintextAllowed = configuration.security == .insecurePlaintext
         let asyncChannel: NIOAsyncChannel<Response, ClientFrame>
         do {
-            asyncChannel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.nanoseconds(Int64(configuration.timeoutSeconds * 1e9)))
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connect(host: configuration.host, port: configuration.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        if configuration.security == .implicitTLS {
-                            try channel.pipeline.syncOperations.addHandler(makeTLSHandler())
-                        }
-                        try channel.pipeline.syncOperations.addHandler(
-                            IMAPFrameHandler(limits: configuration.parserLimits, makeTLSHandler: makeTLSHandler))
-                        return try NIOAsyncChannel<Response, ClientFrame>(wrappingChannelSynchronously: channel)
-                    }
-                }
+            asyncChannel = try await ClientChannel.connect(
+                host: configuration.host, port: configuration.port, timeoutSeconds: configuration.timeoutSeconds,
+                implicitTLS: configuration.security == .implicitTLS ? tls : nil,
+                makeFramingHandler: { IMAPFrameHandler(limits: limits, plaintextAllowed: plaintextAllowed, tls: tls) })
         } catch {
             throw mapConnectError(error, configuration)
         }
@@ -91,7 +94,7 @@ public final class IMAPConnection {
     }
 
     private func open() async throws {
-        let greeting = try await nextResponse(stage: "greeting")
+        let greeting = try await nextResponse(stage: "greeting", deadline: commandDeadline())
         guard case .untagged(let untagged) = greeting else {
             throw IMAPClientError.protocolViolation("expected a greeting, got \(greeting)")
         }
@@ -115,11 +118,14 @@ public final class IMAPConnection {
             let tag = nextTag()
             let encoded = CommandEncoder().encode(.startTLS, tag: tag)
             logger.trace("C: \(tag) STARTTLS")
-            try await write(.startTLS(tag: tag, bytes: encoded.flattened))
-            let status = try await awaitTagged(tag, stage: "STARTTLS") { _ in }
+            let deadline = commandDeadline()
+            try await write(.startTLS(tag: tag, bytes: encoded.flattened, responsesRead: responsesRead))
+            let status = try await awaitTagged(tag, stage: "STARTTLS", deadline: deadline) { _ in }
             guard status.kind == .ok else { throw IMAPClientError.startTLSRefused(status.text) }
-            // RFC 3501 §6.2.1: forget what was said before TLS; ask again over TLS.
+            // RFC 3501 §6.2.1: forget what was said before TLS, alerts included (a meddler
+            // could have written them); ask again over TLS.
             capabilities = []
+            alerts = []
             try await refreshCapabilities()
         }
     }
@@ -132,8 +138,9 @@ public final class IMAPConnection {
     public func execute(_ command: Command, onUntagged: (UntaggedResponse) throws -> Void = { _ in }) async throws -> ResponseStatus {
         let tag = nextTag()
         let stage = command.redactedDescription
-        try await send(command, tag: tag, stage: stage)
-        let status = try await awaitTagged(tag, stage: stage, onUntagged)
+        let deadline = commandDeadline()
+        try await send(command, tag: tag, stage: stage, deadline: deadline)
+        let status = try await awaitTagged(tag, stage: stage, deadline: deadline, onUntagged)
         guard status.kind == .ok else { throw IMAPClientError.commandFailed(command: verb(of: stage), status: status) }
         return status
     }
@@ -164,11 +171,15 @@ public final class IMAPConnection {
             batch += encoded.parts[0]
         }
         logger.trace("C: pipelined \(commands.count) commands")
-        try await write(.bytes(batch))
+        try await write(.command(tags: tags, bytes: batch, secret: false))
         var results: [Result<[UntaggedResponse], IMAPClientError>] = []
         for (tag, command) in zip(tags, commands) {
             var responses: [UntaggedResponse] = []
-            let status = try await awaitTagged(tag, stage: command.redactedDescription) { responses.append($0) }
+            // Each answer gets the full per-command time from the one before it: the
+            // server works through a pipeline in order.
+            let status = try await awaitTagged(tag, stage: command.redactedDescription, deadline: commandDeadline()) {
+                responses.append($0)
+            }
             if status.kind == .ok {
                 results.append(.success(responses))
             } else {
@@ -273,10 +284,18 @@ public final class IMAPConnection {
         let tag = nextTag()
         let command = Command.authenticate(mechanism: mechanism, initialResponse: inline ? initialResponse : nil)
         let stage = command.redactedDescription
-        try await send(command, tag: tag, stage: stage)
+        let deadline = commandDeadline()
+        try await send(command, tag: tag, stage: stage, deadline: deadline, secret: inline)
         var sentInitial = inline
+        var rounds = 0
         var caps: Set<Capability>?
-        let status = try await awaitTagged(tag, stage: stage, onContinuation: { _ in
+        let status = try await awaitTagged(tag, stage: stage, deadline: deadline, onContinuation: { _ in
+            // PLAIN needs one round, the OAuth error report one more: a server that keeps
+            // asking is stalling (or fishing), not authenticating.
+            rounds += 1
+            guard rounds <= Self.maxSASLRounds else {
+                throw IMAPClientError.protocolViolation("the server asked for more than \(Self.maxSASLRounds) SASL rounds during AUTHENTICATE \(mechanism)")
+            }
             if !sentInitial {
                 sentInitial = true
                 return Array((initialResponse + "\r\n").utf8)
@@ -296,8 +315,9 @@ public final class IMAPConnection {
         guard closedByServer == nil, channel.isActive else { return }
         do {
             let tag = nextTag()
-            try await send(.logout, tag: tag, stage: "LOGOUT")
-            _ = try await awaitTagged(tag, stage: "LOGOUT") { _ in }
+            let deadline = commandDeadline()
+            try await send(.logout, tag: tag, stage: "LOGOUT", deadline: deadline)
+            _ = try await awaitTagged(tag, stage: "LOGOUT", deadline: deadline) { _ in }
         } catch {
             logger.debug("LOGOUT did not complete", metadata: ["error": "\(map(error))"])
         }
@@ -305,9 +325,24 @@ public final class IMAPConnection {
 
     // MARK: - Plumbing
 
+    /// SASL continuations answered in one AUTHENTICATE.
+    static let maxSASLRounds = 3
+
     private func nextTag() -> String {
         tagCounter += 1
-        return "m\(tagCounter)"
+        return "\(tagPrefix)\(tagCounter)"
+    }
+
+    /// Four random letters: tag = tag-char excluding "+" (RFC 9051); letters need no care.
+    static func randomTagPrefix() -> String {
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        return String((0..<4).map { _ in letters.randomElement()! })
+    }
+
+    /// The moment by which the command being started must be answered in full: a
+    /// deadline, not an idle timer, so a server that keeps talking cannot stretch it.
+    private func commandDeadline() -> NIODeadline {
+        .now() + .nanoseconds(Int64(configuration.timeoutSeconds * 1e9))
     }
 
     private func verb(of stage: String) -> String {
@@ -331,12 +366,15 @@ public final class IMAPConnection {
     }
 
     /// Writes a command, waiting for `+` between the parts of synchronising literals.
-    private func send(_ command: Command, tag: String, stage: String) async throws {
+    /// `secret`: the command carries a credential (the frame handler then requires TLS).
+    private func send(_ command: Command, tag: String, stage: String, deadline: NIODeadline, secret: Bool? = nil) async throws {
         let encoded = CommandEncoder(options: .init(capabilities: capabilities)).encode(command, tag: tag)
+        let secret = secret ?? command.carriesSecret
         logger.trace("C: \(tag) \(stage)")
+        untaggedInCommand = 0
         for (index, part) in encoded.parts.enumerated() {
             if index > 0 {
-                let response = try await nextResponse(stage: stage)
+                let response = try await nextResponse(stage: stage, deadline: deadline)
                 switch response {
                 case .continuation:
                     break
@@ -346,17 +384,19 @@ public final class IMAPConnection {
                     throw IMAPClientError.protocolViolation("expected + for a literal in \(verb(of: stage)), got \(response)")
                 }
             }
-            try await write(.bytes(part))
+            try await write(index == 0 ? .command(tags: [tag], bytes: part, secret: secret)
+                                       : .continuation(bytes: part, secret: secret))
         }
     }
 
     /// Reads until the tagged response for `tag`, handing untagged responses to
     /// `onUntagged` (after noting capabilities, alerts and BYE).
-    private func awaitTagged(_ tag: String, stage: String,
-                             onContinuation: ((String) -> [UInt8])? = nil,
+    private func awaitTagged(_ tag: String, stage: String, deadline: NIODeadline,
+                             onContinuation: ((String) throws -> [UInt8])? = nil,
                              _ onUntagged: (UntaggedResponse) throws -> Void) async throws -> ResponseStatus {
+        untaggedInCommand = 0
         while true {
-            let response = try await nextResponse(stage: stage)
+            let response = try await nextResponse(stage: stage, deadline: deadline)
             switch response {
             case .tagged(let t, let status):
                 if case .alert? = status.text.code { alerts.append(status.text.text) }
@@ -368,8 +408,14 @@ public final class IMAPConnection {
                 guard let onContinuation else {
                     throw IMAPClientError.protocolViolation("unexpected continuation request during \(verb(of: stage))")
                 }
-                try await write(.bytes(onContinuation(text)))
+                // Continuations are only asked for during AUTHENTICATE: the answer is a credential.
+                try await write(.continuation(bytes: onContinuation(text), secret: true))
             case .untagged(let untagged):
+                untaggedInCommand += 1
+                guard untaggedInCommand <= configuration.maxResponsesPerCommand else {
+                    throw IMAPClientError.protocolViolation(
+                        "more than \(configuration.maxResponsesPerCommand) untagged responses to \(verb(of: stage)) (max_responses_per_command)")
+                }
                 switch untagged {
                 case .bye(let text):
                     // BYE during LOGOUT is the normal goodbye; anywhere else the server is leaving.
@@ -388,13 +434,13 @@ public final class IMAPConnection {
         }
     }
 
-    /// The next response, within the timeout. On timeout the channel is closed, which
+    /// The next response, before `deadline`. At the deadline the channel is closed, which
     /// ends the wait; `timedOut` tells the two endings apart.
-    private func nextResponse(stage: String) async throws -> Response {
+    private func nextResponse(stage: String, deadline: NIODeadline) async throws -> Response {
         let channel = self.channel
         let box = self.timedOut
         let seconds = configuration.timeoutSeconds
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+        let timer = channel.eventLoop.scheduleTask(deadline: deadline) {
             box.withLockedValue { $0 = stage }
             channel.close(promise: nil)
         }
@@ -405,6 +451,7 @@ public final class IMAPConnection {
                 closedByServer = "EOF"
                 throw IMAPClientError.connectionClosed(reason: "connection closed during \(verb(of: stage))")
             }
+            responsesRead += 1
             logger.trace("S: \(response)")
             return response
         } catch let error as IMAPClientError {
@@ -427,9 +474,7 @@ public final class IMAPConnection {
             return .timeout(stage: stage, seconds: configuration.timeoutSeconds)
         }
         if let e = error as? IMAPParseError { return .protocolViolation(e.description) }
-        if let e = error as? FrameError, case .dataAfterStartTLS = e {
-            return .tls(reason: "server sent data after STARTTLS before the TLS handshake (possible injection); connection dropped")
-        }
+        if let e = error as? TransportGuard.Violation { return .tls(reason: e.description) }
         if let e = error as? NIOSSLError { return .tls(reason: describeTLS(e)) }
         if let e = error as? NIOSSLExtraError { return .tls(reason: "\(e)") }
         if let e = error as? BoringSSLError { return .tls(reason: "\(e)") }

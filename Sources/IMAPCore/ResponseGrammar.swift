@@ -503,14 +503,15 @@ struct ResponseGrammar {
         return n
     }
 
-    /// number64 = 1*DIGIT  (RFC 9051; fits in 63 bits)
+    /// number64 = 1*DIGIT  ; unsigned 63-bit integer, 0 <= n <= 9,223,372,036,854,775,807
+    /// (RFC 9051): anything larger is refused, never wrapped.
     private mutating func number64() throws(IMAPParseError) -> UInt64 {
         let start = i
         var value: UInt64 = 0
         while let d = peek(), isDigit(d) {
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
             let (s, o2) = m.addingReportingOverflow(UInt64(d - UInt8(ascii: "0")))
-            if o1 || o2 { throw .numberOverflow(offset: start - bytes.startIndex) }
+            if o1 || o2 || s > UInt64(Int64.max) { throw .numberOverflow(offset: start - bytes.startIndex) }
             value = s
             i += 1
         }

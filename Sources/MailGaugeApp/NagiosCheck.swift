@@ -85,20 +85,26 @@ public enum NagiosCheck {
             var state = State.ok
             var parts: [String] = []
             for r in input.resources.sorted(by: { $0.resource < $1.resource }) {
-                let isStorage = r.resource == "STORAGE"
-                let unit = isStorage ? "B" : ""
-                let scale: UInt64 = isStorage ? 1024 : 1
+                let unit = r.resource == QuotaResourceName.storage ? "B" : ""
                 let label = (single ? "" : "\(id)_") + r.resource.lowercased()
                 let quoted = "'" + label.replacingOccurrences(of: "'", with: "''") + "'"
+                // A figure that cannot be represented leaves its perfdata out (the plugin
+                // guidelines' "U" is for a value that could not be determined).
+                let used = Quantity.baseUnits(r.usage, resource: r.resource)
+                let limit = Quantity.baseUnits(r.limit, resource: r.resource)
                 if r.limit == 0 {
-                    perf.append("\(quoted)=\(r.usage * scale)\(unit);;;0;")
+                    perf.append("\(quoted)=\(used.map(String.init) ?? "U")\(used == nil ? "" : unit);;;0;")
                     continue
                 }
                 let fraction = Double(r.usage) / Double(r.limit)
-                let warnAt = UInt64((Double(r.limit * scale) * t.warning).rounded(.down))
-                let critAt = UInt64((Double(r.limit * scale) * t.critical).rounded(.down))
-                perf.append("\(quoted)=\(r.usage * scale)\(unit);\(warnAt);\(critAt);0;\(r.limit * scale)")
-                let shown = isStorage ? "\(SizeFormat.bytes(r.usage * 1024)) of \(SizeFormat.bytes(r.limit * 1024))" : "\(r.usage) of \(r.limit)"
+                if let used, let limit {
+                    let warnAt = Quantity.wholeCount((Double(limit) * t.warning).rounded(.down)) ?? limit
+                    let critAt = Quantity.wholeCount((Double(limit) * t.critical).rounded(.down)) ?? limit
+                    perf.append("\(quoted)=\(used)\(unit);\(warnAt);\(critAt);0;\(limit)")
+                } else {
+                    perf.append("\(quoted)=U")
+                }
+                let shown = "\(SizeFormat.quota(r.usage, resource: r.resource)) of \(SizeFormat.quota(r.limit, resource: r.resource))"
                 parts.append("\(r.resource) \(SizeFormat.percent(fraction)) (\(shown))")
                 if fraction >= t.critical { state = max(state, .critical) } else if fraction >= t.warning { state = max(state, .warning) }
             }

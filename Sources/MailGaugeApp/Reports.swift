@@ -53,7 +53,8 @@ public enum Reports {
             }
             return ReportRow(
                 account: state.id, user: state.user, server: state.server, quotaStatus: state.quotaStatus,
-                usedBytes: storage.map { $0.usage * 1024 }, limitBytes: storage.map { $0.limit * 1024 },
+                usedBytes: storage.flatMap { Quantity.bytes(fromKiB: $0.usage) },
+                limitBytes: storage.flatMap { Quantity.bytes(fromKiB: $0.limit) },
                 percent: storage.flatMap { $0.limit > 0 ? Double($0.usage) / Double($0.limit) * 100 : nil },
                 trendBytesPerDay: trend,
                 storageFullAt: state.forecasts.first { $0.resource == "STORAGE" && $0.root == storage?.root }?.fullAt,
@@ -93,9 +94,9 @@ public enum Reports {
                 let rules: [String] = r.alerts.map { String($0.prefix { $0 != " " }) }
                 let alerts: String = rules.isEmpty ? "-" : rules.joined(separator: ",")
                 table.append([
-                    r.account, r.usedBytes.map(SizeFormat.bytes) ?? "-", r.limitBytes.map(SizeFormat.bytes) ?? "-",
+                    r.account, storage(r.usedBytes, r), storage(r.limitBytes, r),
                     r.percent.map { SizeFormat.fixed($0, digits: 1) + " %" } ?? "-",
-                    r.trendBytesPerDay.map { ($0 >= 0 ? "+" : "-") + SizeFormat.bytes(UInt64(abs($0))) } ?? "-",
+                    r.trendBytesPerDay.map { ($0 >= 0 ? "+" : "-") + (Quantity.wholeCount(abs($0)).map(SizeFormat.bytes) ?? "?") } ?? "-",
                     r.storageFullAt.map { String(iso($0).prefix(10)) } ?? "-",
                     r.lastSuccess.map { relative($0, now: now) } ?? "never", status,
                     alerts,
@@ -122,9 +123,8 @@ public enum Reports {
         case .table:
             var table: [[String]] = [["TIME", "ROOT", "RESOURCE", "USED", "LIMIT", "USE", "RESOLUTION"]]
             for p in points {
-                let storage = p.resource == "STORAGE"
-                table.append([iso(p.at), p.root, p.resource, storage ? SizeFormat.bytes(p.usage * 1024) : "\(p.usage)",
-                              storage ? SizeFormat.bytes(p.limit * 1024) : "\(p.limit)",
+                table.append([iso(p.at), p.root, p.resource, SizeFormat.quota(p.usage, resource: p.resource),
+                              SizeFormat.quota(p.limit, resource: p.resource),
                               p.limit > 0 ? SizeFormat.percent(Double(p.usage) / Double(p.limit)) : "-", p.resolution])
             }
             return TextTable.render(table, rightAligned: [3, 4, 5])
@@ -160,6 +160,12 @@ public enum Reports {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+
+    /// A storage figure of the table: "-" when there is none, "?" when the server's figure
+    /// could not be represented in bytes (see `Quantity`).
+    static func storage(_ bytes: UInt64?, _ row: ReportRow) -> String {
+        bytes.map(SizeFormat.bytes) ?? (row.percent != nil ? "?" : "-")
     }
 
     static func iso(_ date: Date) -> String {

@@ -151,8 +151,8 @@ public enum RunJob {
             metadata["outcome"] = "ok"
             metadata["quota_status"] = "\(snapshot.quotaStatus.rawValue)"
             if let storage = snapshot.storage {
-                metadata["storage_used_bytes"] = "\(storage.usageInBaseUnits)"
-                metadata["storage_limit_bytes"] = "\(storage.limitInBaseUnits)"
+                metadata["storage_used_bytes"] = "\(storage.usageInBaseUnits.map(String.init) ?? "unknown")"
+                metadata["storage_limit_bytes"] = "\(storage.limitInBaseUnits.map(String.init) ?? "unknown")"
             }
             logger.info("probed", metadata: metadata)
         case .failure(let failure):

@@ -40,41 +40,19 @@ public enum Secrets {
         return line
     }
 
-    /// `password_command`: run by /bin/sh, first line of stdout; stderr is discarded (it
-    /// could echo the secret) and only the exit status is reported.
+    /// Like `resolve`, with `password_command` run off the cooperative pool under a real
+    /// deadline (`PasswordCommand`).
+    public static func resolveAsync(_ source: SecretSource, environment: [String: String] = ProcessInfo.processInfo.environment,
+                                    commandTimeoutSeconds: Double = 30) async throws(ProbeFailure) -> String {
+        if case .command(let command) = source {
+            return try await PasswordCommand.run(command, timeoutSeconds: commandTimeoutSeconds)
+        }
+        return try resolve(source, environment: environment, commandTimeoutSeconds: commandTimeoutSeconds)
+    }
+
+    /// `password_command` from synchronous code (SMTP password in `alert test`): the
+    /// same runner, blocking this thread.
     static func run(_ command: String, timeoutSeconds: Double) throws(ProbeFailure) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw ProbeFailure(reason: .secret, message: "secret: cannot start password_command")
-        }
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        var data = Data()
-        let handle = out.fileHandleForReading
-        // Read while waiting, so a chatty command cannot block on a full pipe.
-        while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            data.append(chunk)
-            if Date() > deadline { break }
-        }
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
-            throw ProbeFailure(reason: .secret, message: "secret: password_command did not finish within \(Int(timeoutSeconds))s")
-        }
-        guard process.terminationStatus == 0 else {
-            throw ProbeFailure(reason: .secret, message: "secret: password_command exited with status \(process.terminationStatus)")
-        }
-        let line = firstLine(String(decoding: data, as: UTF8.self))
-        guard !line.isEmpty else { throw ProbeFailure(reason: .secret, message: "secret: password_command printed nothing") }
-        return line
+        try PasswordCommand.runBlocking(command, timeoutSeconds: timeoutSeconds)
     }
 }

@@ -23,13 +23,13 @@ public struct MailboxSnapshot: Sendable, Hashable, Codable {
         case durationSeconds = "duration_seconds"
     }
 
-    /// Sum of all folder sizes, in bytes.
-    public var totalFolderBytes: UInt64 { folders.reduce(0) { $0 + $1.sizeBytes } }
-    public var totalMessages: UInt64 { folders.reduce(0) { $0 + $1.messages } }
+    /// Sum of all folder sizes, in bytes (saturating: see `Quantity`).
+    public var totalFolderBytes: UInt64 { Quantity.saturatingSum(folders.lazy.map(\.sizeBytes)) }
+    public var totalMessages: UInt64 { Quantity.saturatingSum(folders.lazy.map(\.messages)) }
 
     /// The first STORAGE resource across roots (the one that bounces mail when full).
     public var storage: ResourceUsage? {
-        quotaRoots.lazy.flatMap(\.resources).first { $0.resource == "STORAGE" }
+        quotaRoots.lazy.flatMap(\.resources).first { $0.resource == QuotaResourceName.storage }
     }
 }
 
@@ -78,9 +78,10 @@ public struct ResourceUsage: Sendable, Hashable, Codable {
     /// Usage as a fraction of the limit (0 when the limit is 0).
     public var fraction: Double { limit == 0 ? 0 : Double(usage) / Double(limit) }
 
-    /// Usage and limit in base units: bytes for STORAGE (KiB × 1024), counts otherwise.
-    public var usageInBaseUnits: UInt64 { resource == "STORAGE" ? usage &* 1024 : usage }
-    public var limitInBaseUnits: UInt64 { resource == "STORAGE" ? limit &* 1024 : limit }
+    /// Usage and limit in base units: bytes for STORAGE (KiB × 1024), counts otherwise;
+    /// nil when the figure cannot be represented (`Quantity`).
+    public var usageInBaseUnits: UInt64? { Quantity.baseUnits(usage, resource: resource) }
+    public var limitInBaseUnits: UInt64? { Quantity.baseUnits(limit, resource: resource) }
 }
 
 public struct FolderUsage: Sendable, Hashable, Codable {

@@ -12,13 +12,27 @@ public enum SizeFormat {
         return "\(fixed(value, digits: value < 10 ? 2 : value < 100 ? 1 : 0)) \(units[unit])"
     }
 
+    /// Bytes, or "?" for a figure that could not be represented.
+    public static func bytes(_ n: UInt64?) -> String {
+        n.map { bytes($0) } ?? "?"
+    }
+
+    /// A quota figure in its resource's unit: a size for STORAGE, a plain count otherwise;
+    /// "?" when it cannot be represented.
+    public static func quota(_ raw: UInt64, resource: String) -> String {
+        guard let base = Quantity.baseUnits(raw, resource: resource) else { return "?" }
+        return resource == QuotaResourceName.storage ? bytes(base) : "\(base)"
+    }
+
     public static func percent(_ fraction: Double) -> String {
         "\(fixed(fraction * 100, digits: 1)) %"
     }
 
     /// Fixed-point formatting without Foundation's locale-dependent String(format:).
     public static func fixed(_ value: Double, digits: Int) -> String {
-        guard value.isFinite else { return "\(value)" }
+        // Beyond 2^53 a Double has no fraction digits left, and beyond 2^64 the integer
+        // conversion below would trap: print such values as Swift does.
+        guard value.isFinite, abs(value) < 1e15 else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let scaled = (abs(value) * scale).rounded()

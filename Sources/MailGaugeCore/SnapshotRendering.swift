@@ -20,8 +20,8 @@ public enum SnapshotRendering {
             var rows: [[String]] = [["ROOT", "RESOURCE", "USED", "LIMIT", "USE"]]
             for root in snapshot.quotaRoots {
                 for r in root.resources {
-                    let used = r.resource == "STORAGE" ? SizeFormat.bytes(r.usageInBaseUnits) : "\(r.usage)"
-                    let limit = r.resource == "STORAGE" ? SizeFormat.bytes(r.limitInBaseUnits) : "\(r.limit)"
+                    let used = SizeFormat.quota(r.usage, resource: r.resource)
+                    let limit = SizeFormat.quota(r.limit, resource: r.resource)
                     rows.append([root.name.isEmpty ? "\"\"" : root.name, r.resource, used, limit,
                                  r.limit == 0 ? "-" : SizeFormat.percent(r.fraction)])
                 }

@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
-import ClientNetworking
+public import ClientNetworking
 
 /// How to reach an SMTP server and who to log in as.
 public struct SMTPConfiguration: Sendable {
@@ -21,6 +21,9 @@ public struct SMTPConfiguration: Sendable {
     public var port: Int
     public var security: Security
     public var caFile: String?
+    /// A TLS context to share across sessions; nil: built from `caFile` per session.
+    public var tlsContext: TLSClientContext?
+    /// Connect timeout, and the deadline for each reply.
     public var timeoutSeconds: Double
     /// The name we give in EHLO.
     public var heloName: String
@@ -33,6 +36,7 @@ public struct SMTPConfiguration: Sendable {
         self.port = port
         self.security = security
         self.caFile = caFile
+        self.tlsContext = nil
         self.timeoutSeconds = timeoutSeconds
         self.heloName = heloName ?? SMTPConfiguration.localHostName()
         self.user = user
@@ -65,6 +69,8 @@ public final class SMTPSession {
     private let outbound: NIOAsyncChannelOutboundWriter<SMTPFrame>
     private let timedOut = NIOLockedValueBox<String?>(nil)
     private var needsReset = false
+    /// Replies taken from the channel (see `SMTPFrame.startTLS`).
+    private var repliesRead = 0
 
     private init(configuration: SMTPConfiguration, logger: Logger, channel: any Channel,
                  inbound: NIOAsyncChannelInboundStream<SMTPReply>, outbound: NIOAsyncChannelOutboundWriter<SMTPFrame>) {
@@ -79,29 +85,23 @@ public final class SMTPSession {
         _ configuration: SMTPConfiguration, logger: Logger = Logger(label: "mailgauge.smtp"),
         _ body: (SMTPSession) async throws -> T
     ) async throws -> T {
-        let tls: NIOSSLContext
-        do {
-            tls = try ClientTLS.context(caFile: configuration.caFile)
-        } catch {
-            throw SMTPError.tls(reason: error.description)
+        let tls: TLSHandlerFactory?
+        if configuration.security == .insecurePlaintext {
+            tls = nil
+        } else {
+            do {
+                tls = try TLSHandlerFactory(shared: configuration.tlsContext, caFile: configuration.caFile, host: configuration.host)
+            } catch {
+                throw SMTPError.tls(reason: error.description)
+            }
         }
-        let sniHost = ClientTLS.serverHostname(configuration.host)
-        let makeTLSHandler: @Sendable () throws -> NIOSSLClientHandler = {
-            try NIOSSLClientHandler(context: tls, serverHostname: sniHost)
-        }
+        let plaintextAllowed = configuration.security == .insecurePlaintext
         let asyncChannel: NIOAsyncChannel<SMTPReply, SMTPFrame>
         do {
-            asyncChannel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.nanoseconds(Int64(configuration.timeoutSeconds * 1e9)))
-                .connect(host: configuration.host, port: configuration.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        if configuration.security == .implicitTLS {
-                            try channel.pipeline.syncOperations.addHandler(makeTLSHandler())
-                        }
-                        try channel.pipeline.syncOperations.addHandler(SMTPFrameHandler(makeTLSHandler: makeTLSHandler))
-                        return try NIOAsyncChannel<SMTPReply, SMTPFrame>(wrappingChannelSynchronously: channel)
-                    }
-                }
+            asyncChannel = try await ClientChannel.connect(
+                host: configuration.host, port: configuration.port, timeoutSeconds: configuration.timeoutSeconds,
+                implicitTLS: configuration.security == .implicitTLS ? tls : nil,
+                makeFramingHandler: { SMTPFrameHandler(plaintextAllowed: plaintextAllowed, tls: tls) })
         } catch {
             throw mapConnectError(error, configuration)
         }
@@ -129,7 +129,7 @@ public final class SMTPSession {
         if configuration.security == .startTLS {
             guard extensions["STARTTLS"] != nil else { throw SMTPError.startTLSUnavailable }
             logger.trace("C: STARTTLS")
-            try await outbound.write(.startTLS)
+            try await write(.startTLS(repliesRead: repliesRead))
             let reply = try await nextReply(stage: "STARTTLS")
             guard reply.code == 220 else { throw SMTPError.tls(reason: "the SMTP server refused STARTTLS: \(reply)") }
             // RFC 3207 §4.2: discard what was learnt before TLS and say EHLO again.
@@ -152,14 +152,14 @@ public final class SMTPSession {
         let offered = extensions["AUTH"] ?? []
         if offered.contains("PLAIN") {
             let token = Data(([0] + Array(user.utf8) + [0] + Array(password.utf8))).base64EncodedString()
-            let reply = try await command("AUTH PLAIN \(token)", logAs: "AUTH PLAIN <redacted>")
+            let reply = try await command("AUTH PLAIN \(token)", logAs: "AUTH PLAIN <redacted>", secret: true)
             guard reply.code == 235 else { throw SMTPError.authFailed(reply) }
         } else if offered.contains("LOGIN") {
             var reply = try await command("AUTH LOGIN")
             guard reply.code == 334 else { throw SMTPError.authFailed(reply) }
-            reply = try await command(Data(user.utf8).base64EncodedString(), logAs: "<user>")
+            reply = try await command(Data(user.utf8).base64EncodedString(), logAs: "<user>", secret: true)
             guard reply.code == 334 else { throw SMTPError.authFailed(reply) }
-            reply = try await command(Data(password.utf8).base64EncodedString(), logAs: "<redacted>")
+            reply = try await command(Data(password.utf8).base64EncodedString(), logAs: "<redacted>", secret: true)
             guard reply.code == 235 else { throw SMTPError.authFailed(reply) }
         } else {
             throw SMTPError.authUnavailable(offered: offered)
@@ -194,7 +194,7 @@ public final class SMTPSession {
         let data = try await command("DATA")
         guard data.code == 354 else { throw SMTPError.rejected(command: "DATA", reply: data) }
         logger.trace("C: <message data>")
-        try await outbound.write(.bytes(DotStuffing.encode(message.rendered())))
+        try await write(.command(bytes: DotStuffing.encode(message.rendered()), secret: false))
         let reply = try await nextReply(stage: "end of data")
         guard reply.code == 250 else { throw SMTPError.rejected(command: "end of data", reply: reply) }
         needsReset = false
@@ -203,14 +203,29 @@ public final class SMTPSession {
 
     // MARK: - Plumbing
 
-    private func command(_ line: String, logAs: String? = nil) async throws -> SMTPReply {
+    private func command(_ line: String, logAs: String? = nil, secret: Bool = false) async throws -> SMTPReply {
         guard !line.contains(where: { $0 == "\r" || $0 == "\n" }) else {
             throw SMTPError.protocolViolation("refusing to send a command with a line break (injection)")
         }
         let stage = logAs ?? String(line.prefix(while: { $0 != " " && $0 != ":" }))
         logger.trace("C: \(logAs ?? line)")
-        try await outbound.write(.bytes(Array((line + "\r\n").utf8)))
+        try await write(.command(bytes: Array((line + "\r\n").utf8), secret: secret))
         return try await nextReply(stage: stage)
+    }
+
+    /// Writes a frame. When the channel has died (the frame handler refused the frame, TLS
+    /// failed, the server left), the reason waits on the inbound side: read it from there.
+    private func write(_ frame: SMTPFrame) async throws {
+        do {
+            try await outbound.write(frame)
+        } catch {
+            do {
+                while try await inbound.next() != nil {}
+            } catch {
+                throw map(error)
+            }
+            throw map(error)
+        }
     }
 
     private func quitQuietly() async {
@@ -232,6 +247,7 @@ public final class SMTPSession {
                 if let s = timedOut.withLockedValue({ $0 }) { throw SMTPError.timeout(stage: s, seconds: seconds) }
                 throw SMTPError.closed(stage: stage)
             }
+            repliesRead += 1
             logger.trace("S: \(reply)")
             if reply.code == 421 { throw SMTPError.rejected(command: stage, reply: reply) }
             return reply
@@ -246,9 +262,7 @@ public final class SMTPSession {
         if let e = error as? SMTPError { return e }
         if let stage = timedOut.withLockedValue({ $0 }) { return .timeout(stage: stage, seconds: configuration.timeoutSeconds) }
         if let e = error as? SMTPReplyError { return .protocolViolation(e.description) }
-        if error is SMTPFrameError {
-            return .tls(reason: "server sent data after STARTTLS before the TLS handshake (possible injection); connection dropped")
-        }
+        if let e = error as? TransportGuard.Violation { return .tls(reason: e.description) }
         if let e = error as? NIOSSLError {
             let text = "\(e)"
             if text.contains("CERTIFICATE_VERIFY_FAILED") {

@@ -45,7 +45,7 @@ extension AppDatabase {
                 var fullAt: [String: Date] = [:]
                 for f in state.forecasts { if let d = f.fullAt { fullAt[f.resource] = min(fullAt[f.resource] ?? d, d) } }
                 let free = state.quota.first { $0.resource == "STORAGE" && $0.limit > 0 }
-                    .map { Double($0.limit > $0.usage ? $0.limit - $0.usage : 0) * 1024 }
+                    .map { Double($0.limit > $0.usage ? $0.limit - $0.usage : 0) * 1024 }  // a Double: no overflow
                 let observation = AlertRules.Observation(fractions: fractions, fullAt: fullAt,
                                                          consecutiveFailures: state.consecutiveFailures, probeOK: state.lastProbeOK,
                                                          freeBytes: free)

@@ -74,7 +74,7 @@ struct ConfigTests {
         #expect(config.database == f.dir.appendingPathComponent("state/mailgauge.sqlite").path)
         #expect(config.concurrency == 4 && config.lockWaitSeconds == 30)
         #expect(config.servers["corp"] == ServerConfig(name: "corp", host: "imap.example.com", port: 993, tls: .implicit, caFile: nil,
-                                                       timeoutSeconds: 20, maxConnections: 3, auth: "auto", method: "auto",
+                                                       timeoutSeconds: 20, maxConnections: 3, maxFolders: 10_000, maxResponsesPerCommand: 2_000_000, auth: "auto", method: "auto",
                                                        thresholds: ThresholdOverrides()))
         #expect(config.servers["legacy"]?.port == 143 && config.servers["legacy"]?.method == "fetch")
         #expect(config.defaults.warning == 0.75 && config.defaults.critical == 0.90)
