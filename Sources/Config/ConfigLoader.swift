@@ -168,7 +168,7 @@ final class Builder {
         ThresholdOverrides(
             warning: m["warning"].flatMap { reader.percent($0.value, "\(p).warning") },
             critical: m["critical"].flatMap { reader.percent($0.value, "\(p).critical") },
-            forecastHorizonSeconds: m["forecast_horizon"].flatMap { reader.duration($0.value, "\(p).forecast_horizon", range: 3600...366 * 86400) ?? nil },
+            forecastHorizonSeconds: m["forecast_horizon"].flatMap { reader.duration($0.value, "\(p).forecast_horizon", range: 60...366 * 86400) ?? nil },
             minFreeBytes: m["min_free"].flatMap { reader.size($0.value, "\(p).min_free") })
     }
 
@@ -369,7 +369,7 @@ final class Builder {
             }
         }
         return Alerts(
-            repeatIntervalSeconds: m["repeat_interval"].flatMap { reader.duration($0.value, "\(p).repeat_interval", range: 60...366 * 86400) ?? nil } ?? 86400,
+            repeatIntervalSeconds: m["repeat_interval"].flatMap { reader.duration($0.value, "\(p).repeat_interval", range: 1...366 * 86400) ?? nil } ?? 86400,
             hysteresis: m["hysteresis"].flatMap { reader.percent($0.value, "\(p).hysteresis") } ?? 0.02,
             probeFailingRuns: m["probe_failing_runs"].flatMap { reader.int($0.value, "\(p).probe_failing_runs", range: 1...1000) } ?? 3,
             stdout: m["stdout"].flatMap { reader.bool($0.value, "\(p).stdout") } ?? true,
@@ -410,13 +410,13 @@ final class Builder {
         let m = node.map { reader.mapping($0, "retention", allowed: ["raw", "hourly", "daily"]) } ?? [:]
         func d(_ key: String, _ fallback: Double?) -> Double? {
             guard let n = m[key] else { return fallback }
-            return reader.duration(n.value, "retention.\(key)", range: 3600...100 * 366 * 86400, allowForever: true) ?? fallback
+            return reader.duration(n.value, "retention.\(key)", range: 1...100 * 366 * 86400, allowForever: true) ?? fallback
         }
         return Retention(rawSeconds: d("raw", 35 * 86400), hourlySeconds: d("hourly", 400 * 86400), dailySeconds: d("daily", nil))
     }
 
     func buildSchedule(_ node: Node?) -> Schedule {
         let m = node.map { reader.mapping($0, "schedule", allowed: ["interval"]) } ?? [:]
-        return Schedule(intervalSeconds: m["interval"].flatMap { reader.duration($0.value, "schedule.interval", range: 60...86400) ?? nil } ?? 900)
+        return Schedule(intervalSeconds: m["interval"].flatMap { reader.duration($0.value, "schedule.interval", range: 1...7 * 86400) ?? nil } ?? 900)
     }
 }

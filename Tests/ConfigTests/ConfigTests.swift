@@ -131,6 +131,22 @@ struct ConfigTests {
         #expect(errors.contains { $0.contains(":5:11: accounts: expected a list, found a mapping") }, "\(errors)")
     }
 
+    @Test("durations out of range are errors naming the range; server limits are checked")
+    func durationRanges() throws {
+        let f = try Fixture()
+        let errors = try f.errors("""
+            account_timeout: 100000d
+            servers:
+              corp: { host: h, timeout: 0s, max_folders: 0 }
+            schedule: { interval: inf }
+            accounts: [{ user: a, password_file: alice.pass }]
+            """)
+        #expect(errors.contains { $0.contains(":1:18: account_timeout: must be from 1s to 1d, found '100000d'") }, "\(errors)")
+        #expect(errors.contains { $0.contains("servers.corp.timeout: must be from 1s to 1h, found '0s'") }, "\(errors)")
+        #expect(errors.contains { $0.contains("servers.corp.max_folders: must be from 1 to 1000000, found 0") }, "\(errors)")
+        #expect(errors.contains { $0.contains("schedule.interval: must be from 1s to 7d, found 'inf'") }, "\(errors)")
+    }
+
     @Test("bad duration in retention, secrets that are missing, doubled or absent")
     func secretsAndDurations() throws {
         let f = try Fixture()

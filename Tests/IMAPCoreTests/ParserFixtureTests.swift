@@ -194,6 +194,8 @@ struct ParserFixtureTests {
         "* LIST () \"/\" \"bad \\escape\"\r\n",
         "* 99999999999 EXISTS\r\n",                 // > 32 bits
         "* STATUS x (SIZE 99999999999999999999999)\r\n",  // > 64 bits
+        "* STATUS x (SIZE 9223372036854775808)\r\n",      // 2^63: above number64 (RFC 9051)
+        "* QUOTA \"\" (STORAGE 18446744073709551615 1)\r\n", // 2^64-1
         "* 1 FETCH (BODY[HEADER\r\n",
         "a1 OK done\r\nx",                          // fine, then "x" is incomplete: see below
     ]
@@ -205,6 +207,17 @@ struct ParserFixtureTests {
         parser.append(Array("a9 OK next\r\n".utf8))
         #expect(throws: IMAPParseError.self) { try parser.next() }
         #expect(try parser.next() == .tagged(tag: "a9", status: .init(.ok, Self.text("next"))))
+    }
+
+    @Test("number64 takes 2^63-1 and nothing above (RFC 9051)")
+    func number64Bounds() throws {
+        var parser = ResponseParser()
+        parser.append(Array("* QUOTA \"\" (STORAGE 9223372036854775807 1152921504606846976)\r\n".utf8))
+        #expect(try parser.next() == .untagged(.quota(Quota(root: "", resources: [
+            QuotaResource(name: "STORAGE", usage: 9_223_372_036_854_775_807, limit: 1_152_921_504_606_846_976),
+        ]))))
+        parser.append(Array("* 1 FETCH (RFC822.SIZE 9223372036854775808)\r\n".utf8))
+        #expect(throws: IMAPParseError.numberOverflow(offset: 23)) { try parser.next() }
     }
 
     @Test("syntax errors say where and what was expected")

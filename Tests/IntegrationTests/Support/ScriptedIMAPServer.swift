@@ -11,19 +11,22 @@ final class ScriptedIMAPServer: Sendable {
     let port: Int
     private let channel: any Channel
     private let received: NIOLockedValueBox<[String]>
+    private let receivedRaw: NIOLockedValueBox<[UInt8]>
 
     /// - Parameters:
     ///   - greeting: sent on connect (nil: a silent server).
     ///   - respond: the bytes to send back for one command line (nil: say nothing).
     init(greeting: String?, respond: @escaping Responder) async throws {
         let received = NIOLockedValueBox<[String]>([])
+        let receivedRaw = NIOLockedValueBox<[UInt8]>([])
         self.received = received
+        self.receivedRaw = receivedRaw
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(
-                        ScriptHandler(greeting: greeting, respond: respond, received: received))
+                        ScriptHandler(greeting: greeting, respond: respond, received: received, receivedRaw: receivedRaw))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -31,6 +34,8 @@ final class ScriptedIMAPServer: Sendable {
     }
 
     var receivedLines: [String] { received.withLockedValue { $0 } }
+    /// Every byte any client sent, as it arrived (TLS records included).
+    var receivedBytes: [UInt8] { receivedRaw.withLockedValue { $0 } }
 
     func close() async {
         try? await channel.close()
@@ -49,12 +54,15 @@ private final class ScriptHandler: ChannelInboundHandler {
     let greeting: String?
     let respond: ScriptedIMAPServer.Responder
     let received: NIOLockedValueBox<[String]>
+    let receivedRaw: NIOLockedValueBox<[UInt8]>
     var pending: [UInt8] = []
 
-    init(greeting: String?, respond: @escaping ScriptedIMAPServer.Responder, received: NIOLockedValueBox<[String]>) {
+    init(greeting: String?, respond: @escaping ScriptedIMAPServer.Responder, received: NIOLockedValueBox<[String]>,
+         receivedRaw: NIOLockedValueBox<[UInt8]>) {
         self.greeting = greeting
         self.respond = respond
         self.received = received
+        self.receivedRaw = receivedRaw
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -62,7 +70,9 @@ private final class ScriptHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        pending += unwrapInboundIn(data).readableBytesView
+        let bytes = unwrapInboundIn(data).readableBytesView
+        receivedRaw.withLockedValue { $0 += bytes }
+        pending += bytes
         while let lf = pending.firstIndex(of: 0x0A) {
             var line = pending[..<lf]
             if line.last == 0x0D { line = line.dropLast() }
