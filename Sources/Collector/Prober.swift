@@ -25,6 +25,16 @@ public struct Prober: Sendable {
         self.logger = logger
     }
 
+    /// `probe()` under an overall deadline (each command has its own as well): `probe`
+    /// from the command line must end however a server behaves.
+    public func probe(overallTimeoutSeconds: Double) async throws -> MailboxSnapshot {
+        let result = await Deadline.run(seconds: overallTimeoutSeconds) { () async -> Result<MailboxSnapshot, any Error> in
+            do { return .success(try await self.probe()) } catch { return .failure(error) }
+        }
+        guard let result else { throw IMAPClientError.timeout(stage: "the whole probe", seconds: overallTimeoutSeconds) }
+        return try result.get()
+    }
+
     public func probe() async throws -> MailboxSnapshot {
         let started = ContinuousClock.now
         let forcedMethod = self.forcedMethod
@@ -40,7 +50,8 @@ public struct Prober: Sendable {
             return MailboxSnapshot(
                 quotaRoots: roots, quotaStatus: status, folders: folders, method: plan.folderMethod,
                 capabilities: imap.capabilities.map(\.name).sorted(),
-                durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                alerts: imap.alerts)
         }
     }
 

@@ -94,7 +94,7 @@ public enum RunAll {
         let logger = accountLogger
         repeat {
             attempts += 1
-            result = await withDeadline(seconds: options.accountTimeoutSeconds - secondsSince(begin, clock)) {
+            result = await Deadline.run(seconds: options.accountTimeoutSeconds - secondsSince(begin, clock)) {
                 await probeOnce(target, gate: gate, logger: logger)
             } ?? .failure(Task.isCancelled
                 ? ProbeFailure(reason: .timeout, message: "cancelled: the run was stopped")
@@ -132,22 +132,6 @@ public enum RunAll {
         }
         await gate.release(target.serverName)
         return result
-    }
-
-    /// Runs `body`, or gives nil once `seconds` have passed (the body is cancelled, which
-    /// closes its connection).
-    static func withDeadline<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async -> T) async -> T? {
-        guard seconds > 0 else { return nil }
-        return await withTaskGroup(of: T?.self) { group in
-            group.addTask { await body() }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(seconds))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
     }
 
     static func secondsSince(_ start: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
@@ -217,5 +201,23 @@ actor ConnectionGate {
 
     func narrow(_ server: String) {
         widths[server] = max(1, (widths[server] ?? 8) / 2)
+    }
+}
+
+/// Runs `body`, or gives nil once `seconds` have passed (the body is cancelled, which
+/// closes its connection).
+public enum Deadline {
+    public static func run<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async -> T) async -> T? {
+        guard seconds > 0 else { return nil }
+        return await withTaskGroup(of: T?.self) { group in
+            group.addTask { await body() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 }

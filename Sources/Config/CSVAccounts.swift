@@ -15,6 +15,7 @@ enum CSVAccounts {
             reader.error(node, "accounts_file", "cannot read \(path)")
             return []
         }
+        builder.refuseIfWritableByOthers(path, key: "accounts_file", what: "the accounts file")
         let rows: [[Cell]]
         do {
             rows = try parse(String(decoding: data, as: UTF8.self))

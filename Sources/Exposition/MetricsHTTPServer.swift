@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -20,13 +21,29 @@ public struct MetricsHTTPServer: Sendable {
 
     public typealias Handler = @Sendable (_ method: String, _ path: String) async -> Response
 
+    /// What one client may cost: the server is reachable by whoever can reach the port.
+    public struct Limits: Sendable {
+        /// Connections served at once; more are closed on accept.
+        public var maxConnections = 64
+        /// From connect (or the previous response) to a complete request: a client that
+        /// trickles a header a byte at a time (slowloris) is cut off here.
+        public var requestTimeoutSeconds: Double = 10
+        /// Request body bytes accepted (a scrape sends none).
+        public var maxBodyBytes = 64 * 1024
+
+        public init() {}
+    }
+
     let host: String
     let port: Int
     let handler: Handler
+    let limits: Limits
+    private let activeConnections = NIOLockedValueBox(0)
 
-    public init(host: String, port: Int, handler: @escaping Handler) {
+    public init(host: String, port: Int, limits: Limits = Limits(), handler: @escaping Handler) {
         self.host = host
         self.port = port
+        self.limits = limits
         self.handler = handler
     }
 
@@ -45,7 +62,19 @@ public struct MetricsHTTPServer: Sendable {
             try await server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in connections {
-                        group.addTask { await serve(connection) }
+                        let admitted = activeConnections.withLockedValue { count in
+                            guard count < limits.maxConnections else { return false }
+                            count += 1
+                            return true
+                        }
+                        guard admitted else {
+                            connection.channel.close(promise: nil)
+                            continue
+                        }
+                        group.addTask {
+                            await serve(connection)
+                            activeConnections.withLockedValue { $0 -= 1 }
+                        }
                     }
                 }
             }
@@ -55,14 +84,27 @@ public struct MetricsHTTPServer: Sendable {
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        let channel = connection.channel
+        let timeout = TimeAmount.nanoseconds(Int64(limits.requestTimeoutSeconds * 1e9))
+        func armTimer() -> Scheduled<Void> {
+            channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        }
+        var timer = armTimer()
+        defer { timer.cancel() }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
+                var bodyBytes = 0
                 for try await part in inbound {
                     switch part {
-                    case .head(let h): head = h
-                    case .body: break
+                    case .head(let h):
+                        head = h
+                        bodyBytes = 0
+                    case .body(let chunk):
+                        bodyBytes += chunk.readableBytes
+                        guard bodyBytes <= limits.maxBodyBytes else { return }
                     case .end:
+                        timer.cancel()  // the request is in: rendering is not the client's time
                         guard let request = head else { return }
                         let path = String(request.uri.prefix { $0 != "?" })
                         let response: Response = switch request.method {
@@ -82,6 +124,8 @@ public struct MetricsHTTPServer: Sendable {
                         try await outbound.write(.end(nil))
                         head = nil
                         if !keepAlive { return }
+                        timer.cancel()
+                        timer = armTimer()
                     }
                 }
             }

@@ -13,8 +13,14 @@ public enum Textfile {
     public static func write(_ text: String, to path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = "\(path).tmp.\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A leftover of a killed run is ours to replace; O_EXCL|O_NOFOLLOW then refuses a
+        // file or a symlink someone else slipped in (a shared textfile directory).
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
+        // 0644 whatever the umask (a unit's UMask=0027 would hide it from node_exporter):
+        // metrics hold no secret.
+        fchmod(fd, 0o644)
         var ok = true
         var reason = ""
         let bytes = Array(text.utf8)

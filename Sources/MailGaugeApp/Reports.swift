@@ -28,6 +28,9 @@ public enum Reports {
         public var consecutiveFailures: Int
         /// Alerts firing now, "critical STORAGE", "filling STORAGE", "probe_failing probe".
         public var alerts: [String] = []
+        /// The latest `[ALERT]` text from the server, as received, and when it came.
+        public var serverAlert: String?
+        public var serverAlertAt: Date?
 
         enum CodingKeys: String, CodingKey {
             case account, user, server, quotaStatus = "quota_status", usedBytes = "used_bytes", limitBytes = "limit_bytes"
@@ -35,6 +38,7 @@ public enum Reports {
             case lastSuccess = "last_success", ok
             case failureReason = "failure_reason", failureMessage = "failure_message"
             case consecutiveFailures = "consecutive_failures", alerts
+            case serverAlert = "server_alert", serverAlertAt = "server_alert_at"
         }
     }
 
@@ -61,7 +65,7 @@ public enum Reports {
                 lastSuccess: state.lastSuccess, ok: state.lastProbeOK,
                 failureReason: state.lastProbeOK ? nil : state.failureReason,
                 failureMessage: state.lastProbeOK ? nil : state.failureMessage, consecutiveFailures: state.consecutiveFailures,
-                alerts: firing[state.id] ?? [])
+                alerts: firing[state.id] ?? [], serverAlert: state.serverAlert, serverAlertAt: state.serverAlertAt)
         }
         // Fullest first; accounts without a limit after, by name.
         .sorted { ($0.percent ?? -1, $1.account) > ($1.percent ?? -1, $0.account) }
@@ -102,7 +106,16 @@ public enum Reports {
                     alerts,
                 ])
             }
-            return TextTable.render(table, rightAligned: [1, 2, 3, 4])
+            var out = TextTable.render(table, rightAligned: [1, 2, 3, 4])
+            // RFC 3501 §7.1: what the server asked to show a person, escaped.
+            let alerted = rows.filter { $0.serverAlert != nil }
+            if !alerted.isEmpty {
+                out += "\nServer alerts (latest per account):\n"
+                for r in alerted {
+                    out += "  \(r.account) \(r.serverAlertAt.map { iso($0) } ?? ""): \(DisplayText.line(r.serverAlert ?? ""))\n"
+                }
+            }
+            return out
         }
     }
 

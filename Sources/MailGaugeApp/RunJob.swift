@@ -155,6 +155,10 @@ public enum RunJob {
                 metadata["storage_limit_bytes"] = "\(storage.limitInBaseUnits.map(String.init) ?? "unknown")"
             }
             logger.info("probed", metadata: metadata)
+            for alert in snapshot.alerts {
+                // RFC 3501 §7.1: the server asked for this to reach a person.
+                logger.warning("server alert", metadata: ["account": "\(outcome.accountID)", "alert": "\(DisplayText.line(alert))"])
+            }
         case .failure(let failure):
             metadata["outcome"] = "failed"
             metadata["reason"] = "\(failure.reason.rawValue)"

@@ -15,7 +15,7 @@ public enum Serve {
                            onBound: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let loaded = try ConfigLoader.load(path: configPath)
         for warning in loaded.warnings { logger.warning("\(warning)") }
-        let state = ServeState(configPath: configPath, config: loaded.config)
+        let state = ServeState(configPath: configPath, config: loaded.config, logger: logger)
         let listen = listenOverride ?? loaded.config.metrics.listen
         guard let (host, port) = parseListen(listen) else {
             throw ConfigErrors(errors: [ConfigError(file: configPath, line: 0, column: 0, key: "metrics.listen",
@@ -49,10 +49,12 @@ actor ServeState {
     private var reloadTime = Date()
     private var database: AppDatabase?
     private var ready = false
+    let logger: Logger
 
-    init(configPath: String, config: MailGaugeConfig) {
+    init(configPath: String, config: MailGaugeConfig, logger: Logger) {
         self.configPath = configPath
         self.config = config
+        self.logger = logger
     }
 
     func reload(logger: Logger) {
@@ -97,7 +99,9 @@ actor ServeState {
                 let text = try Metrics.render(try openDatabase(), config: config, extraGauges: gauges)
                 return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
             } catch {
-                return .init(status: 500, body: "cannot read the database: \(error)\n")
+                // The reason goes to the log, not to whoever scrapes (paths, SQL).
+                logger.error("metrics: cannot read the database", metadata: ["error": "\(error)"])
+                return .init(status: 500, body: "cannot read the database (see mailgauge's log)\n")
             }
         case "/-/healthy":
             return .init(status: 200, body: "OK\n")

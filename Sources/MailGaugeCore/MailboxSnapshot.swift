@@ -7,20 +7,35 @@ public struct MailboxSnapshot: Sendable, Hashable, Codable {
     public var method: FolderMethod
     public var capabilities: [String]
     public var durationSeconds: Double
+    /// `[ALERT]` texts the server sent over the protected session (RFC 3501 §7.1: they
+    /// must reach a person), as received; escape with `DisplayText` to show them.
+    public var alerts: [String]
 
     public init(quotaRoots: [QuotaRootUsage], quotaStatus: QuotaStatus, folders: [FolderUsage], method: FolderMethod,
-                capabilities: [String], durationSeconds: Double) {
+                capabilities: [String], durationSeconds: Double, alerts: [String] = []) {
         self.quotaRoots = quotaRoots
         self.quotaStatus = quotaStatus
         self.folders = folders
         self.method = method
         self.capabilities = capabilities
         self.durationSeconds = durationSeconds
+        self.alerts = alerts
     }
 
     enum CodingKeys: String, CodingKey {
         case quotaRoots = "quota_roots", quotaStatus = "quota_status", folders, method, capabilities
-        case durationSeconds = "duration_seconds"
+        case durationSeconds = "duration_seconds", alerts
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(quotaRoots: try c.decode([QuotaRootUsage].self, forKey: .quotaRoots),
+                  quotaStatus: try c.decode(QuotaStatus.self, forKey: .quotaStatus),
+                  folders: try c.decode([FolderUsage].self, forKey: .folders),
+                  method: try c.decode(FolderMethod.self, forKey: .method),
+                  capabilities: try c.decode([String].self, forKey: .capabilities),
+                  durationSeconds: try c.decode(Double.self, forKey: .durationSeconds),
+                  alerts: try c.decodeIfPresent([String].self, forKey: .alerts) ?? [])
     }
 
     /// Sum of all folder sizes, in bytes (saturating: see `Quantity`).

@@ -32,10 +32,11 @@ public enum SnapshotRendering {
         out += "\nFolders: \(snapshot.folders.count), \(snapshot.totalMessages) messages, \(SizeFormat.bytes(total))\n"
         var rows: [[String]] = [["FOLDER", "SPECIAL", "MESSAGES", "SIZE", "SHARE"]]
         for f in sortedBySize(snapshot.folders) {
-            rows.append([f.name, f.specialUse.joined(separator: " "), "\(f.messages)", SizeFormat.bytes(f.sizeBytes),
+            rows.append([DisplayText.line(f.name), f.specialUse.joined(separator: " "), "\(f.messages)", SizeFormat.bytes(f.sizeBytes),
                          total == 0 ? "-" : SizeFormat.percent(Double(f.sizeBytes) / Double(total))])
         }
         out += render(rows, rightAligned: [2, 3, 4])
+        for alert in snapshot.alerts { out += "\nServer alert: \(DisplayText.line(alert))\n" }
         return out
     }
 

@@ -48,6 +48,13 @@ public struct AccountState: Sendable, Hashable {
     public var folders: [FolderPoint]
     /// Forecasts from the last successful run, by resource.
     public var forecasts: [StoredForecast] = []
+    /// The latest `[ALERT]` the server sent for this account, as received (escape it
+    /// with `DisplayText` to show it), and when.
+    public var serverAlert: String?
+    public var serverAlertAt: Date?
+
+    /// Characters of server alert text kept.
+    public static let maxServerAlertLength = 2000
 }
 
 public struct StoredForecast: Sendable, Hashable {
@@ -103,7 +110,7 @@ extension AppDatabase {
         do {
             let accounts = try Row.fetchAll(db, sql: """
                 SELECT a.id, a.user, a.server, a.last_seen, a.last_success, a.consecutive_failures,
-                       p.ok, p.duration_seconds, p.failure_reason, p.failure_message, p.quota_status
+                       a.server_alert, a.server_alert_at, p.ok, p.duration_seconds, p.failure_reason, p.failure_message, p.quota_status
                 FROM account a
                 LEFT JOIN probe p ON p.account_id = a.id AND p.at = a.last_seen
                 ORDER BY a.id
@@ -142,7 +149,8 @@ extension AppDatabase {
                     lastProbeOK: (row["ok"] as Bool?) ?? false, lastProbeDuration: (row["duration_seconds"] as Double?) ?? 0,
                     failureReason: row["failure_reason"], failureMessage: row["failure_message"],
                     quotaStatus: row["quota_status"], quota: quota[id] ?? [], folders: folders[id] ?? [],
-                    forecasts: forecasts[id] ?? [])
+                    forecasts: forecasts[id] ?? [], serverAlert: row["server_alert"],
+                    serverAlertAt: (row["server_alert_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
             }
         }
     }

@@ -54,6 +54,7 @@ extension AppDatabase {
                 INSERT OR REPLACE INTO folder_sample (account_id, at, run_id, name, raw_name, special_use, messages, size_bytes)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            let setServerAlert = try db.cachedStatement(sql: "UPDATE account SET server_alert = ?, server_alert_at = ? WHERE id = ?")
             let countFailure = try db.cachedStatement(sql: """
                 INSERT INTO failure_count (account_id, reason, count) VALUES (?, ?, 1)
                 ON CONFLICT DO UPDATE SET count = count + 1
@@ -72,6 +73,11 @@ extension AppDatabase {
                     try countFailure.execute(arguments: [outcome.accountID, failure.reason.rawValue])
                 }
                 guard let snapshot = outcome.snapshot else { continue }
+                if !snapshot.alerts.isEmpty {
+                    // Bounded: a server decides how long its texts are.
+                    let text = String(snapshot.alerts.joined(separator: " | ").prefix(AccountState.maxServerAlertLength))
+                    try setServerAlert.execute(arguments: [text, at, outcome.accountID])
+                }
                 for root in snapshot.quotaRoots {
                     for r in root.resources {
                         try insertQuota.execute(arguments: [outcome.accountID, at, runID, root.name, r.resource,

@@ -14,6 +14,10 @@ public struct AppDatabase: Sendable {
     public init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        // Owner-only from the first byte (SQLite gives its -wal and -shm files the
+        // database's mode): history names every account and what it holds.
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)  // a concurrent writer (serve + run) waits, never fails
         configuration.foreignKeysEnabled = true
@@ -163,6 +167,14 @@ public struct AppDatabase: Sendable {
                     channel TEXT PRIMARY KEY NOT NULL,
                     count INTEGER NOT NULL
                 );
+                """)
+        }
+        migrator.registerMigration("v5-server-alert") { db in
+            try db.execute(sql: """
+                -- The latest [ALERT] text the server sent for the account (RFC 3501 §7.1:
+                -- it must reach a person), kept until a newer one arrives.
+                ALTER TABLE account ADD COLUMN server_alert TEXT;
+                ALTER TABLE account ADD COLUMN server_alert_at REAL;
                 """)
         }
         return migrator

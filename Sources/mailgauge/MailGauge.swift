@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MailGaugeApp
 
 @main
 struct MailGauge: AsyncParsableCommand {
@@ -14,6 +15,7 @@ struct MailGauge: AsyncParsableCommand {
     /// Exit codes are ours, not ArgumentParser's: usage errors are 2 (as for connection
     /// and auth errors of `probe`), help and version 0.
     static func main() async {
+        ProcessHardening.disableCoreDumps()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -41,8 +41,11 @@ struct ProbeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("insecure-plaintext"), help: "Allow imap:// without TLS. Credentials travel in clear text.")
     var insecurePlaintext = false
 
-    @Option(help: "Connect timeout and longest wait for any response (e.g. 30, 30s, 2m).")
+    @Option(help: "Connect timeout, and the deadline for each command's whole answer (e.g. 30, 30s, 2m).")
     var timeout: String = "30s"
+
+    @Option(name: .customLong("overall-timeout"), help: "Deadline for the whole probe, however the server behaves.")
+    var overallTimeout: String = "5m"
 
     @Flag(help: "Print one JSON object instead of tables.")
     var json = false
@@ -57,8 +60,11 @@ struct ProbeCommand: AsyncParsableCommand {
         guard method == "auto" || FolderMethod(rawValue: method) != nil else {
             throw ValidationError("--method must be one of auto, list-status, status, fetch")
         }
-        guard let seconds = Units.duration(timeout), seconds > 0 else {
+        guard let seconds = Units.duration(timeout), seconds > 0, seconds <= 3600 else {
             throw ValidationError("--timeout must be a duration such as 30, 30s or 2m")
+        }
+        guard let overall = Units.duration(overallTimeout), overall >= 1, overall <= 86400 else {
+            throw ValidationError("--overall-timeout must be a duration from 1s to 1d, such as 300s or 5m")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -93,11 +99,15 @@ struct ProbeCommand: AsyncParsableCommand {
             logger: logger)
         let snapshot: MailboxSnapshot
         do {
-            snapshot = try await prober.probe()
+            snapshot = try await prober.probe(overallTimeoutSeconds: Units.duration(overallTimeout) ?? 300)
         } catch let error as IMAPClientError {
             throw CommandFailure(message: "probe \(target.user)@\(target.host):\(target.port) failed: \(error.description)")
         } catch let error as ProbePlan.PlanError {
             throw CommandFailure(message: "probe \(target.user)@\(target.host):\(target.port) failed: \(error.description)")
+        }
+        // RFC 3501 §7.1: an [ALERT] must reach the person; stderr, so --json stays clean.
+        for alert in snapshot.alerts {
+            FileHandle.standardError.write(Data("mailgauge: server alert: \(DisplayText.line(alert))\n".utf8))
         }
         if json {
             print(try SnapshotRendering.json(snapshot))

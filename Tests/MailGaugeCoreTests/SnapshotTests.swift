@@ -20,7 +20,7 @@ struct SnapshotTests {
     func json() throws {
         let text = try SnapshotRendering.json(Self.snapshot)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["quota_roots", "quota_status", "folders", "method", "capabilities", "duration_seconds"])
+        #expect(Set(object.keys) == ["quota_roots", "quota_status", "folders", "method", "capabilities", "duration_seconds", "alerts"])
         #expect(object["quota_status"] as? String == "ok")
         #expect(object["method"] as? String == "list-status")
         let roots = try #require(object["quota_roots"] as? [[String: Any]])
