@@ -153,6 +153,16 @@ let package = Package(
         .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"], swiftSettings: strict),
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "SMTPClient", "MailGaugeCore"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
+        .testTarget(name: "MailGaugeAppTests", dependencies: ["MailGaugeApp", "Config", "MailGaugeCore"], swiftSettings: strict),
+        .testTarget(
+            name: "ClientNetworkingTests",
+            dependencies: [
+                "ClientNetworking",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "Store", "MailGaugeCore"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",

@@ -31,7 +31,8 @@ enum PasswordCommand {
     static func runBlocking(_ command: String, timeoutSeconds: Double) throws(ProbeFailure) -> String {
         func failure(_ text: String) -> ProbeFailure { ProbeFailure(reason: .secret, message: "secret: password_command \(text)") }
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw failure("could not be started (pipe)") }
+        // Close-on-exec: no other child spawned meanwhile may inherit the secret's pipe.
+        guard fds.withUnsafeMutableBufferPointer({ linuxPipe2($0.baseAddress!, O_CLOEXEC) }) == 0 else { throw failure("could not be started (pipe)") }
         let (readEnd, writeEnd) = (fds[0], fds[1])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -141,3 +142,7 @@ actor SecretCache {
         }
     }
 }
+
+/// pipe2(2): Glibc's module exports it only under _GNU_SOURCE.
+@_silgen_name("pipe2")
+private func linuxPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32

@@ -34,10 +34,10 @@ public enum Secrets {
         return line
     }
 
-    static func firstLine(_ text: String) -> String {
-        var line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        if line.hasSuffix("\r") { line.removeLast() }
-        return line
+    /// Up to the first line break: LF, CRLF or CR. (In Swift "\r\n" is one Character,
+    /// so splitting on "\n" would leave a CRLF file's secret with its line ending.)
+    public static func firstLine(_ text: String) -> String {
+        String(text.prefix { !$0.isNewline })
     }
 
     /// Like `resolve`, with `password_command` run off the cooperative pool under a real

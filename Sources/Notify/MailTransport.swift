@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import SMTPClient
+import MailGaugeCore
 
 /// How email leaves: our SMTP client, or the local `sendmail` program.
 public enum MailTransport: Sendable {
@@ -79,7 +80,7 @@ public enum MailTransport: Sendable {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         let errorText = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .split(separator: "\n").first.map(String.init) ?? ""
+            .split(whereSeparator: \.isNewline).first.map { DisplayText.line(String($0)) } ?? ""
         guard process.terminationStatus == 0 else {
             return .failure(NotifyError("sendmail \(path) exited \(process.terminationStatus)\(errorText.isEmpty ? "" : ": \(errorText)")"))
         }

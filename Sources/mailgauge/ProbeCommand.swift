@@ -4,6 +4,7 @@ import Config
 import Foundation
 import IMAPClient
 import Logging
+import MailGaugeApp
 import MailGaugeCore
 
 struct ProbeCommand: AsyncParsableCommand {
@@ -126,9 +127,7 @@ enum SecretSource {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CommandFailure(message: "cannot read secret file \(path)")
             }
-            let text = String(decoding: data, as: UTF8.self)
-            let firstLine = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let secret = firstLine.hasSuffix("\r") ? String(firstLine.dropLast()) : firstLine
+            let secret = Secrets.firstLine(String(decoding: data, as: UTF8.self))
             guard !secret.isEmpty else { throw CommandFailure(message: "secret file \(path) is empty") }
             return secret
         }

@@ -131,6 +131,24 @@ struct ConfigTests {
         #expect(errors.contains { $0.contains(":5:11: accounts: expected a list, found a mapping") }, "\(errors)")
     }
 
+    @Test("files that carry commands are refused when others may write them; CRLF users files read")
+    func writableByOthers() throws {
+        let f = try Fixture()
+        let yaml = "servers: { corp: { host: h } }\nmaster: { user: admin, password_file: master.pass, users_file: users.txt }\n"
+        try f.write("users.txt", "gina\r\nhank  h2\r\n")
+        let loaded = try f.load(yaml)
+        #expect(loaded.config.accounts.map(\.id) == ["gina", "h2"])
+        let path = try f.write("mailgauge.yml", yaml, mode: 0o664)
+        #expect {
+            _ = try ConfigLoader.load(path: path)
+        } throws: { error in
+            "\(error)".contains("the config is writable by its group (mode 664): refused; run chmod go-w")
+        }
+        try f.write("more.csv", "id,user,password_file\nx,x,alice.pass\n", mode: 0o646)
+        let csv = try f.errors("servers: { corp: { host: h } }\naccounts_file: more.csv\n")
+        #expect(csv.contains { $0.contains("the accounts file is writable by every user") }, "\(csv)")
+    }
+
     @Test("durations out of range are errors naming the range; server limits are checked")
     func durationRanges() throws {
         let f = try Fixture()

@@ -1,0 +1,104 @@
+import Config
+import Foundation
+@testable import MailGaugeApp
+import MailGaugeCore
+import Testing
+
+/// `password_command` under a real deadline, in its own process group, output capped,
+/// and run once per pass however many accounts name it.
+@Suite("password_command")
+struct PasswordCommandTests {
+    func failure(_ command: String, timeout: Double = 1) async -> ProbeFailure? {
+        do {
+            _ = try await PasswordCommand.run(command, timeoutSeconds: timeout)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("first line of stdout; CRLF endings; stderr ignored")
+    func firstLine() async throws {
+        let value = try await PasswordCommand.run("printf 'sekret\\r\\nsecond\\r\\n'; echo noise >&2", timeoutSeconds: 5)
+        #expect(value == "sekret", "\(Array(value.utf8))")
+    }
+
+    @Test("a silent command is killed with its whole process group at the deadline")
+    func silentCommand() async throws {
+        let marker = "mg-pwcmd-\(UUID().uuidString.prefix(8))"
+        let started = Date()
+        // A grandchild that would outlive the shell if only the shell were killed.
+        let failure = await failure("sh -c 'exec -a \(marker) sleep 300' & wait", timeout: 1)
+        #expect(failure?.message.contains("did not finish within 1s") == true, "\(String(describing: failure))")
+        #expect(Date().timeIntervalSince(started) < 20)
+        try await Task.sleep(for: .milliseconds(200))
+        let survivors = try String(contentsOfFile: "/proc/loadavg", encoding: .utf8).isEmpty ? "" : pgrep(marker)
+        #expect(survivors.isEmpty, "process left behind: \(survivors)")
+    }
+
+    @Test("a command whose child keeps stdout open is bounded by the deadline too")
+    func childHoldsPipe() async throws {
+        let failure = await failure("echo pw; sleep 300 &", timeout: 1)
+        // The shell exits at once with the line printed: a secret, not a hang.
+        #expect(failure == nil || failure?.message.contains("did not finish") == true)
+    }
+
+    @Test("output is capped; exit status and empty output are errors naming only the command")
+    func capsAndStatus() async throws {
+        #expect(await failure("yes", timeout: 5)?.message.contains("printed more than 64 KiB") == true)
+        #expect(await failure("exit 3")?.message == "secret: password_command exited with status 3")
+        #expect(await failure("true")?.message == "secret: password_command printed nothing")
+    }
+
+    @Test("the cooperative pool stays free while commands wait")
+    func offThePool() async throws {
+        // More silent commands than this machine has cores: if each held a cooperative
+        // thread, the timer task below could not run until they time out.
+        let started = ContinuousClock.now
+        async let waits: [ProbeFailure?] = withTaskGroup(of: ProbeFailure?.self) { group in
+            for _ in 0..<8 { group.addTask { await failure("sleep 5", timeout: 3) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let timerRanAfter = started.duration(to: .now)
+        #expect(timerRanAfter < .seconds(2), "a sleeping task was starved: \(timerRanAfter)")
+        #expect(await waits.allSatisfy { $0 != nil })
+    }
+
+    @Test("one run per distinct command per pass")
+    func oncePerPass() async throws {
+        let counter = FileManager.default.temporaryDirectory.appendingPathComponent("mg-count-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: counter) }
+        let cache = SecretCache(environment: [:], commandTimeoutSeconds: 5)
+        let source = SecretSource.command("echo run >> \(counter.path); echo master-pw")
+        let values = await withTaskGroup(of: String?.self) { group in
+            for _ in 0..<20 { group.addTask { try? await cache.value(source) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(values.allSatisfy { $0 == "master-pw" })
+        #expect(try String(contentsOf: counter, encoding: .utf8) == "run\n")
+    }
+
+    func pgrep(_ pattern: String) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+        process.arguments = ["-f", pattern]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try? process.run()
+        process.waitUntilExit()
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+@Suite("secret files")
+struct SecretFileTests {
+    @Test("a password file with CRLF endings gives the password without the line break", arguments: ["\r\n", "\n", "\r", ""])
+    func lineEndings(ending: String) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mg-crlf-\(UUID().uuidString).pass")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(("pässwörd" + (ending.isEmpty ? "" : "\(ending)second line\(ending)")).utf8).write(to: file)
+        #expect(try Secrets.resolve(.file(file.path)) == "pässwörd")
+    }
+}
