@@ -181,6 +181,7 @@ let package = Package(
                 "mailgauge", "IMAPClient", "IMAPCore", "Collector", "MailGaugeCore", "Store", "SMTPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),

@@ -119,6 +119,34 @@ struct MeddlerTests {
         #expect(Set(tags.map { $0.prefix(4) }).count == 1)
     }
 
+    @Test("IMAP: after a real STARTTLS handshake credentials flow; alerts and capabilities from before TLS are forgotten")
+    func imapRealHandshake() async throws {
+        let dovecot = try TestDovecot.shared()
+        let tlsDir = (dovecot.caFile as NSString).deletingLastPathComponent
+        let server = try await ScriptedIMAPServer(
+            greeting: "* OK [ALERT] Pre-TLS alert a meddler could write\r\n",
+            tls: ("\(tlsDir)/server.pem", "\(tlsDir)/server.key")
+        ) { _, verb, _ in
+            switch verb {
+            case "CAPABILITY": "* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN\r\n$TAG OK\r\n"
+            case "STARTTLS": "$TAG OK Begin TLS\r\n"
+            case "AUTHENTICATE": "* OK [ALERT] Your mailbox moves on Friday\r\n$TAG OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] in\r\n"
+            default: "* BYE\r\n$TAG OK\r\n"
+            }
+        }
+        defer { Task { await server.close() } }
+        let configuration = ConnectionConfiguration(host: "localhost", port: server.port, security: .startTLS,
+                                                    caFile: dovecot.caFile, timeoutSeconds: 5)
+        let alerts = try await IMAPConnection.withConnection(configuration) { imap in
+            try await imap.authenticate(Credentials(user: "alice", secret: Self.password, mechanism: .plain))
+            return imap.alerts
+        }
+        #expect(alerts == ["Your mailbox moves on Friday"])
+        // The credential went over TLS: the plaintext part of the stream never holds it.
+        #expect(!CredentialLeak.found(Self.password, in: server.receivedBytes))
+        #expect(server.receivedLines.contains { $0.hasSuffix("AUTHENTICATE PLAIN") || $0.contains("AUTHENTICATE PLAIN ") })
+    }
+
     // MARK: - SMTP
 
     static func smtpScript(_ overrides: [String: String] = [:]) -> ScriptedIMAPServer.Responder {

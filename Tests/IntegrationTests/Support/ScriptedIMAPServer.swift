@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A scripted IMAP server on loopback whose purpose is to misbehave (fault injection):
 /// it answers each command line with canned responses and records every line it got, so
@@ -16,7 +17,14 @@ final class ScriptedIMAPServer: Sendable {
     /// - Parameters:
     ///   - greeting: sent on connect (nil: a silent server).
     ///   - respond: the bytes to send back for one command line (nil: say nothing).
-    init(greeting: String?, respond: @escaping Responder) async throws {
+    ///   - tls: certificate and key: after answering STARTTLS the server starts TLS (for
+    ///     tests of what happens on either side of the switch).
+    init(greeting: String?, tls: (certificate: String, key: String)? = nil, respond: @escaping Responder) async throws {
+        let tlsContext = try tls.map {
+            try NIOSSLContext(configuration: .makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile($0.certificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: $0.key, format: .pem))))
+        }
         let received = NIOLockedValueBox<[String]>([])
         let receivedRaw = NIOLockedValueBox<[UInt8]>([])
         self.received = received
@@ -25,8 +33,10 @@ final class ScriptedIMAPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
+                    let recorder = WireRecorder(receivedRaw: receivedRaw)
+                    try child.pipeline.syncOperations.addHandler(recorder)
                     try child.pipeline.syncOperations.addHandler(
-                        ScriptHandler(greeting: greeting, respond: respond, received: received, receivedRaw: receivedRaw))
+                        ScriptHandler(recorder: recorder, greeting: greeting, respond: respond, received: received, tls: tlsContext))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -34,7 +44,7 @@ final class ScriptedIMAPServer: Sendable {
     }
 
     var receivedLines: [String] { received.withLockedValue { $0 } }
-    /// Every byte any client sent, as it arrived (TLS records included).
+    /// Every byte any client sent, as it crossed the wire (TLS records still encrypted).
     var receivedBytes: [UInt8] { receivedRaw.withLockedValue { $0 } }
 
     func close() async {
@@ -54,15 +64,17 @@ private final class ScriptHandler: ChannelInboundHandler {
     let greeting: String?
     let respond: ScriptedIMAPServer.Responder
     let received: NIOLockedValueBox<[String]>
-    let receivedRaw: NIOLockedValueBox<[UInt8]>
+    let recorder: WireRecorder
+    let tls: NIOSSLContext?
     var pending: [UInt8] = []
 
-    init(greeting: String?, respond: @escaping ScriptedIMAPServer.Responder, received: NIOLockedValueBox<[String]>,
-         receivedRaw: NIOLockedValueBox<[UInt8]>) {
+    init(recorder: WireRecorder, greeting: String?, respond: @escaping ScriptedIMAPServer.Responder,
+         received: NIOLockedValueBox<[String]>, tls: NIOSSLContext?) {
+        self.recorder = recorder
         self.greeting = greeting
         self.respond = respond
         self.received = received
-        self.receivedRaw = receivedRaw
+        self.tls = tls
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -70,9 +82,7 @@ private final class ScriptHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = unwrapInboundIn(data).readableBytesView
-        receivedRaw.withLockedValue { $0 += bytes }
-        pending += bytes
+        pending += unwrapInboundIn(data).readableBytesView
         while let lf = pending.firstIndex(of: 0x0A) {
             var line = pending[..<lf]
             if line.last == 0x0D { line = line.dropLast() }
@@ -82,7 +92,23 @@ private final class ScriptHandler: ChannelInboundHandler {
             let words = text.split(separator: " ", maxSplits: 2).map(String.init)
             let tag = words.first ?? "", verb = words.count > 1 ? words[1].uppercased() : ""
             if let reply = respond(tag, verb, text) {
-                send(ScriptedIMAPServer.reply(reply, tag: tag), context: context)
+                let reply = ScriptedIMAPServer.reply(reply, tag: tag)
+                if reply.hasPrefix("$EVERY ") {
+                    // "$EVERY <ms> <text>": a server that keeps talking and never finishes.
+                    let parts = reply.dropFirst(7).split(separator: " ", maxSplits: 1)
+                    let interval = TimeAmount.milliseconds(Int64(parts[0]) ?? 100)
+                    let line = parts.count > 1 ? String(parts[1]) : "* OK still working\r\n"
+                    let channel = context.channel
+                    channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { task in
+                        guard channel.isActive else { task.cancel(); return }
+                        channel.writeAndFlush(ByteBuffer(string: line), promise: nil)
+                    }
+                } else {
+                    send(reply, context: context)
+                    if verb == "STARTTLS", let tls, reply.contains(" OK") {
+                        try? context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .after(recorder))
+                    }
+                }
             }
         }
     }
@@ -97,5 +123,22 @@ private final class ScriptHandler: ChannelInboundHandler {
 extension String {
     func replacingAll(_ target: String, with replacement: String) -> String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+/// First in the pipeline: records the bytes exactly as they arrive from the network.
+final class WireRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    let receivedRaw: NIOLockedValueBox<[UInt8]>
+
+    init(receivedRaw: NIOLockedValueBox<[UInt8]>) {
+        self.receivedRaw = receivedRaw
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data).readableBytesView
+        receivedRaw.withLockedValue { $0 += bytes }
+        context.fireChannelRead(data)
     }
 }

@@ -1,0 +1,117 @@
+import Collector
+import Foundation
+import IMAPClient
+import IMAPCore
+import MailGaugeCore
+import Testing
+
+/// Every wait and every count a server controls has a bound: a server that talks without
+/// end, asks for SASL rounds without end, or lists without end is cut off with an error
+/// that says which bound it hit.
+@Suite("bounds against misbehaving servers")
+struct BoundsTests {
+    static let caps = "IMAP4rev1 SASL-IR AUTH=PLAIN QUOTA STATUS=SIZE LIST-STATUS"
+
+    func probe(_ server: ScriptedIMAPServer, timeout: Double = 5, maxResponses: Int = 2_000_000, maxFolders: Int = 10_000,
+               overall: Double? = nil) async -> Result<MailboxSnapshot, any Error> {
+        let prober = Prober(
+            connection: ConnectionConfiguration(host: "127.0.0.1", port: server.port, security: .insecurePlaintext,
+                                                timeoutSeconds: timeout, maxResponsesPerCommand: maxResponses),
+            credentials: Credentials(user: "u", secret: "pw", mechanism: .plain), maxFolders: maxFolders)
+        do {
+            if let overall { return .success(try await prober.probe(overallTimeoutSeconds: overall)) }
+            return .success(try await prober.probe())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Logs in, then answers `verb` with `reply`; everything else as a quiet server would.
+    func server(_ verb: String, _ reply: String, caps: String = BoundsTests.caps) async throws -> ScriptedIMAPServer {
+        try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY \(caps)] hi\r\n") { _, v, _ in
+            if v == verb { return reply }
+            switch v {
+            case "AUTHENTICATE": return "$TAG OK [CAPABILITY \(caps)] in\r\n"
+            case "GETQUOTAROOT": return "* QUOTAROOT INBOX \"\"\r\n* QUOTA \"\" (STORAGE 1 10)\r\n$TAG OK\r\n"
+            case "LIST": return "* LIST () \"/\" INBOX\r\n* STATUS INBOX (MESSAGES 1 SIZE 1)\r\n$TAG OK\r\n"
+            case "LOGOUT": return "* BYE\r\n$TAG OK\r\n"
+            default: return "$TAG OK\r\n"
+            }
+        }
+    }
+
+    @Test("a server that keeps talking is bounded by the command's deadline, not reset by each line")
+    func talkative() async throws {
+        let s = try await server("LIST", "$EVERY 100 * OK [ALERT] still listing\r\n")
+        defer { Task { await s.close() } }
+        let started = ContinuousClock.now
+        let result = await probe(s, timeout: 1)
+        let elapsed = started.duration(to: .now)
+        guard case .failure(let error) = result else { Issue.record("probe succeeded"); return }
+        #expect("\(error)".hasPrefix("timeout:") && "\(error)".contains("LIST"), "\(error)")
+        // An idle timer re-armed every 100 ms would never fire.
+        #expect(elapsed < .seconds(10), "\(elapsed)")
+    }
+
+    @Test("endless SASL continuations are answered three times, then refused")
+    func saslRounds() async throws {
+        let s = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hi\r\n") { _, verb, _ in
+            verb == "LOGOUT" ? "* BYE\r\n$TAG OK\r\n" : "+ \r\n"
+        }
+        defer { Task { await s.close() } }
+        guard case .failure(let error) = await probe(s, timeout: 5) else { Issue.record("probe succeeded"); return }
+        #expect("\(error)".contains("more than 3 SASL rounds"), "\(error)")
+        // The command line, then one line per round answered: the initial response and two more.
+        let answered = s.receivedLines.filter { !$0.contains("AUTHENTICATE") && !$0.contains("LOGOUT") }
+        #expect(answered.count == 3, "\(s.receivedLines)")
+    }
+
+    @Test("untagged responses per command are capped (max_responses_per_command)")
+    func untaggedCap() async throws {
+        let flood = String(repeating: "* OK noise\r\n", count: 500) + "$TAG OK\r\n"
+        let s = try await server("GETQUOTAROOT", flood)
+        defer { Task { await s.close() } }
+        guard case .failure(let error) = await probe(s, maxResponses: 100) else { Issue.record("probe succeeded"); return }
+        #expect("\(error)".contains("more than 100 untagged responses to GETQUOTAROOT"), "\(error)")
+        // Under the cap the same server is fine.
+        guard case .success = await probe(s, maxResponses: 1000) else { Issue.record("a normal answer was refused"); return }
+    }
+
+    @Test("folders per account are capped (max_folders)")
+    func folderCap() async throws {
+        let listing = (0..<50).map { "* LIST () \"/\" F\($0)\r\n* STATUS F\($0) (MESSAGES 1 SIZE 1)\r\n" }.joined() + "$TAG OK\r\n"
+        let s = try await server("LIST", listing)
+        defer { Task { await s.close() } }
+        guard case .failure(let error) = await probe(s, maxFolders: 10) else { Issue.record("probe succeeded"); return }
+        #expect("\(error)".contains("more than 10 folders"), "\(error)")
+        guard case .success(let snapshot) = await probe(s, maxFolders: 50) else { Issue.record("50 folders refused"); return }
+        #expect(snapshot.folders.count == 50)
+    }
+
+    @Test("the whole probe has a deadline of its own")
+    func overallDeadline() async throws {
+        // Each command is answered in time, but the listing never ends within the probe's deadline.
+        let s = try await server("LIST", "$EVERY 100 * OK still listing\r\n")
+        defer { Task { await s.close() } }
+        let started = ContinuousClock.now
+        guard case .failure(let error) = await probe(s, timeout: 60, overall: 1) else { Issue.record("probe succeeded"); return }
+        #expect("\(error)".contains("the whole probe"), "\(error)")
+        #expect(started.duration(to: .now) < .seconds(10))
+    }
+
+    @Test("[ALERT] texts from the greeting and from a command reach the snapshot")
+    func alerts() async throws {
+        let s = try await ScriptedIMAPServer(greeting: "* OK [ALERT] Mailbox moves to the new server on Friday\r\n") { _, verb, _ in
+            switch verb {
+            case "CAPABILITY": "* CAPABILITY \(Self.caps)\r\n$TAG OK\r\n"
+            case "AUTHENTICATE": "$TAG OK [CAPABILITY \(Self.caps)] in\r\n"
+            case "GETQUOTAROOT": "* OK [ALERT] Quota raised to 10 KiB\r\n* QUOTAROOT INBOX \"\"\r\n* QUOTA \"\" (STORAGE 1 10)\r\n$TAG OK\r\n"
+            case "LIST": "* LIST () \"/\" INBOX\r\n* STATUS INBOX (MESSAGES 1 SIZE 1)\r\n$TAG OK\r\n"
+            default: "* BYE\r\n$TAG OK\r\n"
+            }
+        }
+        defer { Task { await s.close() } }
+        guard case .success(let snapshot) = await probe(s) else { Issue.record("probe failed"); return }
+        #expect(snapshot.alerts == ["Mailbox moves to the new server on Friday", "Quota raised to 10 KiB"])
+    }
+}
