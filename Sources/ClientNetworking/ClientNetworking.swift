@@ -71,6 +71,23 @@ public enum ClientChannel {
     }
 }
 
+extension ClientChannel {
+    /// Writes a frame. When the channel has died (the framing handler refused the frame,
+    /// TLS failed, the server left) the write error only says "closed"; the reason waits
+    /// on the inbound side, so that is the error thrown.
+    public static func write<Outbound: Sendable, Inbound: Sendable>(
+        _ frame: Outbound, to outbound: NIOAsyncChannelOutboundWriter<Outbound>,
+        reasonFrom inbound: inout NIOAsyncChannelInboundStream<Inbound>.AsyncIterator
+    ) async throws {
+        do {
+            try await outbound.write(frame)
+        } catch {
+            while try await inbound.next() != nil {}
+            throw error
+        }
+    }
+}
+
 /// A failed TCP connect, read for an admin: name resolution or the connection itself.
 public enum ConnectFailure: Error, Sendable {
     case dns(reason: String)

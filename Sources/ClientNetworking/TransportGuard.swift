@@ -81,6 +81,13 @@ public struct TLSHandlerFactory: Sendable {
         self.serverHostname = ClientTLS.serverHostname(host)
     }
 
+    /// None for a plaintext connection (no trust store is parsed for `tls: none`);
+    /// otherwise `init(shared:caFile:host:)`.
+    public static func unlessPlaintext(_ plaintext: Bool, shared: TLSClientContext?, caFile: String?,
+                                       host: String) throws(ClientTLS.SetupError) -> TLSHandlerFactory? {
+        plaintext ? nil : try TLSHandlerFactory(shared: shared, caFile: caFile, host: host)
+    }
+
     /// With the pass's shared context, or one built from `caFile` for this connection.
     public init(shared: TLSClientContext?, caFile: String?, host: String) throws(ClientTLS.SetupError) {
         if let shared {

@@ -126,7 +126,7 @@ public struct Prober: Sendable {
                     let (messages, bytes) = try await fetchSizes(imap, listing.name, logger: logger)
                     usages.append(usage(listing, messages: messages, bytes: bytes))
                 } catch IMAPClientError.commandFailed(let verb, let status) where verb == "EXAMINE" && status.kind == .no {
-                    logger.warning("folder skipped", metadata: ["folder": "\(listing.name.decoded)", "reason": "\(status.text.text)"])
+                    logger.warning("folder skipped", metadata: ["folder": "\(DisplayText.line(listing.name.decoded))", "reason": "\(DisplayText.line(status.text.text))"])
                 }
             }
             return usages
@@ -134,9 +134,10 @@ public struct Prober: Sendable {
         return try selectable.compactMap { listing in
             guard let status = statuses[listing.name] else { return nil }  // skipped above, with a warning
             guard let messages = status.messages, let size = status.size else {
-                throw IMAPClientError.protocolViolation("no MESSAGES/SIZE status for folder \(listing.name.decoded)")
+                throw IMAPClientError.protocolViolation("no MESSAGES/SIZE status for folder \(DisplayText.line(listing.name.decoded))")
             }
-            return usage(listing, messages: messages, bytes: size)
+            // STATUS SIZE is a number64: already within range.
+            return usage(listing, messages: messages, bytes: ByteCount(clamping: size))
         }
     }
 
@@ -153,7 +154,7 @@ public struct Prober: Sendable {
                 // NO for one folder (it vanished between LIST and STATUS, or the server
                 // cannot open it): it holds nothing we can count; the others still count.
                 if case .commandFailed(_, let status) = error, status.kind == .no {
-                    logger.warning("folder skipped", metadata: ["folder": "\(name.decoded)", "reason": "\(status.text.text)"])
+                    logger.warning("folder skipped", metadata: ["folder": "\(DisplayText.line(name.decoded))", "reason": "\(DisplayText.line(status.text.text))"])
                     continue
                 }
                 throw error
@@ -163,29 +164,29 @@ public struct Prober: Sendable {
     }
 
     /// `EXAMINE` (read-only: never changes \Recent or \Seen), then `FETCH 1:* (RFC822.SIZE)`.
-    static func fetchSizes(_ imap: IMAPConnection, _ name: MailboxName, logger: Logger) async throws -> (UInt64, UInt64) {
+    static func fetchSizes(_ imap: IMAPConnection, _ name: MailboxName, logger: Logger) async throws -> (UInt64, ByteCount) {
         var exists: UInt32 = 0
         try await imap.execute(.examine(name)) { response in
             if case .exists(let n) = response { exists = n }
         }
-        var total: UInt64 = 0
+        var total = ByteCount.zero
         var seen = Set<UInt32>()
         if exists > 0 {
             try await imap.execute(.fetch(sequenceSet: "1:*", items: ["RFC822.SIZE"])) { response in
                 guard case .fetch(let seq, let attributes) = response else { return }
                 for case .rfc822Size(let size) in attributes where seen.insert(seq).inserted {
-                    total = Quantity.saturatingSum(total, size)
+                    total = total + ByteCount(clamping: size)
                 }
             }
         }
-        if total == Quantity.maximum {
+        if total.isSaturated {
             logger.warning("folder size cannot be represented: the server's message sizes add up past 2^63-1 bytes; held there",
-                           metadata: ["folder": "\(name.decoded)"])
+                           metadata: ["folder": "\(DisplayText.line(name.decoded))"])
         }
         return (UInt64(exists), total)
     }
 
-    static func usage(_ listing: MailboxListing, messages: UInt64, bytes: UInt64) -> FolderUsage {
+    static func usage(_ listing: MailboxListing, messages: UInt64, bytes: ByteCount) -> FolderUsage {
         FolderUsage(name: listing.name.decoded, rawName: listing.name.wire, specialUse: listing.specialUse,
                     messages: messages, sizeBytes: bytes)
     }

@@ -153,7 +153,8 @@ extension ProbeFailure {
             case "timeout": .timeout
             default: .protocol
             }
-            return ProbeFailure(reason: reason, message: e.description)
+            // Server text inside (replies, folder names): escaped once, here, for every output.
+            return ProbeFailure(reason: reason, message: DisplayText.line(e.description, maxCharacters: 1000))
         }
         if let e = error as? ProbePlan.PlanError { return ProbeFailure(reason: .protocol, message: e.description) }
         return ProbeFailure(reason: .protocol, message: "\(error)")

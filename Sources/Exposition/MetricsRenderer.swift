@@ -96,7 +96,7 @@ public enum MetricsRenderer {
             [("account", f.0), ("mailbox", f.1.name), ("special_use", f.1.specialUse.joined(separator: " "))]
         }
         m.family("mailgauge_mailbox_size_bytes", .gauge, help: "Size of a mailbox (folder), sum of its messages' RFC822.SIZE.",
-                 folders.map { (folderLabels($0), Double($0.1.sizeBytes)) })
+                 folders.map { (folderLabels($0), $0.1.sizeBytes.doubleValue) })
         m.family("mailgauge_mailbox_messages", .gauge, help: "Messages in a mailbox (folder).",
                  folders.map { (folderLabels($0), Double($0.1.messages)) })
 

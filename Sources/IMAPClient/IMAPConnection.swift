@@ -58,14 +58,11 @@ public final class IMAPConnection {
         // No TLS context at all for a plaintext connection; otherwise the pass's shared
         // one, or one built for this connection alone (`probe`).
         let tls: TLSHandlerFactory?
-        if configuration.security == .insecurePlaintext {
-            tls = nil
-        } else {
-            do {
-                tls = try TLSHandlerFactory(shared: configuration.tlsContext, caFile: configuration.caFile, host: configuration.host)
-            } catch {
-                throw IMAPClientError.tls(reason: error.description)
-            }
+        do {
+            tls = try TLSHandlerFactory.unlessPlaintext(configuration.security == .insecurePlaintext, shared: configuration.tlsContext,
+                                                        caFile: configuration.caFile, host: configuration.host)
+        } catch {
+            throw IMAPClientError.tls(reason: error.description)
         }
         let limits = configuration.parserLimits
         let plaintextAllowed = configuration.security == .insecurePlaintext
@@ -354,13 +351,8 @@ public final class IMAPConnection {
     /// inbound side, so read it from there.
     private func write(_ frame: ClientFrame) async throws {
         do {
-            try await outbound.write(frame)
+            try await ClientChannel.write(frame, to: outbound, reasonFrom: &inbound)
         } catch {
-            do {
-                while try await inbound.next() != nil {}
-            } catch {
-                throw map(error)
-            }
             throw map(error)
         }
     }

@@ -24,7 +24,7 @@ enum Alerting {
     }
 
     static func line(_ n: AccountNotice, json: Bool) -> String {
-        let usage = n.storage.map { "\(SizeFormat.bytes(Quantity.bytes(fromKiB: $0.usage))) of \(SizeFormat.bytes(Quantity.bytes(fromKiB: $0.limit)))" }
+        let usage = n.storage.map { "\(SizeFormat.bytes(ByteCount.kibibytes($0.usage))) of \(SizeFormat.bytes(ByteCount.kibibytes($0.limit)))" }
         let value: String = switch n.notice.key.rule {
         case .warning, .critical: n.notice.value.map { SizeFormat.percent($0) } ?? ""
         case .filling: n.notice.value.map { "full in \(SizeFormat.fixed($0 / 86400, digits: 1)) days" } ?? "no longer filling"
@@ -34,8 +34,8 @@ enum Alerting {
             let object: [String: Any] = [
                 "account": n.accountID, "user": n.user, "kind": n.notice.kind.rawValue, "rule": n.notice.key.rule.rawValue,
                 "resource": n.notice.key.resource, "value": n.notice.value ?? NSNull(),
-                "storage_used_bytes": n.storage.flatMap { Quantity.bytes(fromKiB: $0.usage) } as Any? ?? NSNull(),
-                "storage_limit_bytes": n.storage.flatMap { Quantity.bytes(fromKiB: $0.limit) } as Any? ?? NSNull(),
+                "storage_used_bytes": n.storage.flatMap { ByteCount.kibibytes($0.usage)?.value } as Any? ?? NSNull(),
+                "storage_limit_bytes": n.storage.flatMap { ByteCount.kibibytes($0.limit)?.value } as Any? ?? NSNull(),
             ]
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self)

@@ -75,7 +75,7 @@ public enum NagiosCheck {
             }
             let t = thresholds(id)
             if !input.probeOK {
-                states.append((id, .unknown, "\(id): latest probe failed: \(input.failure ?? "unknown error")"))
+                states.append((id, .unknown, "\(id): latest probe failed: \(DisplayText.line(input.failure ?? "unknown error"))"))
                 continue
             }
             if let seen = input.seenAt, now.timeIntervalSince(seen) > maxAgeSeconds {

@@ -25,8 +25,8 @@ public enum Notifications {
     static func notice(_ n: AccountNotice, now: Date) -> Notice {
         Notice(accountID: n.accountID, user: n.user, kind: Notice.Kind(rawValue: n.notice.kind.rawValue) ?? .firing,
                rule: n.notice.key.rule.rawValue, resource: n.notice.key.resource, value: n.notice.value,
-               usedBytes: n.storage.flatMap { Quantity.bytes(fromKiB: $0.usage) },
-               limitBytes: n.storage.flatMap { Quantity.bytes(fromKiB: $0.limit) },
+               usedBytes: n.storage.flatMap { ByteCount.kibibytes($0.usage) },
+               limitBytes: n.storage.flatMap { ByteCount.kibibytes($0.limit) },
                fullAt: n.fullAt, failure: n.notice.key.rule == .probeFailing ? n.failure : nil, at: now)
     }
 
@@ -231,8 +231,8 @@ public enum Notifications {
                         let state = states[alert.accountID]
                         let storage = state?.quota.first { $0.resource == "STORAGE" }
                         return Notice(accountID: alert.accountID, user: state?.user ?? alert.accountID, kind: .firing, rule: alert.rule,
-                                      resource: alert.resource, value: alert.value, usedBytes: storage.flatMap { Quantity.bytes(fromKiB: $0.usage) },
-                                      limitBytes: storage.flatMap { Quantity.bytes(fromKiB: $0.limit) },
+                                      resource: alert.resource, value: alert.value, usedBytes: storage.flatMap { ByteCount.kibibytes($0.usage) },
+                                      limitBytes: storage.flatMap { ByteCount.kibibytes($0.limit) },
                                       fullAt: state?.forecasts.compactMap(\.fullAt).min(),
                                       failure: alert.rule == "probe_failing" ? state?.failureMessage : nil, at: alert.since)
                     }

@@ -14,8 +14,8 @@ public enum Reports {
         public var user: String
         public var server: String
         public var quotaStatus: String?
-        public var usedBytes: UInt64?
-        public var limitBytes: UInt64?
+        public var usedBytes: ByteCount?
+        public var limitBytes: ByteCount?
         public var percent: Double?
         /// Growth of STORAGE usage per day over the last 7 days (negative: shrinking).
         public var trendBytesPerDay: Double?
@@ -57,8 +57,8 @@ public enum Reports {
             }
             return ReportRow(
                 account: state.id, user: state.user, server: state.server, quotaStatus: state.quotaStatus,
-                usedBytes: storage.flatMap { Quantity.bytes(fromKiB: $0.usage) },
-                limitBytes: storage.flatMap { Quantity.bytes(fromKiB: $0.limit) },
+                usedBytes: storage.flatMap { ByteCount.kibibytes($0.usage) },
+                limitBytes: storage.flatMap { ByteCount.kibibytes($0.limit) },
                 percent: storage.flatMap { $0.limit > 0 ? Double($0.usage) / Double($0.limit) * 100 : nil },
                 trendBytesPerDay: trend,
                 storageFullAt: state.forecasts.first { $0.resource == "STORAGE" && $0.root == storage?.root }?.fullAt,
@@ -79,8 +79,8 @@ public enum Reports {
             var out = "account,user,server,quota_status,used_bytes,limit_bytes,percent,trend_bytes_per_day,last_success,ok,failure_reason,alerts\n"
             for r in rows {
                 var fields: [String] = [r.account, r.user, r.server, r.quotaStatus ?? ""]
-                fields.append(r.usedBytes.map { String($0) } ?? "")
-                fields.append(r.limitBytes.map { String($0) } ?? "")
+                fields.append(r.usedBytes?.description ?? "")
+                fields.append(r.limitBytes?.description ?? "")
                 fields.append(r.percent.map { SizeFormat.fixed($0, digits: 2) } ?? "")
                 fields.append(r.trendBytesPerDay.map { SizeFormat.fixed($0, digits: 0) } ?? "")
                 fields.append(r.lastSuccess.map { iso($0) } ?? "")
@@ -154,13 +154,13 @@ public enum Reports {
                                               size_bytes: $0.sizeBytes) })
         case .csv:
             return "at,folder,special_use,messages,size_bytes\n" + points.map {
-                [iso($0.at), $0.name, $0.specialUse.joined(separator: " "), String($0.messages), String($0.sizeBytes)]
+                [iso($0.at), $0.name, $0.specialUse.joined(separator: " "), String($0.messages), $0.sizeBytes.description]
                     .map(csvField).joined(separator: ",")
             }.joined(separator: "\n") + (points.isEmpty ? "" : "\n")
         case .table:
             var table: [[String]] = [["TIME", "FOLDER", "SPECIAL", "MESSAGES", "SIZE"]]
             for p in points {
-                table.append([iso(p.at), p.name, p.specialUse.joined(separator: " "), "\(p.messages)", SizeFormat.bytes(p.sizeBytes)])
+                table.append([iso(p.at), DisplayText.line(p.name), p.specialUse.joined(separator: " "), "\(p.messages)", SizeFormat.bytes(p.sizeBytes)])
             }
             return TextTable.render(table, rightAligned: [3, 4])
         }
@@ -177,8 +177,8 @@ public enum Reports {
 
     /// A storage figure of the table: "-" when there is none, "?" when the server's figure
     /// could not be represented in bytes (see `Quantity`).
-    static func storage(_ bytes: UInt64?, _ row: ReportRow) -> String {
-        bytes.map(SizeFormat.bytes) ?? (row.percent != nil ? "?" : "-")
+    static func storage(_ bytes: ByteCount?, _ row: ReportRow) -> String {
+        bytes.map { SizeFormat.bytes($0) } ?? (row.percent != nil ? "?" : "-")
     }
 
     static func iso(_ date: Date) -> String {

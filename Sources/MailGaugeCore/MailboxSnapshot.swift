@@ -39,7 +39,7 @@ public struct MailboxSnapshot: Sendable, Hashable, Codable {
     }
 
     /// Sum of all folder sizes, in bytes (saturating: see `Quantity`).
-    public var totalFolderBytes: UInt64 { Quantity.saturatingSum(folders.lazy.map(\.sizeBytes)) }
+    public var totalFolderBytes: ByteCount { folders.lazy.map(\.sizeBytes).total() }
     public var totalMessages: UInt64 { Quantity.saturatingSum(folders.lazy.map(\.messages)) }
 
     /// The first STORAGE resource across roots (the one that bounces mail when full).
@@ -106,9 +106,9 @@ public struct FolderUsage: Sendable, Hashable, Codable {
     public var rawName: String
     public var specialUse: [String]
     public var messages: UInt64
-    public var sizeBytes: UInt64
+    public var sizeBytes: ByteCount
 
-    public init(name: String, rawName: String, specialUse: [String], messages: UInt64, sizeBytes: UInt64) {
+    public init(name: String, rawName: String, specialUse: [String], messages: UInt64, sizeBytes: ByteCount) {
         self.name = name
         self.rawName = rawName
         self.specialUse = specialUse

@@ -45,3 +45,65 @@ public enum QuotaResourceName {
     public static let storage = "STORAGE"
     public static let message = "MESSAGE"
 }
+
+/// A number of bytes, always within 0…2^63−1: what a server may report (RFC 9051
+/// number64) and what SQLite and Prometheus carry. Built from the wire once (a size the
+/// server sent, or KiB through `kibibytes`), added without overflow, and rendered from
+/// here; so no byte count anywhere can wrap or trap.
+public struct ByteCount: Sendable, Hashable, Comparable, Codable, CustomStringConvertible, ExpressibleByIntegerLiteral {
+    public let value: UInt64
+
+    public static let zero = ByteCount(clamping: 0)
+    public static let max = ByteCount(clamping: Quantity.maximum)
+
+    /// Nil above 2^63−1.
+    public init?(exactly value: UInt64) {
+        guard value <= Quantity.maximum else { return nil }
+        self.value = value
+    }
+
+    /// Held at 2^63−1 above it.
+    public init(clamping value: UInt64) {
+        self.value = Swift.min(value, Quantity.maximum)
+    }
+
+    public init(integerLiteral value: UInt64) {
+        self.init(clamping: value)
+    }
+
+    /// The one KiB → bytes conversion (QUOTA STORAGE, RFC 9208 §5.1); nil when the result
+    /// cannot be represented.
+    public static func kibibytes(_ kib: UInt64) -> ByteCount? {
+        Quantity.bytes(fromKiB: kib).flatMap(ByteCount.init(exactly:))
+    }
+
+    /// Saturating: a sum of server sizes stops at 2^63−1.
+    public static func + (a: ByteCount, b: ByteCount) -> ByteCount {
+        ByteCount(clamping: Quantity.saturatingSum(a.value, b.value))
+    }
+
+    public static func < (a: ByteCount, b: ByteCount) -> Bool { a.value < b.value }
+
+    public var isSaturated: Bool { value == Quantity.maximum }
+    public var doubleValue: Double { Double(value) }
+    public var description: String { String(value) }
+
+    /// Encoded as a plain JSON number; a decoded value above the range is an error.
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(UInt64.self)
+        guard let count = ByteCount(exactly: raw) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "byte count above 2^63-1"))
+        }
+        self = count
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}
+
+extension Sequence where Element == ByteCount {
+    /// Saturating total.
+    public func total() -> ByteCount { reduce(.zero, +) }
+}

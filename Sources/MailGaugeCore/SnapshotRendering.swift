@@ -33,7 +33,7 @@ public enum SnapshotRendering {
         var rows: [[String]] = [["FOLDER", "SPECIAL", "MESSAGES", "SIZE", "SHARE"]]
         for f in sortedBySize(snapshot.folders) {
             rows.append([DisplayText.line(f.name), f.specialUse.joined(separator: " "), "\(f.messages)", SizeFormat.bytes(f.sizeBytes),
-                         total == 0 ? "-" : SizeFormat.percent(Double(f.sizeBytes) / Double(total))])
+                         total == .zero ? "-" : SizeFormat.percent(f.sizeBytes.doubleValue / total.doubleValue)])
         }
         out += render(rows, rightAligned: [2, 3, 4])
         for alert in snapshot.alerts { out += "\nServer alert: \(DisplayText.line(alert))\n" }

@@ -21,8 +21,8 @@ public struct Notice: Sendable, Hashable, Codable {
     /// (probe_failing).
     public var value: Double?
     /// The account's STORAGE figures when the notice was raised.
-    public var usedBytes: UInt64?
-    public var limitBytes: UInt64?
+    public var usedBytes: ByteCount?
+    public var limitBytes: ByteCount?
     /// The forecast date when the account's quota will be full, if growing.
     public var fullAt: Date?
     /// The latest probe failure (probe_failing), already free of secrets.
@@ -37,7 +37,7 @@ public struct Notice: Sendable, Hashable, Codable {
     }
 
     public init(accountID: String, user: String, kind: Kind, rule: String, resource: String, value: Double? = nil,
-                usedBytes: UInt64? = nil, limitBytes: UInt64? = nil, fullAt: Date? = nil, failure: String? = nil, at: Date) {
+                usedBytes: ByteCount? = nil, limitBytes: ByteCount? = nil, fullAt: Date? = nil, failure: String? = nil, at: Date) {
         self.accountID = accountID
         self.user = user
         self.kind = kind
@@ -96,9 +96,9 @@ public struct FolderSize: Sendable, Hashable {
     public var name: String
     public var specialUse: [String]
     public var messages: UInt64
-    public var sizeBytes: UInt64
+    public var sizeBytes: ByteCount
 
-    public init(name: String, specialUse: [String], messages: UInt64, sizeBytes: UInt64) {
+    public init(name: String, specialUse: [String], messages: UInt64, sizeBytes: ByteCount) {
         self.name = name
         self.specialUse = specialUse
         self.messages = messages
@@ -123,7 +123,7 @@ public struct FolderSize: Sendable, Hashable {
 /// Where the space is: Trash and Junk first (emptying them is free), then the largest
 /// folders, at most `limit`.
 public func foldersWorthCleaning(_ folders: [FolderSize], limit: Int = 5) -> [FolderSize] {
-    let nonEmpty = folders.filter { $0.sizeBytes > 0 }
+    let nonEmpty = folders.filter { $0.sizeBytes > .zero }
     let disposable = nonEmpty.filter { $0.role == .trash || $0.role == .junk }.sorted { $0.sizeBytes > $1.sizeBytes }
     let rest = nonEmpty.filter { $0.role != .trash && $0.role != .junk }.sorted { ($0.sizeBytes, $1.name) > ($1.sizeBytes, $0.name) }
     return Array((disposable + rest).prefix(limit))

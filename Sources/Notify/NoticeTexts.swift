@@ -111,8 +111,8 @@ public struct NoticeTexts: Sendable {
 
     private func item(_ n: Notice, _ p: Phrases) -> [String: Any] {
         var figures = ""
-        if let used = n.usedBytes, let limit = n.limitBytes, limit > 0 {
-            figures = p.usage(SizeFormat.bytes(used), SizeFormat.bytes(limit), SizeFormat.percent(Double(used) / Double(limit)))
+        if let used = n.usedBytes, let limit = n.limitBytes, limit > .zero {
+            figures = p.usage(SizeFormat.bytes(used), SizeFormat.bytes(limit), SizeFormat.percent(used.doubleValue / limit.doubleValue))
         }
         var item: [String: Any] = [
             "severity": n.severity.uppercased(), "account": n.accountID, "user": n.user, "what": p.what(n),
@@ -132,8 +132,8 @@ public struct NoticeTexts: Sendable {
         guard let main = notices.filter(\.concernsOwner).max(by: { $0.urgency < $1.urgency }) else { return nil }
         let locale = Self.supportedLocale(requested)
         let p = Phrases.for(locale)
-        let used = main.usedBytes ?? 0, limit = main.limitBytes ?? 0
-        let fraction = limit > 0 ? Double(used) / Double(limit) : (main.value ?? 0)
+        let used = main.usedBytes ?? .zero, limit = main.limitBytes ?? .zero
+        let fraction = limit > .zero ? used.doubleValue / limit.doubleValue : (main.value ?? 0)
         let rules = Set(notices.filter(\.concernsOwner).map(\.rule))
         let worth = foldersWorthCleaning(folders)
         var context: [String: Any] = [
@@ -144,7 +144,7 @@ public struct NoticeTexts: Sendable {
             "filling": rules.contains("filling") && !rules.contains("critical") && !rules.contains("warning"),
             "has_folders": !worth.isEmpty,
             "folders": worth.map { f -> [String: Any] in
-                ["name": f.name, "size": SizeFormat.bytes(f.sizeBytes), "messages": f.messages, "advice": p.advice(f.role)]
+                ["name": DisplayText.line(f.name), "size": SizeFormat.bytes(f.sizeBytes), "messages": f.messages, "advice": p.advice(f.role)]
             },
         ]
         if let full = notices.compactMap(\.fullAt).min() { context["full_date"] = format(full, p.dateFormat) }
@@ -245,8 +245,8 @@ extension NoticeTexts {
         public static func summary(_ n: Notice) -> (summary: String, description: String) {
             let what = Phrases.en.what(n)
             var figures = ""
-            if let used = n.usedBytes, let limit = n.limitBytes, limit > 0 {
-                figures = " (" + Phrases.en.usage(SizeFormat.bytes(used), SizeFormat.bytes(limit), SizeFormat.percent(Double(used) / Double(limit))) + ")"
+            if let used = n.usedBytes, let limit = n.limitBytes, limit > .zero {
+                figures = " (" + Phrases.en.usage(SizeFormat.bytes(used), SizeFormat.bytes(limit), SizeFormat.percent(used.doubleValue / limit.doubleValue)) + ")"
             }
             var description = "\(n.accountID) (\(n.user)): \(what)\(figures)"
             if let full = n.fullAt, n.kind != .resolved {

@@ -86,14 +86,11 @@ public final class SMTPSession {
         _ body: (SMTPSession) async throws -> T
     ) async throws -> T {
         let tls: TLSHandlerFactory?
-        if configuration.security == .insecurePlaintext {
-            tls = nil
-        } else {
-            do {
-                tls = try TLSHandlerFactory(shared: configuration.tlsContext, caFile: configuration.caFile, host: configuration.host)
-            } catch {
-                throw SMTPError.tls(reason: error.description)
-            }
+        do {
+            tls = try TLSHandlerFactory.unlessPlaintext(configuration.security == .insecurePlaintext, shared: configuration.tlsContext,
+                                                        caFile: configuration.caFile, host: configuration.host)
+        } catch {
+            throw SMTPError.tls(reason: error.description)
         }
         let plaintextAllowed = configuration.security == .insecurePlaintext
         let asyncChannel: NIOAsyncChannel<SMTPReply, SMTPFrame>
@@ -217,13 +214,8 @@ public final class SMTPSession {
     /// failed, the server left), the reason waits on the inbound side: read it from there.
     private func write(_ frame: SMTPFrame) async throws {
         do {
-            try await outbound.write(frame)
+            try await ClientChannel.write(frame, to: outbound, reasonFrom: &inbound)
         } catch {
-            do {
-                while try await inbound.next() != nil {}
-            } catch {
-                throw map(error)
-            }
             throw map(error)
         }
     }

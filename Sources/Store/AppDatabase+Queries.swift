@@ -18,7 +18,7 @@ public struct FolderPoint: Sendable, Hashable, Codable {
     public var name: String
     public var specialUse: [String]
     public var messages: UInt64
-    public var sizeBytes: UInt64
+    public var sizeBytes: ByteCount
 }
 
 public struct RunInfo: Sendable, Hashable {
@@ -194,6 +194,6 @@ extension AppDatabase {
         let special: String = row["special_use"]
         return FolderPoint(at: Date(timeIntervalSince1970: row["at"]), name: row["name"],
                            specialUse: special.split(separator: " ").map(String.init),
-                           messages: UInt64(max(0, row["messages"] as Int64)), sizeBytes: UInt64(max(0, row["size_bytes"] as Int64)))
+                           messages: UInt64(max(0, row["messages"] as Int64)), sizeBytes: ByteCount(clamping: UInt64(max(0, row["size_bytes"] as Int64))))
     }
 }

@@ -87,7 +87,7 @@ extension AppDatabase {
                 for f in snapshot.folders {
                     try insertFolder.execute(arguments: [outcome.accountID, at, runID, f.name, f.rawName,
                                                          f.specialUse.joined(separator: " "), Int64(clamping: f.messages),
-                                                         Int64(clamping: f.sizeBytes)])
+                                                         Int64(clamping: f.sizeBytes.value)])
                 }
             }
             try Self.updateForecasts(db, accounts: outcomes.filter { $0.snapshot != nil }.map(\.accountID), now: finishedAt,

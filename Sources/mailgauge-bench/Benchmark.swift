@@ -32,7 +32,7 @@ struct Benchmark {
                 quotaStatus: .ok,
                 folders: (0..<folders).map { f in
                     FolderUsage(name: "Folder \(f)", rawName: "Folder \(f)", specialUse: f == 0 ? ["\\Sent"] : [],
-                                messages: UInt64(f * 10), sizeBytes: UInt64((f + 1) * 1000 + i))
+                                messages: UInt64(f * 10), sizeBytes: ByteCount(clamping: UInt64((f + 1) * 1000 + i)))
                 },
                 method: .listStatus, capabilities: [], durationSeconds: 0.05)
             let result: Result<MailboxSnapshot, ProbeFailure> = i % 100 == 99

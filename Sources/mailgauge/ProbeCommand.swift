@@ -102,7 +102,7 @@ struct ProbeCommand: AsyncParsableCommand {
         do {
             snapshot = try await prober.probe(overallTimeoutSeconds: Units.duration(overallTimeout) ?? 300)
         } catch let error as IMAPClientError {
-            throw CommandFailure(message: "probe \(target.user)@\(target.host):\(target.port) failed: \(error.description)")
+            throw CommandFailure(message: "probe \(target.user)@\(target.host):\(target.port) failed: \(DisplayText.line(error.description, maxCharacters: 1000))")
         } catch let error as ProbePlan.PlanError {
             throw CommandFailure(message: "probe \(target.user)@\(target.host):\(target.port) failed: \(error.description)")
         }

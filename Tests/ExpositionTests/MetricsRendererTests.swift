@@ -1,5 +1,6 @@
 @testable import Exposition
 import Foundation
+import MailGaugeCore
 @testable import Store
 import Testing
 
@@ -20,7 +21,7 @@ struct MetricsRendererTests {
 
     static func folder(_ i: Int) -> FolderPoint {
         let special: [String] = i == 0 ? ["\\Sent"] : []
-        return FolderPoint(at: t, name: "F\(i)", specialUse: special, messages: UInt64(i), sizeBytes: UInt64(100 * (i + 1)))
+        return FolderPoint(at: t, name: "F\(i)", specialUse: special, messages: UInt64(i), sizeBytes: ByteCount(clamping: UInt64(100 * (i + 1))))
     }
 
     static func input(_ states: [AccountState], folders: ExpositionInput.FolderExport = .top(2)) -> ExpositionInput {

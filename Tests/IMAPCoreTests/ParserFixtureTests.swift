@@ -263,6 +263,35 @@ struct ParserFixtureTests {
         #expect(throws: IMAPParseError.lineTooLong(limit: 16)) { try parser.next() }
     }
 
+    /// libFuzzer finding (scripts/fuzz imap, 2026-12-02): a huge literal announced right
+    /// after LF-only lines. Not a parser bug but a harness one (it read on past the final
+    /// framing error); kept so the behaviour it pinned down stays: the same one error,
+    /// whole or split, and the stream stays refused.
+    static let fuzzHugeLiteral: [UInt8] = [
+        0x78, 0x38, 0x38, 0xFF, 0xFF, 0x00, 0x00, 0x2B, 0xBE, 0x2B, 0x3F, 0x3F, 0x3F, 0x3F, 0x08, 0x79, 0x7B, 0x7B, 0x24,
+        0x7B, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x32, 0x37, 0x30, 0x32, 0x39,
+        0x31, 0x33, 0x35, 0x30, 0x37, 0x34, 0x34, 0x37, 0x37, 0x30, 0x39, 0x34, 0x36, 0x38, 0x7D, 0x0A, 0x0A, 0x25, 0x2D,
+        0x1D, 0x79, 0x0A, 0xFF, 0x03, 0x2A,
+    ]
+
+    @Test("fuzz finding: a huge literal announcement is one final error, whole or split")
+    func fuzzHugeLiteralAnnouncement() throws {
+        let limits = ResponseParser.Limits(maxLineLength: 8192, maxLiteralSize: 8192, maxResponseSize: 65536, maxNestingDepth: 32)
+        let expected = IMAPParseError.literalTooLarge(announced: 2_702_913_507_447_709_468, limit: 8192)
+        for cut in [Self.fuzzHugeLiteral.count, 56, 53, 20, 1] {
+            var parser = ResponseParser(limits: limits)
+            parser.append(Self.fuzzHugeLiteral[..<cut])
+            var error: IMAPParseError?
+            do { _ = try parser.next() } catch let e { error = e }
+            if error == nil {
+                parser.append(Self.fuzzHugeLiteral[cut...])
+                do { _ = try parser.next() } catch let e { error = e }
+            }
+            #expect(error == expected, "cut at \(cut)")
+            #expect(throws: expected) { try parser.next() }
+        }
+    }
+
     @Test("deep nesting never overflows the stack")
     func deepNesting() throws {
         var parser = ResponseParser()

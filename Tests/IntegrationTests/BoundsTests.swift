@@ -115,3 +115,27 @@ struct BoundsTests {
         #expect(snapshot.alerts == ["Mailbox moves to the new server on Friday", "Quota raised to 10 KiB"])
     }
 }
+
+@Suite("server text in human output")
+struct ServerTextTests {
+    @Test("a folder name and an [ALERT] with terminal escapes are shown escaped by probe")
+    func escapes() async throws {
+        let caps = "IMAP4rev1 SASL-IR AUTH=PLAIN STATUS=SIZE LIST-STATUS"
+        let s = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY \(caps)] hi\r\n") { _, verb, _ in
+            switch verb {
+            case "AUTHENTICATE": "* OK [ALERT] \u{1B}]0;owned\u{07}Read this\r\n$TAG OK [CAPABILITY \(caps)] in\r\n"
+            case "LIST": "* LIST () \"/\" \"evil\u{1B}[2Jname\"\r\n* STATUS \"evil\u{1B}[2Jname\" (MESSAGES 1 SIZE 10)\r\n$TAG OK\r\n"
+            default: "* BYE\r\n$TAG OK\r\n"
+            }
+        }
+        defer { Task { await s.close() } }
+        let dir = try TestFiles.directory("mg-text")
+        let out = try Subprocess.run(Paths.mailgauge, [
+            "probe", "imap://u@127.0.0.1:\(s.port)", "--insecure-plaintext", "--password-file", try TestFiles.secret("pw", in: dir),
+        ])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(!out.stdout.contains("\u{1B}") && !out.stderr.contains("\u{1B}") && !out.stderr.contains("\u{07}"))
+        #expect(out.stdout.contains("evil\\u{1B}[2Jname"), "\(out.stdout)")
+        #expect(out.stderr.contains("mailgauge: server alert: \\u{1B}]0;owned\\u{7}Read this"), "\(out.stderr)")
+    }
+}

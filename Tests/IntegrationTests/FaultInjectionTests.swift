@@ -195,7 +195,7 @@ struct FaultInjectionTests {
         let snap = try await probe(server, security: .insecurePlaintext)
         #expect(snap.quotaStatus == .unsupported)
         #expect(snap.method == .fetch)
-        let byName = Dictionary(uniqueKeysWithValues: snap.folders.map { ($0.name, ($0.messages, $0.sizeBytes)) })
+        let byName = Dictionary(uniqueKeysWithValues: snap.folders.map { ($0.name, ($0.messages, $0.sizeBytes.value)) })
         #expect(byName.count == 3)
         #expect(byName["INBOX"]! == (3, 4446))
         #expect(byName["Empty"]! == (0, 0))

@@ -1,4 +1,5 @@
 import Foundation
+import MailGaugeCore
 import Testing
 @testable import Notify
 
@@ -9,7 +10,7 @@ import Testing
     func notice(_ account: String, _ rule: String, _ kind: Notice.Kind, value: Double?, used: UInt64 = 0, limit: UInt64 = 0,
                 fullAt: Date? = nil) -> Notice {
         Notice(accountID: account, user: "\(account)@example.com", kind: kind, rule: rule, resource: "STORAGE", value: value,
-               usedBytes: used, limitBytes: limit, fullAt: fullAt, at: now)
+               usedBytes: ByteCount(clamping: used), limitBytes: ByteCount(clamping: limit), fullAt: fullAt, at: now)
     }
 
     @Test func digestListsMostUrgentFirstWithFigures() throws {

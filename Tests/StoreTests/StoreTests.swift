@@ -12,7 +12,7 @@ struct StoreTests {
                 ResourceUsage(resource: "STORAGE", usage: usage, limit: limit), ResourceUsage(resource: "MESSAGE", usage: 10, limit: 400),
             ])],
             quotaStatus: .ok,
-            folders: folders.map { FolderUsage(name: $0.0, rawName: $0.0, specialUse: $0.0 == "Sent" ? ["\\Sent"] : [], messages: 3, sizeBytes: $0.1) },
+            folders: folders.map { FolderUsage(name: $0.0, rawName: $0.0, specialUse: $0.0 == "Sent" ? ["\\Sent"] : [], messages: 3, sizeBytes: ByteCount(clamping: $0.1)) },
             method: .listStatus, capabilities: ["QUOTA"], durationSeconds: 0.05)
     }
 
