@@ -24,7 +24,7 @@ enum Alerting {
     }
 
     static func line(_ n: AccountNotice, json: Bool) -> String {
-        let usage = n.storage.map { "\(SizeFormat.bytes(ByteCount.kibibytes($0.usage))) of \(SizeFormat.bytes(ByteCount.kibibytes($0.limit)))" }
+        let usage = n.storage.map { "\(SizeFormat.size(ByteCount.kibibytes($0.usage))) of \(SizeFormat.size(ByteCount.kibibytes($0.limit)))" }
         let value: String = switch n.notice.key.rule {
         case .warning, .critical: n.notice.value.map { SizeFormat.percent($0) } ?? ""
         case .filling: n.notice.value.map { "full in \(SizeFormat.fixed($0 / 86400, digits: 1)) days" } ?? "no longer filling"

@@ -1,5 +1,5 @@
 public import Foundation
-import MailGaugeCore
+public import MailGaugeCore
 public import Store
 
 /// `mailgauge report` and `mailgauge history`: renderings of what the database holds.
@@ -148,7 +148,7 @@ public enum Reports {
         switch format {
         case .json:
             struct Item: Encodable {
-                var at: String, name: String, special_use: [String], messages: UInt64, size_bytes: UInt64
+                var at: String, name: String, special_use: [String], messages: UInt64, size_bytes: ByteCount
             }
             return try json(points.map { Item(at: iso($0.at), name: $0.name, special_use: $0.specialUse, messages: $0.messages,
                                               size_bytes: $0.sizeBytes) })
@@ -160,7 +160,7 @@ public enum Reports {
         case .table:
             var table: [[String]] = [["TIME", "FOLDER", "SPECIAL", "MESSAGES", "SIZE"]]
             for p in points {
-                table.append([iso(p.at), DisplayText.line(p.name), p.specialUse.joined(separator: " "), "\(p.messages)", SizeFormat.bytes(p.sizeBytes)])
+                table.append([iso(p.at), DisplayText.line(p.name), p.specialUse.joined(separator: " "), "\(p.messages)", SizeFormat.size(p.sizeBytes)])
             }
             return TextTable.render(table, rightAligned: [3, 4])
         }
@@ -178,7 +178,7 @@ public enum Reports {
     /// A storage figure of the table: "-" when there is none, "?" when the server's figure
     /// could not be represented in bytes (see `Quantity`).
     static func storage(_ bytes: ByteCount?, _ row: ReportRow) -> String {
-        bytes.map { SizeFormat.bytes($0) } ?? (row.percent != nil ? "?" : "-")
+        bytes.map { SizeFormat.size($0) } ?? (row.percent != nil ? "?" : "-")
     }
 
     static func iso(_ date: Date) -> String {

@@ -12,18 +12,13 @@ public enum SizeFormat {
         return "\(fixed(value, digits: value < 10 ? 2 : value < 100 ? 1 : 0)) \(units[unit])"
     }
 
-    public static func bytes(_ n: ByteCount) -> String {
+    public static func size(_ n: ByteCount) -> String {
         bytes(n.value)
     }
 
-    /// Bytes, or "?" for a figure that could not be represented.
-    public static func bytes(_ n: ByteCount?) -> String {
+    /// A size, or "?" for a figure that could not be represented.
+    public static func size(_ n: ByteCount?) -> String {
         n.map { bytes($0.value) } ?? "?"
-    }
-
-    /// Bytes, or "?" for a figure that could not be represented.
-    public static func bytes(_ n: UInt64?) -> String {
-        n.map { bytes($0) } ?? "?"
     }
 
     /// A quota figure in its resource's unit: a size for STORAGE, a plain count otherwise;

@@ -29,10 +29,10 @@ public enum SnapshotRendering {
             out += render(rows, rightAligned: [2, 3, 4])
         }
         let total = snapshot.totalFolderBytes
-        out += "\nFolders: \(snapshot.folders.count), \(snapshot.totalMessages) messages, \(SizeFormat.bytes(total))\n"
+        out += "\nFolders: \(snapshot.folders.count), \(snapshot.totalMessages) messages, \(SizeFormat.size(total))\n"
         var rows: [[String]] = [["FOLDER", "SPECIAL", "MESSAGES", "SIZE", "SHARE"]]
         for f in sortedBySize(snapshot.folders) {
-            rows.append([DisplayText.line(f.name), f.specialUse.joined(separator: " "), "\(f.messages)", SizeFormat.bytes(f.sizeBytes),
+            rows.append([DisplayText.line(f.name), f.specialUse.joined(separator: " "), "\(f.messages)", SizeFormat.size(f.sizeBytes),
                          total == .zero ? "-" : SizeFormat.percent(f.sizeBytes.doubleValue / total.doubleValue)])
         }
         out += render(rows, rightAligned: [2, 3, 4])

@@ -1,4 +1,5 @@
 public import Foundation
+public import MailGaugeCore
 
 /// One alert notice as the channels see it: what changed, for whom, with the figures
 /// to show. Codable, because undelivered notices wait in the database's outbox until a

@@ -112,7 +112,7 @@ public struct NoticeTexts: Sendable {
     private func item(_ n: Notice, _ p: Phrases) -> [String: Any] {
         var figures = ""
         if let used = n.usedBytes, let limit = n.limitBytes, limit > .zero {
-            figures = p.usage(SizeFormat.bytes(used), SizeFormat.bytes(limit), SizeFormat.percent(used.doubleValue / limit.doubleValue))
+            figures = p.usage(SizeFormat.size(used), SizeFormat.size(limit), SizeFormat.percent(used.doubleValue / limit.doubleValue))
         }
         var item: [String: Any] = [
             "severity": n.severity.uppercased(), "account": n.accountID, "user": n.user, "what": p.what(n),
@@ -138,13 +138,14 @@ public struct NoticeTexts: Sendable {
         let worth = foldersWorthCleaning(folders)
         var context: [String: Any] = [
             "user": main.user, "account": main.accountID,
-            "used": SizeFormat.bytes(used), "limit": SizeFormat.bytes(limit), "free": SizeFormat.bytes(limit > used ? limit - used : 0),
+            "used": SizeFormat.size(used), "limit": SizeFormat.size(limit),
+            "free": SizeFormat.bytes(limit > used ? limit.value - used.value : 0),
             "percent": SizeFormat.percent(fraction),
             "critical": rules.contains("critical") || main.rule == "test",
             "filling": rules.contains("filling") && !rules.contains("critical") && !rules.contains("warning"),
             "has_folders": !worth.isEmpty,
             "folders": worth.map { f -> [String: Any] in
-                ["name": DisplayText.line(f.name), "size": SizeFormat.bytes(f.sizeBytes), "messages": f.messages, "advice": p.advice(f.role)]
+                ["name": DisplayText.line(f.name), "size": SizeFormat.size(f.sizeBytes), "messages": f.messages, "advice": p.advice(f.role)]
             },
         ]
         if let full = notices.compactMap(\.fullAt).min() { context["full_date"] = format(full, p.dateFormat) }
@@ -246,7 +247,7 @@ extension NoticeTexts {
             let what = Phrases.en.what(n)
             var figures = ""
             if let used = n.usedBytes, let limit = n.limitBytes, limit > .zero {
-                figures = " (" + Phrases.en.usage(SizeFormat.bytes(used), SizeFormat.bytes(limit), SizeFormat.percent(used.doubleValue / limit.doubleValue)) + ")"
+                figures = " (" + Phrases.en.usage(SizeFormat.size(used), SizeFormat.size(limit), SizeFormat.percent(used.doubleValue / limit.doubleValue)) + ")"
             }
             var description = "\(n.accountID) (\(n.user)): \(what)\(figures)"
             if let full = n.fullAt, n.kind != .resolved {

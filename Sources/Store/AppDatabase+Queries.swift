@@ -1,6 +1,6 @@
 public import Foundation
 import GRDB
-import MailGaugeCore
+public import MailGaugeCore
 
 /// One point of an account's quota history.
 public struct QuotaPoint: Sendable, Hashable, Codable {
