@@ -68,7 +68,8 @@ public struct MetricsHTTPServer: Sendable {
                             return true
                         }
                         guard admitted else {
-                            connection.channel.close(promise: nil)
+                            // Closed through the async wrapper: a wrapper dropped unfinished traps.
+                            group.addTask { try? await connection.executeThenClose { _, _ in } }
                             continue
                         }
                         group.addTask {

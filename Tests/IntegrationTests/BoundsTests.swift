@@ -139,3 +139,35 @@ struct ServerTextTests {
         #expect(out.stderr.contains("mailgauge: server alert: \\u{1B}]0;owned\\u{7}Read this"), "\(out.stderr)")
     }
 }
+
+@Suite("process hardening")
+struct ProcessHardeningTests {
+    @Test("mailgauge runs with core dumps off (it holds passwords)")
+    func noCoreDumps() async throws {
+        let silent = try await ScriptedIMAPServer(greeting: nil) { _, _, _ in nil }
+        defer { Task { await silent.close() } }
+        let dir = try TestFiles.directory("mg-core")
+        // Let the child inherit core dumps *on*, so only mailgauge itself can turn them off.
+        var inherited = rlimit()
+        getrlimit(Int32(RLIMIT_CORE.rawValue), &inherited)
+        var on = rlimit(rlim_cur: inherited.rlim_max, rlim_max: inherited.rlim_max)
+        setrlimit(Int32(RLIMIT_CORE.rawValue), &on)
+        defer { setrlimit(Int32(RLIMIT_CORE.rawValue), &inherited) }
+        #expect(on.rlim_cur > 0, "this machine allows no core dumps at all: the test proves nothing")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Paths.mailgauge)
+        process.arguments = ["probe", "imap://u@127.0.0.1:\(silent.port)", "--insecure-plaintext", "--timeout", "10",
+                             "--password-file", try TestFiles.secret("pw", in: dir)]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { process.terminate() }
+        // Past exec and argument parsing: the limits are set first thing in main.
+        try await Task.sleep(for: .milliseconds(700))
+        let limits = try String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8)
+        let line = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
+        let fields = line.split(separator: " ")
+        #expect(fields.dropFirst(4).prefix(2) == ["0", "0"], "\(line)")
+    }
+
+}

@@ -112,3 +112,19 @@ struct StoreTests {
         #expect(integrity == "ok")
     }
 }
+
+@Suite("database file mode")
+struct DatabaseModeTests {
+    @Test("a new database is created owner-only, its WAL too")
+    func ownerOnly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-dbmode-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("h.sqlite").path
+        let db = try AppDatabase(path: path)
+        try db.record(startedAt: Date(), finishedAt: Date(), outcomes: [])
+        for file in [path, path + "-wal"] where FileManager.default.fileExists(atPath: file) {
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
+            #expect(mode & 0o077 == 0, "\(file): \(String(mode, radix: 8))")
+        }
+    }
+}
