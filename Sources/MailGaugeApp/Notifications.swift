@@ -70,12 +70,12 @@ public enum Notifications {
         }
     }
 
-    static func transport(_ email: Alerts.Email) throws(NotifyError) -> MailTransport {
+    static func transport(_ email: Alerts.Email) async throws(NotifyError) -> MailTransport {
         if let smtp = email.smtp {
             var password: String?
             if let source = smtp.secret {
                 do {
-                    password = try Secrets.resolve(source)
+                    password = try await Secrets.resolveAsync(source)
                 } catch {
                     throw NotifyError("email: SMTP password: \(error.message)")
                 }
@@ -272,7 +272,7 @@ public enum Notifications {
                 let texts = try NoticeTexts(templatesDir: email.templatesDir)
                 let mail = texts.digest([notice], locale: config.defaults.locale, host: ProcessInfo.processInfo.hostName,
                                         configPath: config.path, now: now)
-                let transport = try transport(email)
+                let transport = try await transport(email)
                 if email.to.isEmpty {
                     results.append(ChannelResult(channel: "email", ok: false, detail: "alerts.email.to is empty: no admin to send to"))
                 } else {

@@ -50,8 +50,8 @@ public enum Secrets {
         return try resolve(source, environment: environment, commandTimeoutSeconds: commandTimeoutSeconds)
     }
 
-    /// `password_command` from synchronous code (SMTP password in `alert test`): the
-    /// same runner, blocking this thread.
+    /// `password_command` from synchronous code: the same runner, blocking this thread
+    /// (the run and the SMTP password use `resolveAsync`).
     static func run(_ command: String, timeoutSeconds: Double) throws(ProbeFailure) -> String {
         try PasswordCommand.runBlocking(command, timeoutSeconds: timeoutSeconds)
     }
