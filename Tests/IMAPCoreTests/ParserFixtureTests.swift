@@ -197,10 +197,9 @@ struct ParserFixtureTests {
         "* STATUS x (SIZE 9223372036854775808)\r\n",      // 2^63: above number64 (RFC 9051)
         "* QUOTA \"\" (STORAGE 18446744073709551615 1)\r\n", // 2^64-1
         "* 1 FETCH (BODY[HEADER\r\n",
-        "a1 OK done\r\nx",                          // fine, then "x" is incomplete: see below
     ]
 
-    @Test("malformed input gives a typed error and the next response still parses", arguments: malformed.dropLast())
+    @Test("malformed input gives a typed error and the next response still parses", arguments: malformed)
     func malformedRecovers(_ input: String) throws {
         var parser = ResponseParser()
         parser.append(Array(input.utf8))
@@ -218,6 +217,17 @@ struct ParserFixtureTests {
         ]))))
         parser.append(Array("* 1 FETCH (RFC822.SIZE 9223372036854775808)\r\n".utf8))
         #expect(throws: IMAPParseError.numberOverflow(offset: 23)) { try parser.next() }
+    }
+
+    @Test("a complete response, then the start of the next: one response, then more bytes needed")
+    func completeThenPartial() throws {
+        var parser = ResponseParser()
+        parser.append(Array("a1 OK done\r\nx".utf8))
+        #expect(try parser.next() == .tagged(tag: "a1", status: .init(.ok, Self.text("done"))))
+        #expect(try parser.next() == nil)
+        #expect(parser.bufferedByteCount == 1)
+        parser.append(Array(" OK later\r\n".utf8))
+        #expect(try parser.next() == .tagged(tag: "x", status: .init(.ok, Self.text("later"))))
     }
 
     @Test("syntax errors say where and what was expected")
