@@ -98,9 +98,10 @@ public enum RunAll {
                 await probeOnce(target, gate: gate, logger: logger)
             } ?? .failure(Task.isCancelled
                 ? ProbeFailure(reason: .timeout, message: "cancelled: the run was stopped")
-                : ProbeFailure(reason: .timeout, message: "timeout: probe took longer than \(Int(options.accountTimeoutSeconds))s"))
+                : ProbeFailure(reason: .timeout, message: "timeout: probe took longer than \(Int(options.accountTimeoutSeconds))s",
+                               isTransient: true))
             guard case .failure(let failure) = result, attempts == 1, failure.isTransient else { break }
-            let limited = failure.message.contains("[LIMIT]")
+            let limited = failure.isRateLimited
             if limited { await gate.narrow(target.serverName) }
             let wait = options.retryBackoffSeconds * (limited ? 3 : 1) * Double.random(in: 0.8...1.2)
             guard secondsSince(begin, clock) + wait < options.accountTimeoutSeconds else { break }
@@ -145,28 +146,20 @@ extension ProbeFailure {
     public static func classify(_ error: any Error) -> ProbeFailure {
         if let e = error as? ProbeFailure { return e }
         if let e = error as? IMAPClientError {
-            let reason: FailureReason = switch e.kind {
-            case "dns": .dns
-            case "connect": .connect
-            case "tls": .tls
-            case "auth": .auth
-            case "timeout": .timeout
-            default: .protocol
+            let reason: FailureReason = switch e.failureClass {
+            case .dns: .dns
+            case .connect: .connect
+            case .tls: .tls
+            case .auth: .auth
+            case .timeout: .timeout
+            case .protocol: .protocol
             }
             // Server text inside (replies, folder names): escaped once, here, for every output.
-            return ProbeFailure(reason: reason, message: DisplayText.line(e.description, maxCharacters: 1000))
+            return ProbeFailure(reason: reason, message: DisplayText.line(e.description, maxCharacters: 1000),
+                                isTransient: e.isTransient, isRateLimited: e.isRateLimited)
         }
         if let e = error as? ProbePlan.PlanError { return ProbeFailure(reason: .protocol, message: e.description) }
         return ProbeFailure(reason: .protocol, message: "\(error)")
-    }
-
-    /// Worth one retry: the server may well answer next time.
-    public var isTransient: Bool {
-        switch reason {
-        case .connect, .timeout: true
-        case .auth, .protocol: message.contains("[UNAVAILABLE]") || message.contains("[LIMIT]")
-        default: false
-        }
     }
 }
 

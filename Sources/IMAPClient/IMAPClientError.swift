@@ -27,8 +27,8 @@ public enum IMAPClientError: Error, Sendable, CustomStringConvertible {
     case protocolViolation(String)
     /// No answer within the command timeout.
     case timeout(stage: String, seconds: Double)
-    /// The server closed the connection (BYE or EOF).
-    case connectionClosed(reason: String)
+    /// The server closed the connection (BYE, with its response code if any, or EOF).
+    case connectionClosed(reason: String, code: ResponseCode? = nil)
 
     public var description: String {
         switch self {
@@ -45,31 +45,49 @@ public enum IMAPClientError: Error, Sendable, CustomStringConvertible {
             "protocol: \(command) failed: \(status.kind.rawValue)\(status.text.code.map { " [\(Self.codeName($0))]" } ?? "") \(status.text.text)"
         case .protocolViolation(let why): "protocol: \(why)"
         case .timeout(let stage, let seconds): "timeout: no answer to \(stage) within \(Self.formatSeconds(seconds))"
-        case .connectionClosed(let reason): "protocol: connection closed by server: \(reason)"
+        case .connectionClosed(let reason, let code):
+            "protocol: connection closed by server\(code.map { " [\(Self.codeName($0))]" } ?? ""): \(reason)"
         }
     }
 
-    /// A short class name for metrics and failure records.
-    public var kind: String {
+    /// The stage that failed, as failure records and metrics classify it.
+    public enum FailureClass: String, Sendable, CaseIterable {
+        case dns, connect, tls, auth, timeout, `protocol`
+    }
+
+    public var failureClass: FailureClass {
         switch self {
-        case .dns: "dns"
-        case .connect: "connect"
-        case .tls, .startTLSUnavailable, .startTLSRefused: "tls"
-        case .loginDisabled, .mechanismUnavailable, .authenticationFailed: "auth"
-        case .timeout: "timeout"
-        case .commandFailed, .protocolViolation, .connectionClosed: "protocol"
+        case .dns: .dns
+        case .connect: .connect
+        case .tls, .startTLSUnavailable, .startTLSRefused: .tls
+        case .loginDisabled, .mechanismUnavailable, .authenticationFailed: .auth
+        case .timeout: .timeout
+        case .commandFailed, .protocolViolation, .connectionClosed: .protocol
         }
     }
 
-    /// Worth one retry: the server may answer next time.
+    /// The server's response code (RFC 5530) with the failure, when it sent one.
+    public var responseCode: ResponseCode? {
+        switch self {
+        case .commandFailed(_, let status): status.text.code
+        case .authenticationFailed(let text), .startTLSRefused(let text): text.code
+        case .connectionClosed(_, let code): code
+        default: nil
+        }
+    }
+
+    /// Worth one retry: the network or the server may answer next time. The one rule of
+    /// the project: connect failures and timeouts, and whatever the server marks
+    /// `[UNAVAILABLE]` (temporary failure) or `[LIMIT]` (too many of us: retry slower).
     public var isTransient: Bool {
         switch self {
-        case .connect, .timeout: true
-        case .commandFailed(_, let status): status.text.code == .unavailable
-        case .authenticationFailed(let text): text.code == .unavailable
-        default: false
+        case .connect, .timeout: return true
+        default: return responseCode == .unavailable || isRateLimited
         }
     }
+
+    /// The server said `[LIMIT]`: we are too many, slow down.
+    public var isRateLimited: Bool { responseCode == .limit }
 
     static func codeName(_ code: ResponseCode) -> String {
         switch code {

@@ -102,7 +102,7 @@ public final class IMAPConnection {
             takeCapabilities(from: text)
             isAuthenticated = true
         case .bye(let text):
-            throw IMAPClientError.connectionClosed(reason: text.text)
+            throw IMAPClientError.connectionClosed(reason: text.text, code: text.code)
         default:
             throw IMAPClientError.protocolViolation("unexpected greeting \(untagged)")
         }
@@ -413,7 +413,7 @@ public final class IMAPConnection {
                     // BYE during LOGOUT is the normal goodbye; anywhere else the server is leaving.
                     if stage != "LOGOUT" {
                         closedByServer = text.text
-                        throw IMAPClientError.connectionClosed(reason: text.text)
+                        throw IMAPClientError.connectionClosed(reason: text.text, code: text.code)
                     }
                 case .status(let status):
                     if case .alert? = status.text.code { alerts.append(status.text.text) }

@@ -12,11 +12,20 @@ public struct ProbeFailure: Sendable, Hashable, Codable, Error {
     public var reason: FailureReason
     /// One line, never containing a secret.
     public var message: String
+    /// Worth one retry in this run (decided where the failure is classified).
+    public var isTransient: Bool = false
+    /// The server asked us to slow down (`[LIMIT]`).
+    public var isRateLimited: Bool = false
 
-    public init(reason: FailureReason, message: String) {
+    public init(reason: FailureReason, message: String, isTransient: Bool = false, isRateLimited: Bool = false) {
         self.reason = reason
         self.message = message
+        self.isTransient = isTransient
+        self.isRateLimited = isRateLimited
     }
+
+    /// Only what is stored: the retry decision belongs to the run that made it.
+    enum CodingKeys: String, CodingKey { case reason, message }
 }
 
 /// What probing one account in a run gave.

@@ -32,7 +32,7 @@ struct FaultInjectionTests {
         await #expect(throws: IMAPClientError.self) { try await probe(server, security: .startTLS) }
         do { _ = try await probe(server, security: .startTLS) } catch let error as IMAPClientError {
             guard case .startTLSUnavailable = error else { Issue.record("\(error)"); return }
-            #expect(error.kind == "tls")
+            #expect(error.failureClass == .tls)
         }
         #expect(!sentCredentials(server))
         #expect(server.receivedLines.allSatisfy { $0.hasSuffix("CAPABILITY") || $0.hasSuffix("LOGOUT") })
@@ -78,7 +78,7 @@ struct FaultInjectionTests {
         } catch let error as IMAPClientError {
             guard case .timeout(let stage, _) = error else { Issue.record("\(error)"); return }
             #expect(stage == "greeting")
-            #expect(error.kind == "timeout")
+            #expect(error.failureClass == .timeout)
         }
         // No wall-clock assertion: speed is for benchmarks; a loaded CI machine may be slow.
     }
@@ -115,7 +115,7 @@ struct FaultInjectionTests {
         } catch let error as IMAPClientError {
             guard case .protocolViolation(let why) = error else { Issue.record("\(error)"); return }
             #expect(why.contains("expected a number"))
-            #expect(error.kind == "protocol")
+            #expect(error.failureClass == .protocol)
         }
     }
 
@@ -133,14 +133,16 @@ struct FaultInjectionTests {
             _ = try await probe(server, security: .insecurePlaintext)
             Issue.record("no error")
         } catch let error as IMAPClientError {
-            guard case .connectionClosed(let reason) = error else { Issue.record("\(error)"); return }
-            #expect(reason == "Server shutting down")
+            guard case .connectionClosed(let reason, let code) = error else { Issue.record("\(error)"); return }
+            #expect(reason == "Server shutting down" && code == .unavailable)
+            #expect(error.isTransient)
+            #expect(ProbeFailure.classify(error).isTransient)
         }
     }
 
-    @Test("[LIMIT] and [UNAVAILABLE] on login are auth failures; UNAVAILABLE is transient")
+    @Test("[LIMIT] and [UNAVAILABLE] on login are auth failures worth a retry; LIMIT also slows down")
     func loginCodes() async throws {
-        for (code, transient) in [("UNAVAILABLE", true), ("LIMIT", false)] {
+        for (code, limited) in [("UNAVAILABLE", false), ("LIMIT", true)] {
             let server = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1] hi\r\n") { _, verb, _ in
                 verb == "LOGIN" ? "$TAG NO [\(code)] go away\r\n" : "$TAG OK\r\n"
             }
@@ -148,8 +150,11 @@ struct FaultInjectionTests {
                 _ = try await probe(server, security: .insecurePlaintext)
                 Issue.record("no error")
             } catch let error as IMAPClientError {
-                #expect(error.kind == "auth")
-                #expect(error.isTransient == transient)
+                #expect(error.failureClass == .auth)
+                #expect(error.isTransient)
+                #expect(error.isRateLimited == limited)
+                let failure = ProbeFailure.classify(error)
+                #expect(failure.reason == .auth && failure.isTransient && failure.isRateLimited == limited)
                 #expect(error.description.contains("[\(code)]"))
             }
             await server.close()
