@@ -466,7 +466,7 @@ public final class IMAPConnection {
             return .timeout(stage: stage, seconds: configuration.timeoutSeconds)
         }
         if let e = error as? IMAPParseError { return .protocolViolation(e.description) }
-        if let e = error as? TransportGuard.Violation { return .tls(reason: e.description) }
+        if let e = error as? TransportGuard.Violation { return .protocolViolation(e.description) }
         if let e = error as? NIOSSLError { return .tls(reason: describeTLS(e)) }
         if let e = error as? NIOSSLExtraError { return .tls(reason: "\(e)") }
         if let e = error as? BoringSSLError { return .tls(reason: "\(e)") }

@@ -254,7 +254,7 @@ public final class SMTPSession {
         if let e = error as? SMTPError { return e }
         if let stage = timedOut.withLockedValue({ $0 }) { return .timeout(stage: stage, seconds: configuration.timeoutSeconds) }
         if let e = error as? SMTPReplyError { return .protocolViolation(e.description) }
-        if let e = error as? TransportGuard.Violation { return .tls(reason: e.description) }
+        if let e = error as? TransportGuard.Violation { return .protocolViolation(e.description) }
         if let e = error as? NIOSSLError {
             let text = "\(e)"
             if text.contains("CERTIFICATE_VERIFY_FAILED") {

@@ -62,7 +62,7 @@ struct FaultInjectionTests {
             _ = try await probe(server, security: .startTLS)
             Issue.record("accepted injected data")
         } catch let error as IMAPClientError {
-            guard case .tls(let reason) = error else { Issue.record("\(error)"); return }
+            guard case .protocolViolation(let reason) = error else { Issue.record("\(error)"); return }
             #expect(reason.contains("injection"))
         }
         #expect(!sentCredentials(server))

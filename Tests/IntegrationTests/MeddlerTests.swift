@@ -82,21 +82,21 @@ struct MeddlerTests {
     func imapPresentTagged() async throws {
         let injected = "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\nm1 OK Begin TLS\r\n"
         try await expectIMAPFailure(greeting: injected, overrides: ["STARTTLS": ""]) {
-            $0.contains("never sent") && $0.contains("injection")
+            $0.hasPrefix("protocol:") && $0.contains("never sent") && $0.contains("injection")
         }
     }
 
     @Test("IMAP: untagged capabilities pre-sent before STARTTLS")
     func imapPresentUntagged() async throws {
         let injected = Self.greeting + "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n"
-        try await expectIMAPFailure(greeting: injected) { $0.contains("before STARTTLS") && $0.contains("injection") }
+        try await expectIMAPFailure(greeting: injected) { $0.hasPrefix("protocol:") && $0.contains("before STARTTLS") && $0.contains("injection") }
     }
 
     @Test("IMAP: plaintext pipelined after the STARTTLS answer")
     func imapPipelinedAfterAnswer() async throws {
         try await expectIMAPFailure(greeting: Self.greeting, overrides: [
             "STARTTLS": "$TAG OK Begin TLS\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n",
-        ]) { $0.contains("after STARTTLS") }
+        ]) { $0.hasPrefix("protocol:") && $0.contains("after STARTTLS") }
     }
 
     @Test("IMAP: cleartext instead of a ServerHello", arguments: [Credentials.Mechanism.plain, .login])
@@ -199,7 +199,7 @@ struct MeddlerTests {
     @Test("SMTP: EHLO and STARTTLS answers pre-sent with the greeting")
     func smtpPresentWithGreeting() async throws {
         try await expectSMTPFailure(greeting: "220 hi\r\n250-meddler\r\n250 STARTTLS\r\n220 Ready\r\n", overrides: ["EHLO": "", "STARTTLS": ""]) {
-            $0.contains("no command outstanding") && $0.contains("injection")
+            $0.hasPrefix("protocol:") && $0.contains("no command outstanding") && $0.contains("injection")
         }
     }
 
