@@ -171,3 +171,35 @@ struct ProcessHardeningTests {
     }
 
 }
+
+@Suite("TLS setup once per pass")
+struct TLSSetupTests {
+    @Test("a CA file that cannot be read is one error for the pass; its server's accounts fail without connecting")
+    func unreadableCA() async throws {
+        let server = try await ScriptedIMAPServer(greeting: "* OK hi\r\n") { _, _, _ in "$TAG OK\r\n" }
+        defer { Task { await server.close() } }
+        let dir = try TestFiles.directory("mg-badca")
+        let ca = dir.appendingPathComponent("ca.pem").path
+        try "not a certificate\n".write(toFile: ca, atomically: true, encoding: .utf8)
+        let secret = try TestFiles.secret("pw", in: dir)
+        let config = dir.appendingPathComponent("mailgauge.yml").path
+        try """
+            database: \(dir.path)/mailgauge.sqlite
+            servers:
+              broken: { host: 127.0.0.1, port: \(server.port), tls: implicit, ca_file: \(ca), timeout: 5s }
+            accounts:
+              - { id: a1, user: a1, server: broken, password_file: \(secret) }
+              - { id: a2, user: a2, server: broken, password_file: \(secret) }
+              - { id: a3, user: a3, server: broken, password_file: \(secret) }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try Subprocess.run(Paths.mailgauge, ["run", "-c", config, "--log-level", "info"], timeoutSeconds: 60)
+        #expect(run.status == 1, "\(run.stderr)")
+        let setupErrors = run.stderr.split(separator: "\n").filter { $0.contains("TLS setup failed") }
+        #expect(setupErrors.count == 1, "\(run.stderr)")
+        #expect(server.receivedBytes.isEmpty, "no connection for a server whose TLS could not be set up")
+        let report = try Subprocess.run(Paths.mailgauge, ["report", "-c", config, "--format", "json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 3 && rows.allSatisfy { ($0["failure_message"] as? String)?.hasPrefix("TLS: cannot read CA file") == true },
+                "\(report.stdout)")
+    }
+}
