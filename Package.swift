@@ -120,7 +120,7 @@ let package = Package(
         .target(
             name: "MailGaugeApp",
             dependencies: [
-                "Config", "Collector", "Store", "Exposition", "MailGaugeCore", "IMAPClient", "ClientNetworking", "Notify", "SMTPClient",
+                "Config", "Collector", "Store", "Exposition", "MailGaugeCore", "IMAPCore", "IMAPClient", "ClientNetworking", "Notify", "SMTPClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -34,7 +34,7 @@ public struct ConnectionConfiguration: Sendable {
     public init(host: String, port: Int, security: Security, caFile: String? = nil, tlsContext: TLSClientContext? = nil,
                 timeoutSeconds: Double = 30, maxResponsesPerCommand: Int = 2_000_000,
                 parserLimits: ResponseParser.Limits = .init(),
-                clientID: [IDParameter] = [IDParameter("name", "mailgauge"), IDParameter("version", "0.1")]) {
+                clientID: [IDParameter] = [IDParameter("name", "mailgauge")]) {
         self.host = host
         self.port = port
         self.security = security

@@ -1,10 +1,11 @@
 public import Config
 import Exposition
+import MailGaugeCore
 public import Store
 
 /// Metrics as configured: the folder export policy and the version label.
 public enum Metrics {
-    public static let version = "0.1.0"
+    public static let version = MailGaugeVersion.current
 
     public static func render(_ database: AppDatabase, config: MailGaugeConfig,
                               extraGauges: [(name: String, help: String, value: Double)] = []) throws -> String {

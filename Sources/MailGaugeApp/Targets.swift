@@ -3,6 +3,7 @@ public import Config
 public import Foundation
 import ClientNetworking
 import IMAPClient
+public import IMAPCore
 public import Logging
 import MailGaugeCore
 
@@ -45,7 +46,7 @@ public enum Targets {
                 connection: ConnectionConfiguration(host: server.host, port: server.port, security: security,
                                                     caFile: server.caFile, tlsContext: tlsContext,
                                                     timeoutSeconds: server.timeoutSeconds,
-                                                    maxResponsesPerCommand: server.maxResponsesPerCommand),
+                                                    maxResponsesPerCommand: server.maxResponsesPerCommand, clientID: clientID),
                 loginUser: account.loginUser, authorizationID: account.authorizationID,
                 mechanism: Credentials.Mechanism(rawValue: account.auth) ?? .auto,
                 forcedMethod: FolderMethod(rawValue: server.method),
@@ -54,6 +55,9 @@ public enum Targets {
                 secret: { () async throws(ProbeFailure) -> String in try await secrets.value(secretSource) })
         }
     }
+
+    /// What mailgauge says of itself in IMAP `ID` (some servers require one).
+    public static let clientID = [IDParameter("name", "mailgauge"), IDParameter("version", MailGaugeVersion.current)]
 
     public static func options(_ config: MailGaugeConfig, retryBackoffSeconds: Double = 2) -> RunOptions {
         RunOptions(concurrency: config.concurrency,

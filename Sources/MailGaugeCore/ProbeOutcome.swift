@@ -53,3 +53,8 @@ public struct AccountOutcome: Sendable, Hashable {
     public var snapshot: MailboxSnapshot? { if case .success(let s) = result { s } else { nil } }
     public var failure: ProbeFailure? { if case .failure(let f) = result { f } else { nil } }
 }
+
+/// The one version of mailgauge: `--version`, `mailgauge_build_info`, the IMAP `ID`.
+public enum MailGaugeVersion {
+    public static let current = "0.1.0"
+}

@@ -19,11 +19,10 @@ struct AlertTestCommand: AsyncParsableCommand {
         discussion: "Exit 0 when every channel accepted the notice, 1 when one failed, 2 on a config error."
     )
 
-    @Option(name: .shortAndLong, help: "Config file (YAML).")
-    var config: String
+    @OptionGroup var configOption: ConfigOption
 
     func run() async throws {
-        let loaded = try loadConfig(config)
+        let loaded = try loadConfig(configOption.config)
         let logger = LogSetup.logger(label: "mailgauge.alert", level: .error)
         let results = await Notifications.test(config: loaded.config, now: Date(), logger: logger)
         if results.isEmpty {

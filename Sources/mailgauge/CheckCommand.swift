@@ -15,8 +15,7 @@ struct CheckCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(name: .shortAndLong, help: "Config file (YAML).")
-    var config: String
+    @OptionGroup var configOption: ConfigOption
 
     @Option(help: "Check only this account (config id); default: every account.")
     var account: String?
@@ -31,7 +30,7 @@ struct CheckCommand: AsyncParsableCommand {
         // Nagios reads exit codes 0-3 only: every failure of our own is UNKNOWN (3).
         let loaded: ConfigLoader.Loaded
         do {
-            loaded = try ConfigLoader.load(path: config)
+            loaded = try ConfigLoader.load(path: configOption.config)
         } catch {
             print("MAILGAUGE UNKNOWN - invalid config: \(String(describing: error).split(separator: "\n").first ?? "")")
             throw ExitCode(3)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MailGaugeApp
+import MailGaugeCore
 
 @main
 struct MailGauge: AsyncParsableCommand {
@@ -46,8 +47,4 @@ struct MailGauge: AsyncParsableCommand {
 struct CommandFailure: Error {
     var message: String
     var exitCode: Int32 = 2
-}
-
-enum MailGaugeVersion {
-    static let current = "0.1.0"
 }

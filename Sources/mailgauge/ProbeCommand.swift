@@ -73,78 +73,20 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let target: AccountURL
-        do {
-            target = try AccountURL.parse(url)
-        } catch {
-            throw CommandFailure(message: error.description)
-        }
-        let mechanism = Credentials.Mechanism(rawValue: auth) ?? .auto
-        var security = target.security
-        if insecurePlaintext {
-            guard security == .startTLS else {
-                throw CommandFailure(message: "--insecure-plaintext applies to imap:// URLs only")
-            }
-            security = .insecurePlaintext
-        }
-        let secret = try SecretSource.read(
-            passwordFile: passwordFile, tokenFile: tokenFile,
-            isToken: mechanism == .xoauth2 || mechanism == .oauthbearer,
-            prompt: "Password for \(target.user)@\(target.host): ")
         let logger = LogSetup.logger(label: "mailgauge.probe", level: Logger.Level(rawValue: logLevel) ?? .warning)
-        let prober = Prober(
-            connection: ConnectionConfiguration(host: target.host, port: target.port, security: security, caFile: caFile,
-                                                timeoutSeconds: Units.duration(timeout) ?? 30),
-            credentials: Credentials(user: target.user, secret: secret, mechanism: mechanism, authorizationID: authzid),
-            forcedMethod: FolderMethod(rawValue: method),
-            logger: logger)
-        let snapshot: MailboxSnapshot
+        let options = ProbeJob.Options(
+            url: url, passwordFile: passwordFile, tokenFile: tokenFile, caFile: caFile,
+            mechanism: Credentials.Mechanism(rawValue: auth) ?? .auto, authorizationID: authzid, method: FolderMethod(rawValue: method),
+            insecurePlaintext: insecurePlaintext, timeoutSeconds: Units.duration(timeout) ?? 30,
+            overallTimeoutSeconds: Units.duration(overallTimeout) ?? 300, json: json)
+        let output: ProbeJob.Output
         do {
-            snapshot = try await prober.probe(overallTimeoutSeconds: Units.duration(overallTimeout) ?? 300)
-        } catch let error as IMAPClientError {
-            throw CommandFailure(message: "probe \(target.user)@\(target.host):\(target.port) failed: \(DisplayText.line(error.description, maxCharacters: 1000))")
-        } catch let error as ProbePlan.PlanError {
-            throw CommandFailure(message: "probe \(target.user)@\(target.host):\(target.port) failed: \(error.description)")
+            output = try await ProbeJob.run(options, logger: logger)
+        } catch {
+            throw CommandFailure(message: error.message)
         }
-        // RFC 3501 §7.1: an [ALERT] must reach the person; stderr, so --json stays clean.
-        for alert in snapshot.alerts {
-            FileHandle.standardError.write(Data("mailgauge: server alert: \(DisplayText.line(alert))\n".utf8))
-        }
-        if json {
-            print(try SnapshotRendering.json(snapshot))
-        } else {
-            let scheme = target.security == .implicitTLS ? "imaps" : (security == .insecurePlaintext ? "imap, plaintext" : "imap+STARTTLS")
-            print(SnapshotRendering.table(snapshot, title: "\(target.user) on \(target.host):\(target.port) (\(scheme))"), terminator: "")
-        }
-    }
-}
-
-/// Where the password or token comes from: a file, a prompt on a terminal, or the
-/// environment. Never from the command line, where `ps` would show it.
-enum SecretSource {
-    static func read(passwordFile: String?, tokenFile: String?, isToken: Bool, prompt: String) throws -> String {
-        if let path = isToken ? (tokenFile ?? passwordFile) : (passwordFile ?? tokenFile) {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CommandFailure(message: "cannot read secret file \(path)")
-            }
-            let secret = Secrets.firstLine(String(decoding: data, as: UTF8.self))
-            guard !secret.isEmpty else { throw CommandFailure(message: "secret file \(path) is empty") }
-            return secret
-        }
-        if isatty(STDIN_FILENO) == 1, let entered = getpass(prompt) {
-            return String(cString: entered)
-        }
-        if let env = ProcessInfo.processInfo.environment["MAILGAUGE_PASSWORD"], !env.isEmpty {
-            return env
-        }
-        throw CommandFailure(message: "no password: use --password-file, a terminal prompt, or MAILGAUGE_PASSWORD")
-    }
-}
-
-enum LogSetup {
-    static func logger(label: String, level: Logger.Level) -> Logger {
-        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = level
-        return logger
+        // stderr, so --json stays clean.
+        for alert in output.alerts { FileHandle.standardError.write(Data("mailgauge: server alert: \(alert)\n".utf8)) }
+        print(output.text, terminator: "")
     }
 }

@@ -1,6 +1,14 @@
+import ArgumentParser
 import Config
 import Foundation
+import Logging
 import Store
+
+/// `-c/--config`, declared once for every command that reads a config.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Config file (YAML).")
+    var config: String
+}
 
 /// Loads a config, turning its errors into one stderr block and exit 2.
 func loadConfig(_ path: String) throws -> ConfigLoader.Loaded {
@@ -20,5 +28,13 @@ func openDatabase(configPath: String) throws -> AppDatabase {
         return try AppDatabase(path: config.database)
     } catch {
         throw CommandFailure(message: "database \(config.database): \(error)")
+    }
+}
+
+enum LogSetup {
+    static func logger(label: String, level: Logger.Level) -> Logger {
+        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        return logger
     }
 }
