@@ -1,0 +1,91 @@
+import Foundation
+import Yams
+
+extension Builder {
+    func buildFolders(_ node: Node?) -> FolderExport {
+        let m = node.map { reader.mapping($0, "folders", allowed: ["export", "top_n"]) } ?? [:]
+        return FolderExport(
+            export: m["export"].flatMap { reader.oneOf($0.value, "folders.export", FolderExport.Mode.allCases.map(\.rawValue)) }
+                .flatMap(FolderExport.Mode.init) ?? .top,
+            topN: m["top_n"].flatMap { reader.int($0.value, "folders.top_n", range: 1...10000) } ?? 10)
+    }
+
+    func buildMetrics(_ node: Node?) -> Metrics {
+        let m = node.map { reader.mapping($0, "metrics", allowed: ["textfile", "listen"]) } ?? [:]
+        return Metrics(textfile: m["textfile"].flatMap { reader.string($0.value, "metrics.textfile") }.map(path),
+                       listen: m["listen"].flatMap { reader.string($0.value, "metrics.listen") } ?? "127.0.0.1:9786")
+    }
+
+    func buildAlerts(_ node: Node?) -> Alerts {
+        let p = "alerts"
+        let m = node.map { reader.mapping($0, p, allowed: ["repeat_interval", "hysteresis", "probe_failing_runs", "stdout",
+                                                            "stdout_format", "email", "webhook"]) } ?? [:]
+        var email: Alerts.Email?
+        if let e = m["email"] { email = buildEmail(e.value) }
+        var webhooks: [Alerts.Webhook] = []
+        if let w = m["webhook"] {
+            let nodes: [Node] = if case .sequence = w.value { reader.sequence(w.value, "\(p).webhook") } else { [w.value] }
+            for (i, n) in nodes.enumerated() {
+                let wp = nodes.count == 1 ? "\(p).webhook" : "\(p).webhook[\(i)]"
+                let wm = reader.mapping(n, wp, allowed: ["url", "format", "timeout"])
+                guard let url = wm["url"].flatMap({ reader.string($0.value, "\(wp).url") }) else {
+                    reader.error(n, "\(wp).url", "missing")
+                    continue
+                }
+                webhooks.append(Alerts.Webhook(
+                    url: url, format: wm["format"].flatMap { reader.oneOf($0.value, "\(wp).format", ["json", "alertmanager"]) } ?? "json",
+                    timeoutSeconds: wm["timeout"].flatMap { reader.duration($0.value, "\(wp).timeout", range: 1...600) ?? nil } ?? 10))
+            }
+        }
+        return Alerts(
+            repeatIntervalSeconds: m["repeat_interval"].flatMap { reader.duration($0.value, "\(p).repeat_interval", range: 1...366 * 86400) ?? nil } ?? 86400,
+            hysteresis: m["hysteresis"].flatMap { reader.percent($0.value, "\(p).hysteresis") } ?? 0.02,
+            probeFailingRuns: m["probe_failing_runs"].flatMap { reader.int($0.value, "\(p).probe_failing_runs", range: 1...1000) } ?? 3,
+            stdout: m["stdout"].flatMap { reader.bool($0.value, "\(p).stdout") } ?? true,
+            stdoutFormat: m["stdout_format"].flatMap { reader.oneOf($0.value, "\(p).stdout_format", ["text", "json"]) } ?? "text",
+            email: email, webhooks: webhooks)
+    }
+
+    func buildEmail(_ node: Node) -> Alerts.Email? {
+        let p = "alerts.email"
+        let m = reader.mapping(node, p, allowed: ["smtp", "sendmail", "from", "to", "notify_owner", "templates_dir"])
+        var smtp: Alerts.SMTP?
+        if let s = m["smtp"] {
+            let sp = "\(p).smtp"
+            let sm = reader.mapping(s.value, sp, allowed: ["host", "port", "tls", "user", "ca_file", "timeout"] + Self.secretKeys.filter { $0 != "token_file" })
+            let tls = sm["tls"].flatMap { reader.oneOf($0.value, "\(sp).tls", TLSMode.allCases.map(\.rawValue)) }.flatMap(TLSMode.init) ?? .starttls
+            let user = sm["user"].flatMap { reader.string($0.value, "\(sp).user") }
+            smtp = Alerts.SMTP(
+                host: sm["host"].flatMap { reader.string($0.value, "\(sp).host") } ?? { reader.error(s.value, "\(sp).host", "missing"); return "" }(),
+                port: sm["port"].flatMap { reader.int($0.value, "\(sp).port", range: 1...65535) } ?? (tls == .implicit ? 465 : 587),
+                tls: tls, user: user,
+                secret: user == nil ? nil : secret(sm, sp, owner: s.value, allowToken: false)?.0,
+                caFile: sm["ca_file"].flatMap { reader.string($0.value, "\(sp).ca_file") }.map(path),
+                timeoutSeconds: sm["timeout"].flatMap { reader.duration($0.value, "\(sp).timeout", range: 1...600) ?? nil } ?? 30)
+        }
+        let sendmail = m["sendmail"].flatMap { reader.string($0.value, "\(p).sendmail") }
+        if smtp == nil && sendmail == nil { reader.error(node, p, "give smtp or sendmail") }
+        guard let from = m["from"].flatMap({ reader.string($0.value, "\(p).from") }) else {
+            reader.error(node, "\(p).from", "missing (the sender address)")
+            return nil
+        }
+        return Alerts.Email(smtp: smtp, sendmail: sendmail, from: from,
+                            to: m["to"].map { reader.stringList($0.value, "\(p).to") } ?? [],
+                            notifyOwner: m["notify_owner"].flatMap { reader.bool($0.value, "\(p).notify_owner") } ?? false,
+                            templatesDir: templatesDir(m["templates_dir"], "\(p).templates_dir"))
+    }
+
+    func buildRetention(_ node: Node?) -> Retention {
+        let m = node.map { reader.mapping($0, "retention", allowed: ["raw", "hourly", "daily"]) } ?? [:]
+        func d(_ key: String, _ fallback: Double?) -> Double? {
+            guard let n = m[key] else { return fallback }
+            return reader.duration(n.value, "retention.\(key)", range: 1...100 * 366 * 86400, allowForever: true) ?? fallback
+        }
+        return Retention(rawSeconds: d("raw", 35 * 86400), hourlySeconds: d("hourly", 400 * 86400), dailySeconds: d("daily", nil))
+    }
+
+    func buildSchedule(_ node: Node?) -> Schedule {
+        let m = node.map { reader.mapping($0, "schedule", allowed: ["interval"]) } ?? [:]
+        return Schedule(intervalSeconds: m["interval"].flatMap { reader.duration($0.value, "schedule.interval", range: 1...7 * 86400) ?? nil } ?? 900)
+    }
+}
