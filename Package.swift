@@ -150,7 +150,29 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MailGaugeCoreTests", dependencies: ["MailGaugeCore"], swiftSettings: strict),
-        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient"], swiftSettings: strict),
+        .testTarget(
+            name: "SMTPClientTests",
+            dependencies: [
+                "SMTPClient", "ClientNetworking",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The IMAP client's channel handler on EmbeddedChannel (no sockets).
+        .testTarget(
+            name: "IMAPClientTests",
+            dependencies: [
+                "IMAPClient", "IMAPCore", "ClientNetworking",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "SMTPClient", "MailGaugeCore"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
         .testTarget(name: "MailGaugeAppTests", dependencies: ["MailGaugeApp", "Config", "MailGaugeCore"], swiftSettings: strict),
