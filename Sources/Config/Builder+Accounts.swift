@@ -76,8 +76,8 @@ extension Builder {
         let id = m["id"].flatMap { reader.string($0.value, "\(p).id") } ?? user
         guard let server = serverName(m, p, defaults: defaults, servers: servers, owner: node),
               let (secret, isToken) = secret(m, p, owner: node) else { return nil }
-        var auth = m["auth"].flatMap { reader.oneOf($0.value, "\(p).auth", Self.authChoices) } ?? servers[server]?.auth ?? "auto"
-        if isToken, auth == "auto" { auth = "xoauth2" }
+        var auth = m["auth"].flatMap { reader.choice($0.value, "\(p).auth", AuthMethod.self) } ?? servers[server]?.auth ?? .auto
+        if isToken, auth == .auto { auth = .xoauth2 }
         return AccountConfig(
             id: id, user: user, server: server, loginUser: user, authorizationID: nil, secret: secret, secretIsToken: isToken,
             auth: auth, thresholds: thresholds(m, p),
@@ -119,7 +119,7 @@ extension Builder {
             }
             accounts.append(AccountConfig(
                 id: fields.count == 2 ? fields[1] : fields[0], user: fields[0], server: server, loginUser: masterUser,
-                authorizationID: fields[0], secret: secret, secretIsToken: false, auth: "plain", thresholds: ThresholdOverrides(),
+                authorizationID: fields[0], secret: secret, secretIsToken: false, auth: .plain, thresholds: ThresholdOverrides(),
                 ownerEmail: nil, locale: nil, notifyOwner: nil, definedAt: "\(file):\(index + 1)"))
         }
         return accounts

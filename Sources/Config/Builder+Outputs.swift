@@ -33,7 +33,7 @@ extension Builder {
                     continue
                 }
                 webhooks.append(Alerts.Webhook(
-                    url: url, format: wm["format"].flatMap { reader.oneOf($0.value, "\(wp).format", ["json", "alertmanager"]) } ?? "json",
+                    url: url, format: wm["format"].flatMap { reader.choice($0.value, "\(wp).format", WebhookFormat.self) } ?? .json,
                     timeoutSeconds: wm["timeout"].flatMap { reader.duration($0.value, "\(wp).timeout", range: 1...600) ?? nil } ?? 10))
             }
         }
@@ -42,7 +42,7 @@ extension Builder {
             hysteresis: m["hysteresis"].flatMap { reader.percent($0.value, "\(p).hysteresis") } ?? 0.02,
             probeFailingRuns: m["probe_failing_runs"].flatMap { reader.int($0.value, "\(p).probe_failing_runs", range: 1...1000) } ?? 3,
             stdout: m["stdout"].flatMap { reader.bool($0.value, "\(p).stdout") } ?? true,
-            stdoutFormat: m["stdout_format"].flatMap { reader.oneOf($0.value, "\(p).stdout_format", ["text", "json"]) } ?? "text",
+            stdoutFormat: m["stdout_format"].flatMap { reader.choice($0.value, "\(p).stdout_format", AlertLineFormat.self) } ?? .text,
             email: email, webhooks: webhooks)
     }
 

@@ -22,8 +22,8 @@ extension Builder {
             maxResponsesPerCommand: m["max_responses_per_command"].flatMap {
                 reader.int($0.value, "\(p).max_responses_per_command", range: 100...100_000_000)
             } ?? 2_000_000,
-            auth: m["auth"].flatMap { reader.oneOf($0.value, "\(p).auth", Self.authChoices) } ?? "auto",
-            method: m["method"].flatMap { reader.oneOf($0.value, "\(p).method", Self.methodChoices) } ?? "auto",
+            auth: m["auth"].flatMap { reader.choice($0.value, "\(p).auth", AuthMethod.self) } ?? .auto,
+            method: m["method"].flatMap { reader.choice($0.value, "\(p).method", FolderMethodChoice.self) } ?? .auto,
             thresholds: thresholds(m, p))
     }
 

@@ -81,8 +81,6 @@ final class Builder {
     static let accountKeys = ["id", "user", "server", "auth", "warning", "critical", "forecast_horizon", "min_free",
                               "owner_email", "locale", "notify_owner"] + secretKeys
     static let masterKeys = ["user", "mode", "users_file", "server"] + secretKeys.filter { $0 != "token_file" }
-    static let authChoices = ["auto", "login", "plain", "xoauth2", "oauthbearer"]
-    static let methodChoices = ["auto", "list-status", "status", "fetch"]
 
     func path(_ value: String) -> String {
         ConfigLoader.absolutePath(value, relativeTo: baseDirectory)

@@ -19,6 +19,28 @@ public struct MailGaugeConfig: Sendable {
     public var schedule: Schedule
 }
 
+/// How to log in (`auth`): SASL PLAIN when offered else LOGIN (`auto`), or one mechanism.
+public enum AuthMethod: String, Sendable, Hashable, CaseIterable {
+    case auto, login, plain, xoauth2, oauthbearer
+}
+
+/// How to read folder sizes (`method`); `auto` lets the server's capabilities decide.
+public enum FolderMethodChoice: String, Sendable, Hashable, CaseIterable {
+    case auto
+    case listStatus = "list-status"
+    case status, fetch
+}
+
+/// The stdout channel's line format (`alerts.stdout_format`, `run --alerts-format`).
+public enum AlertLineFormat: String, Sendable, Hashable, CaseIterable {
+    case text, json
+}
+
+/// A webhook's body (`alerts.webhook[].format`).
+public enum WebhookFormat: String, Sendable, Hashable, CaseIterable {
+    case json, alertmanager
+}
+
 public enum TLSMode: String, Sendable, Hashable, CaseIterable {
     case implicit, starttls, none
 }
@@ -39,9 +61,8 @@ public struct ServerConfig: Sendable, Hashable {
     /// Untagged responses one command may draw (a FETCH of sizes draws one per message).
     public var maxResponsesPerCommand: Int
     /// auto, login, plain, xoauth2, oauthbearer
-    public var auth: String
-    /// auto, list-status, status, fetch
-    public var method: String
+    public var auth: AuthMethod
+    public var method: FolderMethodChoice
     public var thresholds: ThresholdOverrides
 }
 
@@ -100,7 +121,7 @@ public struct AccountConfig: Sendable, Hashable {
     public var secret: SecretSource
     /// The secret is an OAuth2 token (token_file): xoauth2/oauthbearer.
     public var secretIsToken: Bool
-    public var auth: String
+    public var auth: AuthMethod
     public var thresholds: ThresholdOverrides
     public var ownerEmail: String?
     public var locale: String?
@@ -125,7 +146,7 @@ public struct Alerts: Sendable, Hashable {
     public var hysteresis: Double
     public var probeFailingRuns: Int
     public var stdout: Bool
-    public var stdoutFormat: String
+    public var stdoutFormat: AlertLineFormat
     public var email: Email?
     public var webhooks: [Webhook]
 
@@ -150,7 +171,7 @@ public struct Alerts: Sendable, Hashable {
 
     public struct Webhook: Sendable, Hashable {
         public var url: String
-        public var format: String
+        public var format: WebhookFormat
         public var timeoutSeconds: Double
     }
 }

@@ -140,6 +140,11 @@ final class YAMLReader {
         return text
     }
 
+    /// One of a closed set's raw values, typed.
+    func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ path: String, _ type: T.Type) -> T? where T.RawValue == String {
+        oneOf(node, path, T.allCases.map(\.rawValue)).flatMap(T.init(rawValue:))
+    }
+
     func sequence(_ node: Node, _ path: String) -> [Node] {
         guard case .sequence(let seq) = node else {
             error(node, path, "expected a list, found \(kind(node))")

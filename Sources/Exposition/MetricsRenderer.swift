@@ -64,20 +64,20 @@ public enum MetricsRenderer {
             }
         }
         m.family("mailgauge_storage_used_bytes", .gauge, help: "Storage used, from the server's QUOTA STORAGE (KiB × 1024).",
-                 quota("STORAGE", usage: true))
+                 quota(QuotaResourceName.storage, usage: true))
         m.family("mailgauge_storage_limit_bytes", .gauge, help: "Storage limit, from the server's QUOTA STORAGE (KiB × 1024).",
-                 quota("STORAGE", usage: false))
+                 quota(QuotaResourceName.storage, usage: false))
         m.family("mailgauge_storage_full_forecast_timestamp_seconds", .gauge,
                  help: "When storage is forecast to reach its limit (absent when not growing or too little history).",
                  current.flatMap { s in
-                     s.forecasts.filter { $0.resource == "STORAGE" && $0.fullAt != nil }.map {
+                     s.forecasts.filter { $0.resource == QuotaResourceName.storage && $0.fullAt != nil }.map {
                          ([("account", s.id), ("quota_root", $0.root)], $0.fullAt!.timeIntervalSince1970.rounded())
                      }
                  })
-        m.family("mailgauge_messages", .gauge, help: "Messages counted against the quota (QUOTA MESSAGE).", quota("MESSAGE", usage: true))
-        m.family("mailgauge_messages_limit", .gauge, help: "Message limit (QUOTA MESSAGE).", quota("MESSAGE", usage: false))
+        m.family("mailgauge_messages", .gauge, help: "Messages counted against the quota (QUOTA MESSAGE).", quota(QuotaResourceName.message, usage: true))
+        m.family("mailgauge_messages_limit", .gauge, help: "Message limit (QUOTA MESSAGE).", quota(QuotaResourceName.message, usage: false))
         let others = current.flatMap { s in
-            s.quota.filter { $0.resource != "STORAGE" && $0.resource != "MESSAGE" }.map { (s.id, $0) }
+            s.quota.filter { $0.resource != QuotaResourceName.storage && $0.resource != QuotaResourceName.message }.map { (s.id, $0) }
         }
         m.family("mailgauge_quota_resource_usage", .gauge, help: "Usage of other quota resources, in the server's unit.",
                  others.map { ([("account", $0.0), ("quota_root", $0.1.root), ("resource", $0.1.resource)], Double($0.1.usage)) })

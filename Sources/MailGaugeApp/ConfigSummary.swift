@@ -17,13 +17,13 @@ public enum ConfigSummary {
         out += "  thresholds: warning \(Int(config.defaults.warning * 100))%, critical \(Int(config.defaults.critical * 100))%\n"
         out += "  folders export: \(config.folders.export.rawValue)\(config.folders.export == .top ? " \(config.folders.topN)" : "")\n"
         var channels: [String] = []
-        if config.alerts.stdout { channels.append("stdout (\(config.alerts.stdoutFormat))") }
+        if config.alerts.stdout { channels.append("stdout (\(config.alerts.stdoutFormat.rawValue))") }
         if let email = config.alerts.email {
             let via = email.smtp.map { "smtp \($0.host):\($0.port) \($0.tls.rawValue)" } ?? "sendmail \(email.sendmail ?? "")"
             let owners = config.accounts.filter { Notifications.notifiesOwner($0, config) && Notifications.ownerAddress($0) != nil }.count
             channels.append("email to \(email.to.count) admin(s) and \(owners) owner(s) via \(via)")
         }
-        for hook in config.alerts.webhooks { channels.append("webhook \(hook.format) \(Webhook.redacted(hook.url))") }
+        for hook in config.alerts.webhooks { channels.append("webhook \(hook.format.rawValue) \(Webhook.redacted(hook.url))") }
         out += "  alert channels: \(channels.isEmpty ? "none" : channels.joined(separator: "; "))\n"
         return out
     }

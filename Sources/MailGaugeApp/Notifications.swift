@@ -61,7 +61,7 @@ public enum Notifications {
             if n.concernsOwner, let account = accounts[n.accountID], notifiesOwner(account, config), ownerAddress(account) != nil {
                 items.append(OutboxItem(channel: "owner_email:\(n.accountID)", payload: payload))
             }
-            for hook in config.alerts.webhooks where hook.format == "json" || n.kind == .resolved {
+            for hook in config.alerts.webhooks where hook.format == .json || n.kind == .resolved {
                 // Alertmanager gets every firing alert on each run anyway; only its
                 // resolutions need to wait in the outbox.
                 items.append(OutboxItem(channel: webhookKey(hook), payload: payload))
@@ -112,7 +112,7 @@ public enum Notifications {
             pending = try database.pendingNotifications()
             // Most runs have nothing to send: skip reading every account's state then
             // (Alertmanager alone wants the firing set on every run).
-            guard !pending.isEmpty || config.alerts.webhooks.contains(where: { $0.format == "alertmanager" }) else { return [] }
+            guard !pending.isEmpty || config.alerts.webhooks.contains(where: { $0.format == .alertmanager }) else { return [] }
             states = Dictionary(try database.latestStates().map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         } catch {
             logger.error("outbox: cannot read: \(error)")
@@ -226,10 +226,10 @@ public enum Notifications {
             let label = "webhook \(Webhook.redacted(hook.url))"
             let body: Data
             do {
-                if hook.format == "alertmanager" {
+                if hook.format == .alertmanager {
                     let firing = try recorder.database.firingAlerts().map { alert -> Notice in
                         let state = states[alert.accountID]
-                        let storage = state?.quota.first { $0.resource == "STORAGE" }
+                        let storage = state?.quota.first { $0.resource == QuotaResourceName.storage }
                         return Notice(accountID: alert.accountID, user: state?.user ?? alert.accountID, kind: .firing, rule: alert.rule,
                                       resource: alert.resource, value: alert.value, usedBytes: storage.flatMap { ByteCount.kibibytes($0.usage) },
                                       limitBytes: storage.flatMap { ByteCount.kibibytes($0.limit) },
@@ -262,7 +262,7 @@ public enum Notifications {
     public static func test(config: MailGaugeConfig, now: Date, logger: Logger) async -> [ChannelResult] {
         var results: [ChannelResult] = []
         let probe = config.accounts.first
-        let notice = Notice(accountID: probe?.id ?? "test", user: probe?.user ?? "test", kind: .test, rule: "test", resource: "STORAGE",
+        let notice = Notice(accountID: probe?.id ?? "test", user: probe?.user ?? "test", kind: .test, rule: "test", resource: QuotaResourceName.storage,
                             value: nil, at: now)
         if config.alerts.stdout {
             results.append(ChannelResult(channel: "stdout", ok: true, detail: "ALERT test \(notice.accountID): test notice from mailgauge"))
@@ -291,7 +291,7 @@ public enum Notifications {
         for hook in config.alerts.webhooks {
             let label = "webhook \(Webhook.redacted(hook.url))"
             do {
-                let body = hook.format == "alertmanager"
+                let body = hook.format == .alertmanager
                     ? try Webhook.alertmanagerBody(firing: [notice], resolved: [], now: now, validForSeconds: 300)
                     : try Webhook.jsonBody([notice], now: now)
                 try await Webhook.post(url: hook.url, body: body, timeoutSeconds: hook.timeoutSeconds)

@@ -47,10 +47,10 @@ public enum Reports {
         var firing: [String: [String]] = [:]
         for a in try database.firingAlerts() { firing[a.accountID, default: []].append("\(a.rule) \(a.resource)") }
         return try database.latestStates().map { state in
-            let storage = state.quota.first { $0.resource == "STORAGE" }
+            let storage = state.quota.first { $0.resource == QuotaResourceName.storage }
             var trend: Double?
             if storage != nil {
-                let points = try database.history(account: state.id, since: weekAgo).filter { $0.resource == "STORAGE" && $0.root == storage?.root }
+                let points = try database.history(account: state.id, since: weekAgo).filter { $0.resource == QuotaResourceName.storage && $0.root == storage?.root }
                 if let first = points.first, let last = points.last, last.at.timeIntervalSince(first.at) >= 3600 {
                     trend = (Double(last.usage) - Double(first.usage)) * 1024 / (last.at.timeIntervalSince(first.at) / 86400)
                 }
@@ -61,7 +61,7 @@ public enum Reports {
                 limitBytes: storage.flatMap { ByteCount.kibibytes($0.limit) },
                 percent: storage.flatMap { $0.limit > 0 ? Double($0.usage) / Double($0.limit) * 100 : nil },
                 trendBytesPerDay: trend,
-                storageFullAt: state.forecasts.first { $0.resource == "STORAGE" && $0.root == storage?.root }?.fullAt,
+                storageFullAt: state.forecasts.first { $0.resource == QuotaResourceName.storage && $0.root == storage?.root }?.fullAt,
                 lastSuccess: state.lastSuccess, ok: state.lastProbeOK,
                 failureReason: state.lastProbeOK ? nil : state.failureReason,
                 failureMessage: state.lastProbeOK ? nil : state.failureMessage, consecutiveFailures: state.consecutiveFailures,

@@ -20,9 +20,9 @@ public enum RunJob {
         public var progressBar: Bool
         public var retryBackoffSeconds: Double
         /// Overrides `alerts.stdout_format` (text or json).
-        public var alertsFormat: String?
+        public var alertsFormat: AlertLineFormat?
 
-        public init(configPath: String, progressBar: Bool, retryBackoffSeconds: Double = 2, alertsFormat: String? = nil) {
+        public init(configPath: String, progressBar: Bool, retryBackoffSeconds: Double = 2, alertsFormat: AlertLineFormat? = nil) {
             self.configPath = configPath
             self.alertsFormat = alertsFormat
             self.progressBar = progressBar
@@ -111,7 +111,7 @@ public enum RunJob {
             let notices = try database.evaluateAlerts(now: finished, thresholds: Alerting.thresholds(config),
                                                       route: Notifications.route(config, now: finished))
             if config.alerts.stdout {
-                alertLines = notices.map { Alerting.line($0, json: config.alerts.stdoutFormat == "json") }
+                alertLines = notices.map { Alerting.line($0, json: config.alerts.stdoutFormat == .json) }
             }
         } catch {
             return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: summary,

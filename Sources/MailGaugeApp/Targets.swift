@@ -48,8 +48,8 @@ public enum Targets {
                                                     timeoutSeconds: server.timeoutSeconds,
                                                     maxResponsesPerCommand: server.maxResponsesPerCommand, clientID: clientID),
                 loginUser: account.loginUser, authorizationID: account.authorizationID,
-                mechanism: Credentials.Mechanism(rawValue: account.auth) ?? .auto,
-                forcedMethod: FolderMethod(rawValue: server.method),
+                mechanism: Credentials.Mechanism(rawValue: account.auth.rawValue) ?? .auto,
+                forcedMethod: FolderMethod(rawValue: server.method.rawValue),
                 maxFolders: server.maxFolders,
                 setupFailure: setupFailure,
                 secret: { () async throws(ProbeFailure) -> String in try await secrets.value(secretSource) })

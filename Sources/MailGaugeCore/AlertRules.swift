@@ -149,7 +149,7 @@ public enum AlertRules {
                 // min_free applies to STORAGE: too little room left is a warning too, and
                 // it clears only with room to spare (the same hysteresis, relative).
                 var lowFree = false, freeClear = true
-                if resource == "STORAGE", let minFree = t.minFreeBytes, let free = o.freeBytes {
+                if resource == QuotaResourceName.storage, let minFree = t.minFreeBytes, let free = o.freeBytes {
                     lowFree = free < minFree
                     freeClear = free >= minFree * (1 + t.hysteresis)
                 }

@@ -44,7 +44,7 @@ extension AppDatabase {
                 for q in state.quota where q.limit > 0 { fractions[q.resource] = max(fractions[q.resource] ?? 0, Double(q.usage) / Double(q.limit)) }
                 var fullAt: [String: Date] = [:]
                 for f in state.forecasts { if let d = f.fullAt { fullAt[f.resource] = min(fullAt[f.resource] ?? d, d) } }
-                let free = state.quota.first { $0.resource == "STORAGE" && $0.limit > 0 }
+                let free = state.quota.first { $0.resource == QuotaResourceName.storage && $0.limit > 0 }
                     .map { Double($0.limit > $0.usage ? $0.limit - $0.usage : 0) * 1024 }  // a Double: no overflow
                 let observation = AlertRules.Observation(fractions: fractions, fullAt: fullAt,
                                                          consecutiveFailures: state.consecutiveFailures, probeOK: state.lastProbeOK,
@@ -55,7 +55,7 @@ extension AppDatabase {
                     try upsert.execute(arguments: [state.id, key.rule.rawValue, key.resource, s.status.rawValue,
                                                    s.since.timeIntervalSince1970, s.lastNotified?.timeIntervalSince1970, s.value])
                 }
-                let storage = state.quota.first { $0.resource == "STORAGE" }
+                let storage = state.quota.first { $0.resource == QuotaResourceName.storage }
                 let fresh = result.notices.map {
                     AccountNotice(accountID: state.id, user: state.user, notice: $0, storage: storage,
                                   fullAt: fullAt.values.min(), failure: state.failureMessage)

@@ -26,8 +26,8 @@ struct Benchmark {
         let outcomes = (0..<accounts).map { i -> AccountOutcome in
             let snapshot = MailboxSnapshot(
                 quotaRoots: [QuotaRootUsage(name: "User quota", resources: [
-                    ResourceUsage(resource: "STORAGE", usage: UInt64(1000 + i), limit: 1_048_576),
-                    ResourceUsage(resource: "MESSAGE", usage: UInt64(i % 5000), limit: 100_000),
+                    ResourceUsage(resource: QuotaResourceName.storage, usage: UInt64(1000 + i), limit: 1_048_576),
+                    ResourceUsage(resource: QuotaResourceName.message, usage: UInt64(i % 5000), limit: 100_000),
                 ])],
                 quotaStatus: .ok,
                 folders: (0..<folders).map { f in

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Config
 import Logging
 import MailGaugeApp
 
@@ -26,7 +27,7 @@ struct RunCommand: AsyncParsableCommand {
     var alertsFormat: String?
 
     func validate() throws {
-        if let alertsFormat, !["text", "json"].contains(alertsFormat) { throw ValidationError("--alerts-format must be text or json") }
+        if let alertsFormat, AlertLineFormat(rawValue: alertsFormat) == nil { throw ValidationError("--alerts-format must be text or json") }
     }
 
     func run() async throws {
@@ -34,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
         let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? (onTerminal ? .warning : .info)
         let logger = LogSetup.logger(label: "mailgauge.run", level: level)
         let result = await RunJob.execute(.init(configPath: configOption.config, progressBar: onTerminal, retryBackoffSeconds: retryBackoff,
-                                                alertsFormat: alertsFormat),
+                                                alertsFormat: alertsFormat.flatMap(AlertLineFormat.init(rawValue:))),
                                           logger: logger)
         for line in result.alertLines { print(line) }
         switch result.exit {

@@ -74,9 +74,9 @@ struct ConfigTests {
         #expect(config.database == f.dir.appendingPathComponent("state/mailgauge.sqlite").path)
         #expect(config.concurrency == 4 && config.lockWaitSeconds == 30)
         #expect(config.servers["corp"] == ServerConfig(name: "corp", host: "imap.example.com", port: 993, tls: .implicit, caFile: nil,
-                                                       timeoutSeconds: 20, maxConnections: 3, maxFolders: 10_000, maxResponsesPerCommand: 2_000_000, auth: "auto", method: "auto",
+                                                       timeoutSeconds: 20, maxConnections: 3, maxFolders: 10_000, maxResponsesPerCommand: 2_000_000, auth: .auto, method: .auto,
                                                        thresholds: ThresholdOverrides()))
-        #expect(config.servers["legacy"]?.port == 143 && config.servers["legacy"]?.method == "fetch")
+        #expect(config.servers["legacy"]?.port == 143 && config.servers["legacy"]?.method == .fetch)
         #expect(config.defaults.warning == 0.75 && config.defaults.critical == 0.90)
         #expect(config.defaults.forecastHorizonSeconds == 864_000 && config.defaults.minFreeBytes == 500 * 1024 * 1024)
         let ids = config.accounts.map(\.id)
@@ -85,13 +85,13 @@ struct ConfigTests {
         #expect(byID["alice"]?.secret == .file(f.dir.appendingPathComponent("alice.pass").path))
         #expect(byID["bob"]?.secret == .env("BOB_PASS") && byID["bob"]?.server == "legacy" && byID["bob"]?.thresholds.critical == 0.85)
         #expect(byID["carol@example.com"]?.secret == .command("pass show mail/carol") && byID["carol@example.com"]?.locale == "zh-CN")
-        #expect(byID["dan"]?.secretIsToken == true && byID["dan"]?.auth == "xoauth2")
+        #expect(byID["dan"]?.secretIsToken == true && byID["dan"]?.auth == .xoauth2)
         #expect(byID["erin"]?.thresholds.warning == 0.60)
-        #expect(byID["hank"]?.loginUser == "admin" && byID["hank"]?.authorizationID == "hank@example.com" && byID["hank"]?.auth == "plain")
+        #expect(byID["hank"]?.loginUser == "admin" && byID["hank"]?.authorizationID == "hank@example.com" && byID["hank"]?.auth == .plain)
         #expect(byID["hank"]?.definedAt.hasSuffix("users.txt:3") == true)
         #expect(config.folders.export == .all)
         #expect(config.alerts.repeatIntervalSeconds == 43200 && config.alerts.email?.to == ["postmaster@example.com"])
-        #expect(config.alerts.webhooks.first?.format == "alertmanager")
+        #expect(config.alerts.webhooks.first?.format == .alertmanager)
         #expect(config.retention == Retention(rawSeconds: 35 * 86400, hourlySeconds: 400 * 86400, dailySeconds: nil))
         #expect(config.schedule.intervalSeconds == 300)
     }
