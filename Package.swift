@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "Exposition",
             dependencies: [
-                "Store", "MailGaugeCore",
+                "MailGaugeCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -185,7 +185,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "Store", "MailGaugeCore"], swiftSettings: strict),
+        .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MailGaugeCore"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "MailGaugeCore", .product(name: "GRDB", package: "GRDB.swift")],

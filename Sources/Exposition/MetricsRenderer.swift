@@ -1,6 +1,5 @@
 import Foundation
-import MailGaugeCore
-public import Store
+public import MailGaugeCore
 
 /// What the metrics are rendered from: the stored state, never a live probe, so a scrape
 /// is cheap and every account (not only those of the latest run) is exported.
@@ -33,14 +32,12 @@ public struct ExpositionInput: Sendable {
         self.extraGauges = extraGauges
     }
 
-    /// Reads everything from the database in one go.
-    public static func load(_ database: AppDatabase, folders: FolderExport, version: String) throws -> ExpositionInput {
-        let snapshot = try database.metricsSnapshot()
-        var input = ExpositionInput(states: snapshot.states, failureCounts: snapshot.failureCounts, lastRun: snapshot.lastRun,
-                                    folders: folders, version: version)
-        input.notificationFailures = try database.notificationFailureCounts()
-        input.notificationsPending = try database.pendingNotificationCount()
-        return input
+    /// From what the store holds (`AppDatabase.storedState()`).
+    public init(_ stored: StoredState, folders: FolderExport, version: String) {
+        self.init(states: stored.states, failureCounts: stored.failureCounts, lastRun: stored.lastRun, folders: folders,
+                  version: version)
+        notificationFailures = stored.notificationFailures
+        notificationsPending = stored.notificationsPending
     }
 }
 

@@ -9,7 +9,7 @@ public enum Metrics {
 
     public static func render(_ database: AppDatabase, config: MailGaugeConfig,
                               extraGauges: [(name: String, help: String, value: Double)] = []) throws -> String {
-        var input = try ExpositionInput.load(database, folders: folderExport(config), version: version)
+        var input = ExpositionInput(try database.storedState(), folders: folderExport(config), version: version)
         input.extraGauges = extraGauges
         return MetricsRenderer.render(input)
     }

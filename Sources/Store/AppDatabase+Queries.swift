@@ -2,71 +2,6 @@ public import Foundation
 import GRDB
 public import MailGaugeCore
 
-/// One point of an account's quota history.
-public struct QuotaPoint: Sendable, Hashable, Codable {
-    public var at: Date
-    public var root: String
-    public var resource: String
-    public var usage: UInt64
-    public var limit: UInt64
-    /// raw, hour or day.
-    public var resolution: String
-}
-
-public struct FolderPoint: Sendable, Hashable, Codable {
-    public var at: Date
-    public var name: String
-    public var specialUse: [String]
-    public var messages: UInt64
-    public var sizeBytes: ByteCount
-}
-
-public struct RunInfo: Sendable, Hashable {
-    public var id: Int64
-    public var startedAt: Date
-    public var finishedAt: Date
-    public var accounts: Int
-    public var failures: Int
-}
-
-/// The latest state of one account, for reports and metrics.
-public struct AccountState: Sendable, Hashable {
-    public var id: String
-    public var user: String
-    public var server: String
-    public var lastSeen: Date
-    public var lastSuccess: Date?
-    public var consecutiveFailures: Int
-    /// The latest probe's outcome.
-    public var lastProbeOK: Bool
-    public var lastProbeDuration: Double
-    public var failureReason: String?
-    public var failureMessage: String?
-    public var quotaStatus: String?
-    /// Quota at the last success (not shown as current when the last probe failed).
-    public var quota: [QuotaPoint]
-    public var folders: [FolderPoint]
-    /// Forecasts from the last successful run, by resource.
-    public var forecasts: [StoredForecast] = []
-    /// The latest `[ALERT]` the server sent for this account, as received (escape it
-    /// with `DisplayText` to show it), and when.
-    public var serverAlert: String?
-    public var serverAlertAt: Date?
-
-    /// Characters of server alert text kept.
-    public static let maxServerAlertLength = 2000
-}
-
-public struct StoredForecast: Sendable, Hashable {
-    public var root: String
-    public var resource: String
-    /// When the resource will be full; nil when not growing or not enough data.
-    public var fullAt: Date?
-    public var slopePerSecond: Double?
-    /// filling, full, not_growing or insufficient_data.
-    public var status: String
-}
-
 extension AppDatabase {
     /// Quota history since `since`, raw samples and older roll-ups together, oldest first.
     public func history(account: String, since: Date) throws -> [QuotaPoint] {
@@ -100,10 +35,14 @@ extension AppDatabase {
         try writer.read { db in try Self.latestStates(db) }
     }
 
-    /// States, failure counters and the last run from one read transaction, so a run
+    /// Everything the metrics are rendered from, in one read transaction, so a run
     /// committing meanwhile cannot mix two runs in one scrape.
-    public func metricsSnapshot() throws -> (states: [AccountState], failureCounts: [String: [String: Int]], lastRun: RunInfo?) {
-        try writer.read { db in (try Self.latestStates(db), try Self.failureCounts(db), try Self.lastRun(db)) }
+    public func storedState() throws -> StoredState {
+        try writer.read { db in
+            StoredState(states: try Self.latestStates(db), failureCounts: try Self.failureCounts(db), lastRun: try Self.lastRun(db),
+                        notificationFailures: try Self.notificationFailureCounts(db),
+                        notificationsPending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0)
+        }
     }
 
     static func latestStates(_ db: Database) throws -> [AccountState] {

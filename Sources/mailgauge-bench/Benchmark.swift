@@ -47,7 +47,7 @@ struct Benchmark {
         var bestRead = Double.infinity, bestRender = Double.infinity
         var text = ""
         for _ in 0..<rounds {
-            let read = try time { try ExpositionInput.load(database, folders: .all, version: "bench") }
+            let read = try time { ExpositionInput(try database.storedState(), folders: .all, version: "bench") }
             let rendered = time { MetricsRenderer.render(read.value) }
             text = rendered.value
             bestRead = min(bestRead, read.seconds)

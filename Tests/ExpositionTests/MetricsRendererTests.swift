@@ -1,7 +1,6 @@
 @testable import Exposition
 import Foundation
 import MailGaugeCore
-@testable import Store
 import Testing
 
 @Suite("metrics rendering")

@@ -1,0 +1,145 @@
+public import Foundation
+
+// What readers (report, history, check, metrics) see of the store: plain values, so the
+// renderers depend on MailGaugeCore alone and are tested without a database.
+
+/// One point of an account's quota history.
+public struct QuotaPoint: Sendable, Hashable, Codable {
+    public var at: Date
+    public var root: String
+    public var resource: String
+    public var usage: UInt64
+    public var limit: UInt64
+    /// raw, hour or day.
+    public var resolution: String
+
+    public init(at: Date, root: String, resource: String, usage: UInt64, limit: UInt64, resolution: String) {
+        self.at = at
+        self.root = root
+        self.resource = resource
+        self.usage = usage
+        self.limit = limit
+        self.resolution = resolution
+    }
+}
+
+public struct FolderPoint: Sendable, Hashable, Codable {
+    public var at: Date
+    public var name: String
+    public var specialUse: [String]
+    public var messages: UInt64
+    public var sizeBytes: ByteCount
+
+    public init(at: Date, name: String, specialUse: [String], messages: UInt64, sizeBytes: ByteCount) {
+        self.at = at
+        self.name = name
+        self.specialUse = specialUse
+        self.messages = messages
+        self.sizeBytes = sizeBytes
+    }
+}
+
+public struct RunInfo: Sendable, Hashable {
+    public var id: Int64
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var accounts: Int
+    public var failures: Int
+
+    public init(id: Int64, startedAt: Date, finishedAt: Date, accounts: Int, failures: Int) {
+        self.id = id
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.accounts = accounts
+        self.failures = failures
+    }
+}
+
+/// The latest state of one account, for reports and metrics.
+public struct AccountState: Sendable, Hashable {
+    public var id: String
+    public var user: String
+    public var server: String
+    public var lastSeen: Date
+    public var lastSuccess: Date?
+    public var consecutiveFailures: Int
+    /// The latest probe's outcome.
+    public var lastProbeOK: Bool
+    public var lastProbeDuration: Double
+    public var failureReason: String?
+    public var failureMessage: String?
+    public var quotaStatus: String?
+    /// Quota at the last success (not shown as current when the last probe failed).
+    public var quota: [QuotaPoint]
+    public var folders: [FolderPoint]
+    /// Forecasts from the last successful run, by resource.
+    public var forecasts: [StoredForecast] = []
+    /// The latest `[ALERT]` the server sent for this account, as received (escape it
+    /// with `DisplayText` to show it), and when.
+    public var serverAlert: String?
+    public var serverAlertAt: Date?
+
+    /// Characters of server alert text kept.
+    public static let maxServerAlertLength = 2000
+
+    public init(id: String, user: String, server: String, lastSeen: Date, lastSuccess: Date?, consecutiveFailures: Int,
+                lastProbeOK: Bool, lastProbeDuration: Double, failureReason: String?, failureMessage: String?, quotaStatus: String?,
+                quota: [QuotaPoint], folders: [FolderPoint], forecasts: [StoredForecast] = [], serverAlert: String? = nil,
+                serverAlertAt: Date? = nil) {
+        self.id = id
+        self.user = user
+        self.server = server
+        self.lastSeen = lastSeen
+        self.lastSuccess = lastSuccess
+        self.consecutiveFailures = consecutiveFailures
+        self.lastProbeOK = lastProbeOK
+        self.lastProbeDuration = lastProbeDuration
+        self.failureReason = failureReason
+        self.failureMessage = failureMessage
+        self.quotaStatus = quotaStatus
+        self.quota = quota
+        self.folders = folders
+        self.forecasts = forecasts
+        self.serverAlert = serverAlert
+        self.serverAlertAt = serverAlertAt
+    }
+}
+
+public struct StoredForecast: Sendable, Hashable {
+    public var root: String
+    public var resource: String
+    /// When the resource will be full; nil when not growing or not enough data.
+    public var fullAt: Date?
+    public var slopePerSecond: Double?
+    /// filling, full, not_growing or insufficient_data.
+    public var status: String
+
+    public init(root: String, resource: String, fullAt: Date?, slopePerSecond: Double?, status: String) {
+        self.root = root
+        self.resource = resource
+        self.fullAt = fullAt
+        self.slopePerSecond = slopePerSecond
+        self.status = status
+    }
+}
+
+/// Everything the metrics are rendered from, read from the store in one transaction.
+public struct StoredState: Sendable {
+    public var states: [AccountState]
+    /// Failed probes per account and reason (monotonic: a Prometheus counter).
+    public var failureCounts: [String: [String: Int]]
+    public var lastRun: RunInfo?
+    /// Failed notification deliveries per channel kind (email, owner_email, webhook).
+    public var notificationFailures: [String: Int]
+    /// Notices waiting in the outbox.
+    public var notificationsPending: Int
+
+    public init(states: [AccountState], failureCounts: [String: [String: Int]], lastRun: RunInfo?,
+                notificationFailures: [String: Int] = [:], notificationsPending: Int = 0) {
+        self.states = states
+        self.failureCounts = failureCounts
+        self.lastRun = lastRun
+        self.notificationFailures = notificationFailures
+        self.notificationsPending = notificationsPending
+    }
+}
