@@ -1,7 +1,7 @@
 public import Config
 public import Foundation
 public import Logging
-import MailGaugeCore
+public import MailGaugeCore
 public import Notify
 import SMTPClient
 public import Store

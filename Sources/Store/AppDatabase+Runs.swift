@@ -124,14 +124,10 @@ extension AppDatabase {
             }
             try clear.execute(arguments: [account])
             for (root, resource, points) in series.values {
-                let result = Forecast.timeToFull(points, now: t, options: options)
-                let (fullAt, slope, status): (Double?, Double?, String) = switch result {
-                case .fullAt(let time, let s): (time, s, "filling")
-                case .full: (t, nil, "full")
-                case .notGrowing(let s): (nil, s, "not_growing")
-                case .insufficientData: (nil, nil, "insufficient_data")
-                }
-                try insert.execute(arguments: [account, root, resource, fullAt, slope, status, t])
+                // The decision is MailGaugeCore's; this only loads and saves.
+                let forecast = StoredForecast.from(points, root: root, resource: resource, now: t, options: options)
+                try insert.execute(arguments: [account, root, resource, forecast.fullAt?.timeIntervalSince1970, forecast.slopePerSecond,
+                                               forecast.status, t])
             }
         }
     }
