@@ -132,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "mailgauge",
             dependencies: [
-                "Collector", "IMAPClient", "IMAPCore", "MailGaugeCore", "MailGaugeApp", "Config", "Store",
+                "IMAPClient", "MailGaugeCore", "MailGaugeApp", "Config", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

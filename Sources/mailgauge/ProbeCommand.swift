@@ -1,5 +1,4 @@
 import ArgumentParser
-import Collector
 import Config
 import Foundation
 import IMAPClient
