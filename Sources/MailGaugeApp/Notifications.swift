@@ -24,7 +24,7 @@ public enum Notifications {
 
     static func notice(_ n: AccountNotice, now: Date) -> Notice {
         Notice(accountID: n.accountID, user: n.user, kind: Notice.Kind(rawValue: n.notice.kind.rawValue) ?? .firing,
-               rule: n.notice.key.rule.rawValue, resource: n.notice.key.resource, value: n.notice.value,
+               rule: NoticeRule(n.notice.key.rule), resource: n.notice.key.resource, value: n.notice.value,
                usedBytes: n.storage.flatMap { ByteCount.kibibytes($0.usage) },
                limitBytes: n.storage.flatMap { ByteCount.kibibytes($0.limit) },
                fullAt: n.fullAt, failure: n.notice.key.rule == .probeFailing ? n.failure : nil, at: now)
@@ -230,11 +230,11 @@ public enum Notifications {
                     let firing = try recorder.database.firingAlerts().map { alert -> Notice in
                         let state = states[alert.accountID]
                         let storage = state?.quota.first { $0.resource == QuotaResourceName.storage }
-                        return Notice(accountID: alert.accountID, user: state?.user ?? alert.accountID, kind: .firing, rule: alert.rule,
+                        return Notice(accountID: alert.accountID, user: state?.user ?? alert.accountID, kind: .firing, rule: NoticeRule(alert.rule),
                                       resource: alert.resource, value: alert.value, usedBytes: storage.flatMap { ByteCount.kibibytes($0.usage) },
                                       limitBytes: storage.flatMap { ByteCount.kibibytes($0.limit) },
                                       fullAt: state?.forecasts.compactMap(\.fullAt).min(),
-                                      failure: alert.rule == "probe_failing" ? state?.failureMessage : nil, at: alert.since)
+                                      failure: alert.rule == .probeFailing ? state?.failureMessage : nil, at: alert.since)
                     }
                     let resolved = decode(entries).filter { $0.kind == .resolved }
                     guard !firing.isEmpty || !resolved.isEmpty else { continue }
@@ -262,7 +262,7 @@ public enum Notifications {
     public static func test(config: MailGaugeConfig, now: Date, logger: Logger) async -> [ChannelResult] {
         var results: [ChannelResult] = []
         let probe = config.accounts.first
-        let notice = Notice(accountID: probe?.id ?? "test", user: probe?.user ?? "test", kind: .test, rule: "test", resource: QuotaResourceName.storage,
+        let notice = Notice(accountID: probe?.id ?? "test", user: probe?.user ?? "test", kind: .test, rule: .test, resource: QuotaResourceName.storage,
                             value: nil, at: now)
         if config.alerts.stdout {
             results.append(ChannelResult(channel: "stdout", ok: true, detail: "ALERT test \(notice.accountID): test notice from mailgauge"))

@@ -45,7 +45,7 @@ public enum Reports {
     public static func reportRows(_ database: AppDatabase, now: Date = Date()) throws -> [ReportRow] {
         let weekAgo = now.addingTimeInterval(-7 * 86400)
         var firing: [String: [String]] = [:]
-        for a in try database.firingAlerts() { firing[a.accountID, default: []].append("\(a.rule) \(a.resource)") }
+        for a in try database.firingAlerts() { firing[a.accountID, default: []].append("\(a.rule.rawValue) \(a.resource)") }
         return try database.latestStates().map { state in
             let storage = state.quota.first { $0.resource == QuotaResourceName.storage }
             var trend: Double?

@@ -13,11 +13,11 @@ public enum AlertRules {
         case warning
         case critical
 
-        /// Urgency for sorting digests: critical first.
+        /// The one urgency order (higher first): stdout, digests, owner notices.
         public var urgency: Int {
             switch self {
-            case .critical: 3
-            case .filling: 2
+            case .critical: 4
+            case .filling: 3
             case .probeFailing: 2
             case .warning: 1
             }

@@ -1,6 +1,33 @@
 public import Foundation
 public import MailGaugeCore
 
+/// The rule a notice is about: an alert rule, or `mailgauge alert test`. Coded as the
+/// rule's name ("critical", "probe_failing", "test") in the outbox.
+public enum NoticeRule: String, Sendable, Hashable, Codable, CaseIterable {
+    case warning, critical, filling
+    case probeFailing = "probe_failing"
+    case test
+
+    public init(_ rule: AlertRules.Rule) {
+        switch rule {
+        case .warning: self = .warning
+        case .critical: self = .critical
+        case .filling: self = .filling
+        case .probeFailing: self = .probeFailing
+        }
+    }
+
+    public var alertRule: AlertRules.Rule? {
+        switch self {
+        case .warning: .warning
+        case .critical: .critical
+        case .filling: .filling
+        case .probeFailing: .probeFailing
+        case .test: nil
+        }
+    }
+}
+
 /// One alert notice as the channels see it: what changed, for whom, with the figures
 /// to show. Codable, because undelivered notices wait in the database's outbox until a
 /// later run delivers them.
@@ -14,8 +41,7 @@ public struct Notice: Sendable, Hashable, Codable {
     public var accountID: String
     public var user: String
     public var kind: Kind
-    /// warning, critical, filling, probe_failing (or "test").
-    public var rule: String
+    public var rule: NoticeRule
     /// STORAGE, MESSAGE, … or "probe".
     public var resource: String
     /// Usage fraction (warning/critical), seconds until full (filling), failed runs
@@ -37,7 +63,7 @@ public struct Notice: Sendable, Hashable, Codable {
         case fullAt = "full_at", failure, at
     }
 
-    public init(accountID: String, user: String, kind: Kind, rule: String, resource: String, value: Double? = nil,
+    public init(accountID: String, user: String, kind: Kind, rule: NoticeRule, resource: String, value: Double? = nil,
                 usedBytes: ByteCount? = nil, limitBytes: ByteCount? = nil, fullAt: Date? = nil, failure: String? = nil, at: Date) {
         self.accountID = accountID
         self.user = user
@@ -52,29 +78,21 @@ public struct Notice: Sendable, Hashable, Codable {
         self.at = at
     }
 
-    /// Higher is more urgent: digests list critical first.
-    public var urgency: Int {
-        switch rule {
-        case "critical": 4
-        case "filling": 3
-        case "probe_failing": 2
-        case "warning": 1
-        default: 0
-        }
-    }
+    /// Higher is more urgent: digests list critical first (`AlertRules.Rule.urgency`).
+    public var urgency: Int { rule.alertRule?.urgency ?? 0 }
 
     /// Whether the mailbox owner can act on it (usage rules; not probe failures), and it
     /// is news to them (not a resolution).
     public var concernsOwner: Bool {
-        ["warning", "critical", "filling", "test"].contains(rule) && kind != .resolved
+        [.warning, .critical, .filling, .test].contains(rule) && kind != .resolved
     }
 
     /// The severity shown to admins and sent as a label to Alertmanager.
     public var severity: String {
         switch rule {
-        case "critical": "critical"
-        case "test": "info"
-        default: "warning"
+        case .critical: "critical"
+        case .test: "info"
+        case .warning, .filling, .probeFailing: "warning"
         }
     }
 

@@ -117,7 +117,7 @@ public struct NoticeTexts: Sendable {
         var item: [String: Any] = [
             "severity": n.severity.uppercased(), "account": n.accountID, "user": n.user, "what": p.what(n),
             "who": n.user == n.accountID ? n.accountID : "\(n.accountID) (\(n.user))",
-            "figures": figures, "rule": n.rule, "resource": n.resource, "kind": n.kind.rawValue,
+            "figures": figures, "rule": n.rule.rawValue, "resource": n.resource, "kind": n.kind.rawValue,
         ]
         if let full = n.fullAt, n.kind != .resolved { item["forecast"] = format(full, p.dateFormat) }
         if let failure = n.failure { item["failure"] = failure }
@@ -141,8 +141,8 @@ public struct NoticeTexts: Sendable {
             "used": SizeFormat.size(used), "limit": SizeFormat.size(limit),
             "free": SizeFormat.bytes(limit > used ? limit.value - used.value : 0),
             "percent": SizeFormat.percent(fraction),
-            "critical": rules.contains("critical") || main.rule == "test",
-            "filling": rules.contains("filling") && !rules.contains("critical") && !rules.contains("warning"),
+            "critical": rules.contains(.critical) || main.rule == .test,
+            "filling": rules.contains(.filling) && !rules.contains(.critical) && !rules.contains(.warning),
             "has_folders": !worth.isEmpty,
             "folders": worth.map { f -> [String: Any] in
                 ["name": DisplayText.line(f.name), "size": SizeFormat.size(f.sizeBytes), "messages": f.messages, "advice": p.advice(f.role)]
@@ -189,11 +189,11 @@ struct Phrases: Sendable {
         },
         what: { n in
             switch n.rule {
-            case "critical": "\(n.resource) usage at \(n.value.map(SizeFormat.percent) ?? "?") (critical)"
-            case "warning": "\(n.resource) usage at \(n.value.map(SizeFormat.percent) ?? "?")"
-            case "filling": n.value.map { "\(n.resource) full in \(SizeFormat.fixed($0 / 86400, digits: 1)) days" } ?? "\(n.resource) no longer filling fast"
-            case "probe_failing": n.kind == .resolved ? "probing works again" : "probe failing \(Int(n.value ?? 0)) runs in a row"
-            default: "test notice from mailgauge: this channel works"
+            case .critical: "\(n.resource) usage at \(n.value.map(SizeFormat.percent) ?? "?") (critical)"
+            case .warning: "\(n.resource) usage at \(n.value.map(SizeFormat.percent) ?? "?")"
+            case .filling: n.value.map { "\(n.resource) full in \(SizeFormat.fixed($0 / 86400, digits: 1)) days" } ?? "\(n.resource) no longer filling fast"
+            case .probeFailing: n.kind == .resolved ? "probing works again" : "probe failing \(Int(n.value ?? 0)) runs in a row"
+            case .test: "test notice from mailgauge: this channel works"
             }
         },
         usage: { used, limit, pct in "\(used) of \(limit) (\(pct))" },
@@ -221,10 +221,10 @@ struct Phrases: Sendable {
         },
         what: { n in
             switch n.rule {
-            case "critical": "\(n.resource) 用量达 \(n.value.map(SizeFormat.percent) ?? "?")（严重）"
-            case "warning": "\(n.resource) 用量达 \(n.value.map(SizeFormat.percent) ?? "?")"
-            case "filling": n.value.map { "\(n.resource) 预计 \(SizeFormat.fixed($0 / 86400, digits: 1)) 天后占满" } ?? "\(n.resource) 增长已放缓"
-            case "probe_failing": n.kind == .resolved ? "探测已恢复正常" : "连续 \(Int(n.value ?? 0)) 次探测失败"
+            case .critical: "\(n.resource) 用量达 \(n.value.map(SizeFormat.percent) ?? "?")（严重）"
+            case .warning: "\(n.resource) 用量达 \(n.value.map(SizeFormat.percent) ?? "?")"
+            case .filling: n.value.map { "\(n.resource) 预计 \(SizeFormat.fixed($0 / 86400, digits: 1)) 天后占满" } ?? "\(n.resource) 增长已放缓"
+            case .probeFailing: n.kind == .resolved ? "探测已恢复正常" : "连续 \(Int(n.value ?? 0)) 次探测失败"
             default: "来自 mailgauge 的测试通知：此通道工作正常"
             }
         },
@@ -253,7 +253,7 @@ extension NoticeTexts {
             if let full = n.fullAt, n.kind != .resolved {
                 description += "; forecast full at \(ISO8601DateFormatter().string(from: full))"
             }
-            if let failure = n.failure, n.rule == "probe_failing" { description += "; last error: \(failure)" }
+            if let failure = n.failure, n.rule == .probeFailing { description += "; last error: \(failure)" }
             return ("\(n.accountID): \(what)", description)
         }
     }

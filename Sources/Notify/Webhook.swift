@@ -32,7 +32,7 @@ public enum Webhook {
             let texts = NoticeTexts.Plain.summary(n)
             return [
                 "labels": ["alertname": alertName(n.rule), "account": n.accountID, "user": n.user, "resource": n.resource,
-                           "severity": n.severity, "rule": n.rule, "source": "mailgauge"],
+                           "severity": n.severity, "rule": n.rule.rawValue, "source": "mailgauge"],
                 "annotations": ["summary": texts.summary, "description": texts.description],
                 "startsAt": iso.string(from: n.at), "endsAt": iso.string(from: endsAt),
             ]
@@ -43,13 +43,13 @@ public enum Webhook {
 
     /// The same names as the shipped Prometheus rules, so silences and routes written for
     /// one work for the other; `source="mailgauge"` tells them apart.
-    static func alertName(_ rule: String) -> String {
+    static func alertName(_ rule: NoticeRule) -> String {
         switch rule {
-        case "critical": "MailboxStorageCritical"
-        case "warning": "MailboxStorageHigh"
-        case "filling": "MailboxFullForecast"
-        case "probe_failing": "MailgaugeProbeFailing"
-        default: "MailgaugeTest"
+        case .critical: "MailboxStorageCritical"
+        case .warning: "MailboxStorageHigh"
+        case .filling: "MailboxFullForecast"
+        case .probeFailing: "MailgaugeProbeFailing"
+        case .test: "MailgaugeTest"
         }
     }
 

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import MailGaugeCore
 
 /// A notice waiting for one channel.
 public struct OutboxEntry: Sendable, Hashable {
@@ -96,10 +97,16 @@ extension AppDatabase {
 
     /// Alerts firing now, for channels that want the whole current picture each run
     /// (Alertmanager expects firing alerts to be re-sent, or it resolves them).
-    public func firingAlerts() throws -> [(accountID: String, rule: String, resource: String, since: Date, value: Double?)] {
-        try writer.read { db in
+    public func firingAlerts() throws -> [(accountID: String, rule: AlertRules.Rule, resource: String, since: Date, value: Double?)] {
+        let rows = try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT account_id, rule, resource, since, value FROM alert_state WHERE state = 'firing' ORDER BY account_id, rule, resource")
-                .map { ($0["account_id"], $0["rule"], $0["resource"], Date(timeIntervalSince1970: $0["since"]), $0["value"]) }
         }
+        var out: [(accountID: String, rule: AlertRules.Rule, resource: String, since: Date, value: Double?)] = []
+        for row in rows {
+            // A rule this version does not know (a newer one wrote it) is skipped, not a crash.
+            guard let rule = AlertRules.Rule(rawValue: row["rule"]) else { continue }
+            out.append((row["account_id"], rule, row["resource"], Date(timeIntervalSince1970: row["since"]), row["value"]))
+        }
+        return out
     }
 }

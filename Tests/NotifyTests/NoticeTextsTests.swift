@@ -9,7 +9,7 @@ import Testing
 
     func notice(_ account: String, _ rule: String, _ kind: Notice.Kind, value: Double?, used: UInt64 = 0, limit: UInt64 = 0,
                 fullAt: Date? = nil) -> Notice {
-        Notice(accountID: account, user: "\(account)@example.com", kind: kind, rule: rule, resource: "STORAGE", value: value,
+        Notice(accountID: account, user: "\(account)@example.com", kind: kind, rule: NoticeRule(rawValue: rule)!, resource: "STORAGE", value: value,
                usedBytes: ByteCount(clamping: used), limitBytes: ByteCount(clamping: limit), fullAt: fullAt, at: now)
     }
 
@@ -106,7 +106,7 @@ import Testing
 @Suite struct NoticeCodingTests {
     /// Notices wait in the database as JSON: what goes in must come out.
     @Test func roundTrip() throws {
-        let n = Notice(accountID: "carol", user: "carol@example.com", kind: .escalated, rule: "critical", resource: "STORAGE",
+        let n = Notice(accountID: "carol", user: "carol@example.com", kind: .escalated, rule: .critical, resource: "STORAGE",
                        value: 0.97, usedBytes: 97, limitBytes: 100, fullAt: Date(timeIntervalSince1970: 1_800_000_000),
                        failure: nil, at: Date(timeIntervalSince1970: 1_795_000_000))
         let data = try Notice.jsonEncoder.encode(n)
