@@ -23,11 +23,7 @@ public enum Notifications {
     }
 
     static func notice(_ n: AccountNotice, now: Date) -> Notice {
-        Notice(accountID: n.accountID, user: n.user, kind: Notice.Kind(rawValue: n.notice.kind.rawValue) ?? .firing,
-               rule: NoticeRule(n.notice.key.rule), resource: n.notice.key.resource, value: n.notice.value,
-               usedBytes: n.storage.flatMap { ByteCount.kibibytes($0.usage) },
-               limitBytes: n.storage.flatMap { ByteCount.kibibytes($0.limit) },
-               fullAt: n.fullAt, failure: n.notice.key.rule == .probeFailing ? n.failure : nil, at: now)
+        Notice(n, at: now)
     }
 
     static func webhookKey(_ hook: Alerts.Webhook) -> String {

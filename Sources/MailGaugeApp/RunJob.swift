@@ -2,6 +2,7 @@ import Collector
 public import Config
 import Exposition
 import Foundation
+import Notify
 public import Logging
 public import MailGaugeCore
 public import Store
@@ -111,7 +112,7 @@ public enum RunJob {
             let notices = try database.evaluateAlerts(now: finished, thresholds: Alerting.thresholds(config),
                                                       route: Notifications.route(config, now: finished))
             if config.alerts.stdout {
-                alertLines = notices.map { Alerting.line($0, json: config.alerts.stdoutFormat == .json) }
+                alertLines = notices.map { StdoutChannel.line(Notice($0, at: finished), json: config.alerts.stdoutFormat == .json) }
             }
         } catch {
             return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: summary,

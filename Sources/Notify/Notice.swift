@@ -78,6 +78,20 @@ public struct Notice: Sendable, Hashable, Codable {
         self.at = at
     }
 
+    /// The notice for a decision of the run's alert evaluation.
+    public init(_ n: AccountNotice, at: Date) {
+        let kind: Kind = switch n.notice.kind {
+        case .firing: .firing
+        case .escalated: .escalated
+        case .repeated: .repeated
+        case .resolved: .resolved
+        }
+        self.init(accountID: n.accountID, user: n.user, kind: kind, rule: NoticeRule(n.notice.key.rule), resource: n.notice.key.resource,
+                  value: n.notice.value, usedBytes: n.storage.flatMap { ByteCount.kibibytes($0.usage) },
+                  limitBytes: n.storage.flatMap { ByteCount.kibibytes($0.limit) },
+                  fullAt: n.fullAt, failure: n.notice.key.rule == .probeFailing ? n.failure : nil, at: at)
+    }
+
     /// Higher is more urgent: digests list critical first (`AlertRules.Rule.urgency`).
     public var urgency: Int { rule.alertRule?.urgency ?? 0 }
 
