@@ -12,9 +12,7 @@ struct AlertsAgainstDovecotTests {
         let config = dir.appendingPathComponent("mailgauge.yml").path
         func write(format: String) throws {
             try """
-                database: \(dir.path)/mailgauge.sqlite
-                servers:
-                  dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+                \(TestConfig.header(dovecot, dir: dir))
                 accounts:
                   - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }
                   - { id: frank, user: frank, password_file: \(dovecot.secretFile("frank")) }

@@ -10,9 +10,7 @@ struct CheckAndForecastTests {
         var lines = accounts.map { "  - { id: \($0), user: \($0), password_file: \(dovecot.secretFile($0)) }" }
         if wrong { lines.append("  - { id: locked, user: dave, password_file: \(try TestFiles.secret("wrong", in: dir)) }") }
         try """
-            database: \(dir.path)/mailgauge.sqlite
-            servers:
-              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            \(TestConfig.header(dovecot, dir: dir))
             accounts:
             \(lines.joined(separator: "\n"))
             """.write(toFile: path, atomically: true, encoding: .utf8)

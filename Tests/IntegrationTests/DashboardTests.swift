@@ -36,9 +36,7 @@ struct DashboardTests {
         // alice grows (seeded history → a forecast), carol is near full, one login fails,
         // and a notification channel is down (so the notification panels have data).
         try """
-            database: \(dir.path)/mailgauge.sqlite
-            servers:
-              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            \(TestConfig.header(dovecot, dir: dir))
             schedule: { interval: 2s }
             folders: { export: all }
             accounts:

@@ -18,9 +18,7 @@ struct MetricsAgainstDovecotTests {
         try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("node").path, withIntermediateDirectories: true)
         let config = dir.appendingPathComponent("mailgauge.yml").path
         try """
-            database: \(dir.path)/mailgauge.sqlite
-            servers:
-              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            \(TestConfig.header(dovecot, dir: dir))
             accounts:
               - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }
               - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }

@@ -9,9 +9,7 @@ struct NotificationsTests {
     static func config(_ dovecot: TestDovecot, dir: URL, smtp: String, extra: String = "", accounts: String? = nil) throws -> String {
         let path = dir.appendingPathComponent("mailgauge.yml").path
         try """
-            database: \(dir.path)/mailgauge.sqlite
-            servers:
-              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            \(TestConfig.header(dovecot, dir: dir))
             accounts:
             \(accounts ?? """
               - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")), owner_email: alice@example.test }
@@ -175,9 +173,7 @@ struct NotificationsTests {
         let dir = try TestFiles.directory("mg-am")
         let path = dir.appendingPathComponent("mailgauge.yml").path
         try """
-            database: \(dir.path)/mailgauge.sqlite
-            servers:
-              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            \(TestConfig.header(dovecot, dir: dir))
             accounts:
               - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
               - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }
@@ -221,9 +217,7 @@ struct NotificationsTests {
         try receiver.waitUntil("webhook receiver") { ServeTests.get("http://127.0.0.1:\(port)/").0 != 0 }
         let path = dir.appendingPathComponent("mailgauge.yml").path
         try """
-            database: \(dir.path)/mailgauge.sqlite
-            servers:
-              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            \(TestConfig.header(dovecot, dir: dir))
             accounts:
               - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
             alerts:

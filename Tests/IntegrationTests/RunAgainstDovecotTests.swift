@@ -18,7 +18,7 @@ struct RunAgainstDovecotTests {
             lock_wait: \(lockWait)
             account_timeout: 20s
             servers:
-              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile), timeout: 10s, max_connections: 12 }
+              \(TestConfig.server(dovecot, options: "timeout: 10s, max_connections: 12"))
               silent: { host: 127.0.0.1, port: \(silentPort ?? 9), tls: none, timeout: 1s }
             defaults: { server: dovecot }
             master: { user: \(dovecot.masterUser), password_file: \(dovecot.masterPasswordFile), mode: dovecot_master, users_file: users.txt }

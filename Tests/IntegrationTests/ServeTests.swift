@@ -36,9 +36,7 @@ struct ServeTests {
     static func config(_ dovecot: TestDovecot, dir: URL, accounts: [String], wrongPassword: Bool) throws -> String {
         let wrong = try TestFiles.secret("wrong", in: dir)
         var yaml = """
-            database: \(dir.path)/mailgauge.sqlite
-            servers:
-              dovecot: { host: localhost, port: \(dovecot.imapsPort), tls: implicit, ca_file: \(dovecot.caFile) }
+            \(TestConfig.header(dovecot, dir: dir))
             schedule: { interval: 2s }
             accounts:
 
