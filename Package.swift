@@ -153,7 +153,8 @@ let package = Package(
         .testTarget(
             name: "SMTPClientTests",
             dependencies: [
-                "SMTPClient", "ClientNetworking",
+                "SMTPClient", "ClientNetworking", "ScriptedServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -165,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "IMAPClientTests",
             dependencies: [
-                "IMAPClient", "IMAPCore", "ClientNetworking",
+                "IMAPClient", "IMAPCore", "ClientNetworking", "Collector", "MailGaugeCore", "ScriptedServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -196,11 +197,24 @@ let package = Package(
             dependencies: ["Collector", "IMAPClient", "IMAPCore", "MailGaugeCore"],
             swiftSettings: strict
         ),
+        // Test support: a scripted IMAP/SMTP server whose job is to misbehave (faults,
+        // meddlers, floods), shared by the client and integration tests.
+        .target(
+            name: "ScriptedServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Tests/Support/ScriptedServer",
+            swiftSettings: strict
+        ),
         // Against the project's own Dovecot (scripts/dovecot) and a scripted misbehaving server.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "mailgauge", "IMAPClient", "IMAPCore", "Collector", "MailGaugeCore", "Store", "SMTPClient",
+                "mailgauge", "IMAPClient", "IMAPCore", "Collector", "MailGaugeCore", "Store", "SMTPClient", "ScriptedServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -3,6 +3,7 @@ import Foundation
 import IMAPClient
 import IMAPCore
 import MailGaugeCore
+import ScriptedServer
 import Testing
 
 /// Every wait and every count a server controls has a bound: a server that talks without

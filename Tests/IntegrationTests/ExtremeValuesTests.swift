@@ -1,4 +1,5 @@
 import Foundation
+import ScriptedServer
 import Testing
 
 /// Extreme but legal server numbers (RFC 9051 number64: 0…2^63−1) driven through probe →

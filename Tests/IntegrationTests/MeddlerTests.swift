@@ -2,6 +2,7 @@ import Foundation
 import IMAPClient
 import Logging
 import SMTPClient
+import ScriptedServer
 import Testing
 
 /// A meddler between mailgauge and its IMAP or SMTP server, one case per class of the

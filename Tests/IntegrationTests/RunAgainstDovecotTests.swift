@@ -1,6 +1,7 @@
 import Foundation
 import MailGaugeCore
 import Store
+import ScriptedServer
 import Testing
 
 /// `mailgauge run` over 200 accounts of the project's Dovecot, with failures planted.

@@ -16,3 +16,9 @@ enum TestFiles {
         return file.path
     }
 }
+
+extension String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -2,6 +2,7 @@ import Collector
 import IMAPClient
 import IMAPCore
 import MailGaugeCore
+import ScriptedServer
 import Testing
 
 /// Servers that misbehave on purpose: the client must fail closed, name the failure, and

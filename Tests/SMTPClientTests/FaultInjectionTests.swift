@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SMTPClient
+import ScriptedServer
 import Testing
 
 /// The SMTP client against a scripted server that misbehaves on purpose (the real-server

@@ -6,10 +6,10 @@ import NIOSSL
 /// A scripted IMAP server on loopback whose purpose is to misbehave (fault injection):
 /// it answers each command line with canned responses and records every line it got, so
 /// tests can prove what a client did or did not send. Never a stand-in for a real server.
-final class ScriptedIMAPServer: Sendable {
-    typealias Responder = @Sendable (_ tag: String, _ verb: String, _ line: String) -> String?
+public final class ScriptedIMAPServer: Sendable {
+    public typealias Responder = @Sendable (_ tag: String, _ verb: String, _ line: String) -> String?
 
-    let port: Int
+    public let port: Int
     private let channel: any Channel
     private let received: NIOLockedValueBox<[String]>
     private let receivedRaw: NIOLockedValueBox<[UInt8]>
@@ -19,7 +19,7 @@ final class ScriptedIMAPServer: Sendable {
     ///   - respond: the bytes to send back for one command line (nil: say nothing).
     ///   - tls: certificate and key: after answering STARTTLS the server starts TLS (for
     ///     tests of what happens on either side of the switch).
-    init(greeting: String?, tls: (certificate: String, key: String)? = nil, respond: @escaping Responder) async throws {
+    public init(greeting: String?, tls: (certificate: String, key: String)? = nil, respond: @escaping Responder) async throws {
         let tlsContext = try tls.map {
             try NIOSSLContext(configuration: .makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile($0.certificate).map { .certificate($0) },
@@ -43,16 +43,16 @@ final class ScriptedIMAPServer: Sendable {
         port = channel.localAddress!.port!
     }
 
-    var receivedLines: [String] { received.withLockedValue { $0 } }
+    public var receivedLines: [String] { received.withLockedValue { $0 } }
     /// Every byte any client sent, as it crossed the wire (TLS records still encrypted).
-    var receivedBytes: [UInt8] { receivedRaw.withLockedValue { $0 } }
+    public var receivedBytes: [UInt8] { receivedRaw.withLockedValue { $0 } }
 
-    func close() async {
+    public func close() async {
         try? await channel.close()
     }
 
     /// Replace `$TAG` in canned responses with the command's tag.
-    static func reply(_ text: String, tag: String) -> String {
+    public static func reply(_ text: String, tag: String) -> String {
         text.replacingAll("$TAG", with: tag)
     }
 }
