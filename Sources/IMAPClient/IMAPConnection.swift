@@ -32,8 +32,6 @@ public final class IMAPConnection {
     /// Responses taken from the channel; the frame handler compares it with what it
     /// delivered when STARTTLS is written.
     private var responsesRead = 0
-    /// Untagged responses seen by the command running now.
-    private var untaggedInCommand = 0
     private let timedOut = NIOLockedValueBox<String?>(nil)
     private var closedByServer: String?
 
@@ -363,7 +361,6 @@ public final class IMAPConnection {
         let encoded = CommandEncoder(options: .init(capabilities: capabilities)).encode(command, tag: tag)
         let secret = secret ?? command.carriesSecret
         logger.trace("C: \(tag) \(stage)")
-        untaggedInCommand = 0
         for (index, part) in encoded.parts.enumerated() {
             if index > 0 {
                 let response = try await nextResponse(stage: stage, deadline: deadline)
@@ -386,7 +383,7 @@ public final class IMAPConnection {
     private func awaitTagged(_ tag: String, stage: String, deadline: NIODeadline,
                              onContinuation: ((String) throws -> [UInt8])? = nil,
                              _ onUntagged: (UntaggedResponse) throws -> Void) async throws -> ResponseStatus {
-        untaggedInCommand = 0
+        var untaggedInCommand = 0
         while true {
             let response = try await nextResponse(stage: stage, deadline: deadline)
             switch response {

@@ -1,7 +1,5 @@
 import Config
-import Foundation
 import MailGaugeCore
-import Store
 
 /// The alert thresholds in force for each account, from the config.
 enum Alerting {

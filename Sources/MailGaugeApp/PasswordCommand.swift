@@ -1,3 +1,4 @@
+import ClientNetworking
 import Config
 import Foundation
 import MailGaugeCore
@@ -57,19 +58,19 @@ enum PasswordCommand {
         guard spawned == 0 else { throw failure("could not be started") }
 
         let deadline = Date().addingTimeInterval(timeoutSeconds)
-        func killGroup() {
+        /// Kills the whole group and reaps the command; the failure to throw.
+        func killGroup(_ why: String) -> ProbeFailure {
             kill(-pid, SIGKILL)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            return failure("\(why) (its process group was killed)")
         }
+        let overdue = "did not finish within \(formatSeconds(timeoutSeconds))"
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         readLoop: while true {
             let remaining = deadline.timeIntervalSinceNow
-            guard remaining > 0 else {
-                killGroup()
-                throw failure("did not finish within \(formatDuration(timeoutSeconds)) (its process group was killed)")
-            }
+            guard remaining > 0 else { throw killGroup(overdue) }
             var poller = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, Int32(min(remaining * 1000, 1000).rounded(.up)))
             if ready < 0 && errno == EINTR { continue }
@@ -78,20 +79,14 @@ enum PasswordCommand {
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { break readLoop }  // EOF (or error): wait for the exit below
             output.append(contentsOf: chunk[0..<n])
-            guard output.count <= maxOutputBytes else {
-                killGroup()
-                throw failure("printed more than \(maxOutputBytes / 1024) KiB (its process group was killed)")
-            }
+            guard output.count <= maxOutputBytes else { throw killGroup("printed more than \(maxOutputBytes / 1024) KiB") }
         }
         var status: Int32 = 0
         while true {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { break }
             if r == -1 && errno != EINTR { throw failure("could not be waited for") }
-            guard deadline.timeIntervalSinceNow > 0 else {
-                killGroup()
-                throw failure("did not finish within \(formatDuration(timeoutSeconds)) (its process group was killed)")
-            }
+            guard deadline.timeIntervalSinceNow > 0 else { throw killGroup(overdue) }
             usleep(5_000)
         }
         // Whatever it left running in its group has no business outliving it.
@@ -103,10 +98,6 @@ enum PasswordCommand {
         let line = Secrets.firstLine(String(decoding: output, as: UTF8.self))
         guard !line.isEmpty else { throw failure("printed nothing") }
         return line
-    }
-
-    static func formatDuration(_ s: Double) -> String {
-        s == s.rounded() ? "\(Int(s))s" : "\(s)s"
     }
 }
 

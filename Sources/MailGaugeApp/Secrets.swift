@@ -21,7 +21,8 @@ public enum Secrets {
             }
             return value
         case .command(let command):
-            return try run(command, timeoutSeconds: commandTimeoutSeconds)
+            // Blocks this thread; the run and the SMTP password use `resolveAsync`.
+            return try PasswordCommand.runBlocking(command, timeoutSeconds: commandTimeoutSeconds)
         }
     }
 
@@ -48,11 +49,5 @@ public enum Secrets {
             return try await PasswordCommand.run(command, timeoutSeconds: commandTimeoutSeconds)
         }
         return try resolve(source, environment: environment, commandTimeoutSeconds: commandTimeoutSeconds)
-    }
-
-    /// `password_command` from synchronous code: the same runner, blocking this thread
-    /// (the run and the SMTP password use `resolveAsync`).
-    static func run(_ command: String, timeoutSeconds: Double) throws(ProbeFailure) -> String {
-        try PasswordCommand.runBlocking(command, timeoutSeconds: timeoutSeconds)
     }
 }
