@@ -132,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "mailgauge",
             dependencies: [
-                "IMAPClient", "MailGaugeCore", "MailGaugeApp", "Config", "Store",
+                "IMAPClient", "MailGaugeCore", "MailGaugeApp", "Config", "Store", "Notify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -174,7 +174,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "NotifyTests", dependencies: ["Notify", "SMTPClient", "MailGaugeCore"], swiftSettings: strict),
+        .testTarget(name: "NotifyTests", dependencies: ["Notify", "SMTPClient", "MailGaugeCore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
         .testTarget(name: "MailGaugeAppTests", dependencies: ["MailGaugeApp", "Config", "MailGaugeCore"], swiftSettings: strict),
         .testTarget(

@@ -1,4 +1,4 @@
-public import IMAPClient
+import IMAPClient
 public import MailGaugeCore
 
 extension ProbeFailure {

@@ -1,5 +1,5 @@
 import Foundation
-public import IMAPClient
+import IMAPClient
 import IMAPCore
 public import Logging
 public import MailGaugeCore

@@ -20,7 +20,7 @@ public enum ConfigSummary {
         if config.alerts.stdout { channels.append("stdout (\(config.alerts.stdoutFormat.rawValue))") }
         if let email = config.alerts.email {
             let via = email.smtp.map { "smtp \($0.host):\($0.port) \($0.tls.rawValue)" } ?? "sendmail \(email.sendmail ?? "")"
-            let owners = config.accounts.filter { Notifications.notifiesOwner($0, config) && Notifications.ownerAddress($0) != nil }.count
+            let owners = Notifications.plan(config).owners.count
             channels.append("email to \(email.to.count) admin(s) and \(owners) owner(s) via \(via)")
         }
         for hook in config.alerts.webhooks { channels.append("webhook \(hook.format.rawValue) \(Webhook.redacted(hook.url))") }

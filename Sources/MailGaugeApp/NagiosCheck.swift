@@ -2,8 +2,8 @@ import Collector
 public import Config
 public import Foundation
 public import Logging
-import MailGaugeCore
-public import Store
+public import MailGaugeCore
+import Store
 
 /// `mailgauge check`: a Nagios/Icinga plugin (monitoring-plugins guidelines): one status
 /// line `MAILGAUGE <STATE> - text | perfdata`, long text lines after it, and exit 0 OK,
@@ -43,7 +43,8 @@ public enum NagiosCheck {
         public var seenAt: Date?
         /// Quota resources (STORAGE in KiB, others in their units).
         public var resources: [(resource: String, usage: UInt64, limit: UInt64)]
-        public var fullAt: Date?
+        /// What the alert rules look at (the same engine as alerts and notices).
+        public var observation: AlertRules.Observation
     }
 
     public struct Output: Sendable {
@@ -53,17 +54,20 @@ public enum NagiosCheck {
 
     static func input(_ s: AccountState) -> Input {
         Input(accountID: s.id, probeOK: s.lastProbeOK, failure: s.failureMessage, seenAt: s.lastSeen,
-              resources: s.quota.map { ($0.resource, $0.usage, $0.limit) }, fullAt: s.forecasts.compactMap(\.fullAt).min())
+              resources: s.quota.map { ($0.resource, $0.usage, $0.limit) }, observation: AlertRules.Observation(s))
     }
 
     static func input(_ o: AccountOutcome, at: Date) -> Input {
-        let resources = o.snapshot?.quotaRoots.flatMap { root in root.resources.map { ($0.resource, $0.usage, $0.limit) } } ?? []
-        return Input(accountID: o.accountID, probeOK: o.failure == nil, failure: o.failure?.message, seenAt: at,
-                     resources: resources, fullAt: nil)
+        let resources = o.snapshot?.quotaRoots.flatMap { root in root.resources.map { (resource: $0.resource, usage: $0.usage, limit: $0.limit) } } ?? []
+        let quota = resources.map { QuotaPoint(at: at, root: "", resource: $0.resource, usage: $0.usage, limit: $0.limit, resolution: "raw") }
+        // A live probe has no history: no forecast.
+        return Input(accountID: o.accountID, probeOK: o.failure == nil, failure: o.failure?.message, seenAt: at, resources: resources,
+                     observation: AlertRules.Observation(quota: quota, forecasts: [], consecutiveFailures: o.failure == nil ? 0 : 1,
+                                                         probeOK: o.failure == nil))
     }
 
     /// Pure: the plugin output for `inputs` (missing accounts as nil).
-    public static func evaluate(_ inputs: [(id: String, input: Input?)], thresholds: (String) -> (warning: Double, critical: Double, horizon: Double),
+    public static func evaluate(_ inputs: [(id: String, input: Input?)], thresholds: (String) -> AlertRules.Thresholds,
                                 maxAgeSeconds: Double, now: Date) -> Output {
         var states: [(String, State, String)] = []
         var perf: [String] = []
@@ -106,14 +110,27 @@ public enum NagiosCheck {
                 }
                 let shown = "\(SizeFormat.quota(r.usage, resource: r.resource)) of \(SizeFormat.quota(r.limit, resource: r.resource))"
                 parts.append("\(r.resource) \(SizeFormat.percent(fraction)) (\(shown))")
-                if fraction >= t.critical { state = max(state, .critical) } else if fraction >= t.warning { state = max(state, .warning) }
             }
-            if let full = input.fullAt, full.timeIntervalSince(now) <= t.horizon {
-                state = max(state, .warning)
-                let f = DateFormatter()
-                f.locale = Locale(identifier: "en_US_POSIX")
-                f.dateFormat = "yyyy-MM-dd HH:mm"
-                parts.append("full by \(f.string(from: full))")
+            // The state is the alert rules' verdict, without their memory: critical is
+            // CRITICAL; warning (including min_free) and filling are WARNING.
+            for a in AlertRules.assess(input.observation, thresholds: t, now: now) where a.active {
+                switch a.key.rule {
+                case .critical: state = max(state, .critical)
+                case .warning:
+                    state = max(state, .warning)
+                    if a.value.map({ $0 < t.warning }) == true, let free = input.observation.freeBytes {
+                        parts.append("only \(SizeFormat.bytes(UInt64(exactly: free.rounded(.down)) ?? 0)) free")
+                    }
+                case .filling:
+                    state = max(state, .warning)
+                    if let full = input.observation.fullAt[a.key.resource] {
+                        let f = DateFormatter()
+                        f.locale = Locale(identifier: "en_US_POSIX")
+                        f.dateFormat = "yyyy-MM-dd HH:mm"
+                        parts.append("full by \(f.string(from: full))")
+                    }
+                case .probeFailing: break  // a failed probe is UNKNOWN above
+                }
             }
             if input.resources.isEmpty { parts.append("no quota limit") }
             states.append((id, state, "\(id): " + parts.joined(separator: ", ")))
@@ -146,11 +163,7 @@ public enum NagiosCheck {
             guard ids.contains(account) else { return Output(state: .unknown, text: "MAILGAUGE UNKNOWN - no account \"\(account)\" in \(config.path)") }
             ids = [account]
         }
-        let alertThresholds = Alerting.thresholds(config)
-        let thresholds: (String) -> (warning: Double, critical: Double, horizon: Double) = { id in
-            let t = alertThresholds(id)
-            return (t.warning, t.critical, t.forecastHorizonSeconds)
-        }
+        let thresholds = Alerting.thresholds(config)
         var inputs: [String: Input] = [:]
         if probe {
             let targets = Targets.make(config).filter { ids.contains($0.accountID) }

@@ -1,4 +1,4 @@
-public import Collector
+import Collector
 import Foundation
 public import IMAPClient
 public import Logging

@@ -108,9 +108,10 @@ public enum RunJob {
                           message: "database \(config.database): cannot store the run: \(error)")
         }
         var alertLines: [String] = []
+        let plan = Notifications.plan(config)
         do {
             let notices = try database.evaluateAlerts(now: finished, thresholds: Alerting.thresholds(config),
-                                                      route: Notifications.route(config, now: finished))
+                                                      route: plan.router(now: finished))
             if config.alerts.stdout {
                 alertLines = notices.map { StdoutChannel.line(Notice($0, at: finished), json: config.alerts.stdoutFormat == .json) }
             }
@@ -120,7 +121,7 @@ public enum RunJob {
         }
         // Delivery failures are logged, counted and retried next run; they do not change
         // the run's exit status, which is about probing.
-        let deliveries = await Notifications.deliver(database, config: config, now: finished, logger: logger)
+        let deliveries = await OutboxDelivery.deliver(database, plan: plan, now: finished, logger: logger)
         for d in deliveries where d.ok { logger.info("notification delivered", metadata: ["channel": "\(d.channel)"]) }
         if let path = config.metrics.textfile {
             do {

@@ -64,16 +64,20 @@ extension AlertRules.Observation {
     /// What the rules look at in an account's latest stored state: the fullest root per
     /// resource, the earliest full date per resource, failures in a row, STORAGE free bytes.
     public init(_ state: AccountState) {
+        self.init(quota: state.quota, forecasts: state.forecasts, consecutiveFailures: state.consecutiveFailures,
+                  probeOK: state.lastProbeOK)
+    }
+
+    public init(quota: [QuotaPoint], forecasts: [StoredForecast], consecutiveFailures: Int, probeOK: Bool) {
         var fractions: [String: Double] = [:]
-        for q in state.quota where q.limit > 0 {
+        for q in quota where q.limit > 0 {
             fractions[q.resource] = max(fractions[q.resource] ?? 0, Double(q.usage) / Double(q.limit))
         }
         var fullAt: [String: Date] = [:]
-        for f in state.forecasts { if let d = f.fullAt { fullAt[f.resource] = min(fullAt[f.resource] ?? d, d) } }
-        let free = state.quota.first { $0.resource == QuotaResourceName.storage && $0.limit > 0 }
+        for f in forecasts { if let d = f.fullAt { fullAt[f.resource] = min(fullAt[f.resource] ?? d, d) } }
+        let free = quota.first { $0.resource == QuotaResourceName.storage && $0.limit > 0 }
             .map { Double($0.limit > $0.usage ? $0.limit - $0.usage : 0) * 1024 }  // a Double: no overflow
-        self.init(fractions: fractions, fullAt: fullAt, consecutiveFailures: state.consecutiveFailures, probeOK: state.lastProbeOK,
-                  freeBytes: free)
+        self.init(fractions: fractions, fullAt: fullAt, consecutiveFailures: consecutiveFailures, probeOK: probeOK, freeBytes: free)
     }
 }
 

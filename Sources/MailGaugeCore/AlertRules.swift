@@ -107,6 +107,45 @@ public enum AlertRules {
         public var value: Double?
     }
 
+    /// One rule's condition for one resource now, without memory: whether it holds
+    /// (`active`), whether usage is far enough from it to resolve a firing alert (`clear`,
+    /// the hysteresis), and the figure it is about.
+    public struct Assessment: Sendable, Hashable {
+        public var key: Key
+        public var active: Bool
+        public var clear: Bool
+        public var value: Double?
+    }
+
+    /// Every rule's condition for an observation: the one rule engine behind alerts,
+    /// notices and `check`. Usage rules only on fresh figures (a failed probe says nothing
+    /// about usage); per resource in name order: critical, warning, filling; then
+    /// probe_failing.
+    public static func assess(_ o: Observation, thresholds t: Thresholds, now: Date) -> [Assessment] {
+        var out: [Assessment] = []
+        if o.probeOK {
+            for (resource, fraction) in o.fractions.sorted(by: { $0.key < $1.key }) {
+                out.append(Assessment(key: Key(rule: .critical, resource: resource), active: fraction >= t.critical,
+                                      clear: fraction < t.critical - t.hysteresis, value: fraction))
+                // min_free applies to STORAGE: too little room left is a warning too, and
+                // it clears only with room to spare (the same hysteresis, relative).
+                var lowFree = false, freeClear = true
+                if resource == QuotaResourceName.storage, let minFree = t.minFreeBytes, let free = o.freeBytes {
+                    lowFree = free < minFree
+                    freeClear = free >= minFree * (1 + t.hysteresis)
+                }
+                out.append(Assessment(key: Key(rule: .warning, resource: resource), active: fraction >= t.warning || lowFree,
+                                      clear: fraction < t.warning - t.hysteresis && freeClear, value: fraction))
+                let seconds = o.fullAt[resource].map { $0.timeIntervalSince(now) }
+                out.append(Assessment(key: Key(rule: .filling, resource: resource), active: seconds.map { $0 <= t.forecastHorizonSeconds } ?? false,
+                                      clear: seconds.map { $0 > t.forecastHorizonSeconds } ?? true, value: seconds))
+            }
+        }
+        out.append(Assessment(key: Key(rule: .probeFailing, resource: "probe"), active: o.consecutiveFailures >= t.probeFailingRuns,
+                              clear: o.consecutiveFailures == 0, value: Double(o.consecutiveFailures)))
+        return out
+    }
+
     /// The next states and the notices to send. Pure: the caller loads and stores states.
     public static func evaluate(previous: [Key: State], observation o: Observation, thresholds t: Thresholds,
                                 now: Date) -> (states: [Key: State], notices: [Notice]) {
@@ -134,36 +173,22 @@ public enum AlertRules {
             }
         }
 
-        // Usage rules only move on fresh figures: a failed probe says nothing about usage.
-        if o.probeOK {
-            for (resource, fraction) in o.fractions.sorted(by: { $0.key < $1.key }) {
-                let warning = Key(rule: .warning, resource: resource), critical = Key(rule: .critical, resource: resource)
-                step(critical, active: fraction >= t.critical, clear: fraction < t.critical - t.hysteresis, value: fraction,
-                     escalatedFrom: warning)
-                // While critical fires, warning is implied: it is folded into critical silently
-                // (the escalation notice says it all) and not announced separately.
-                let criticalFiring = states[critical]?.status == .firing
-                if criticalFiring, states[warning]?.status == .firing {
-                    states[warning] = State(status: .ok, since: now, lastNotified: states[warning]?.lastNotified, value: fraction)
+        for a in assess(o, thresholds: t, now: now) {
+            switch a.key.rule {
+            case .critical:
+                step(a.key, active: a.active, clear: a.clear, value: a.value, escalatedFrom: Key(rule: .warning, resource: a.key.resource))
+            case .warning:
+                // While critical fires, warning is implied: it is folded into critical
+                // silently (the escalation notice says it all) and not announced separately.
+                let criticalFiring = states[Key(rule: .critical, resource: a.key.resource)]?.status == .firing
+                if criticalFiring, states[a.key]?.status == .firing {
+                    states[a.key] = State(status: .ok, since: now, lastNotified: states[a.key]?.lastNotified, value: a.value)
                 }
-                // min_free applies to STORAGE: too little room left is a warning too, and
-                // it clears only with room to spare (the same hysteresis, relative).
-                var lowFree = false, freeClear = true
-                if resource == QuotaResourceName.storage, let minFree = t.minFreeBytes, let free = o.freeBytes {
-                    lowFree = free < minFree
-                    freeClear = free >= minFree * (1 + t.hysteresis)
-                }
-                step(warning, active: (fraction >= t.warning || lowFree) && !criticalFiring,
-                     clear: fraction < t.warning - t.hysteresis && freeClear, value: fraction)
-                let filling = Key(rule: .filling, resource: resource)
-                let seconds = o.fullAt[resource].map { $0.timeIntervalSince(now) }
-                step(filling, active: seconds.map { $0 <= t.forecastHorizonSeconds } ?? false,
-                     clear: seconds.map { $0 > t.forecastHorizonSeconds } ?? true, value: seconds)
+                step(a.key, active: a.active && !criticalFiring, clear: a.clear, value: a.value)
+            case .filling, .probeFailing:
+                step(a.key, active: a.active, clear: a.clear, value: a.value)
             }
         }
-        let failing = Key(rule: .probeFailing, resource: "probe")
-        step(failing, active: o.consecutiveFailures >= t.probeFailingRuns, clear: o.consecutiveFailures == 0,
-             value: Double(o.consecutiveFailures))
         notices.sort { ($0.key.rule.urgency, $1.key.resource) > ($1.key.rule.urgency, $0.key.resource) }
         return (states, notices)
     }

@@ -2,36 +2,12 @@ public import Foundation
 import GRDB
 public import MailGaugeCore
 
-/// A notice waiting for one channel.
-public struct OutboxEntry: Sendable, Hashable {
-    public var id: Int64
-    /// "email", "owner_email:<account>", "webhook:<key>": which delivery it waits for.
-    public var channel: String
-    public var accountID: String
-    /// The notice, as JSON (the Notify target's `Notice`).
-    public var payload: Data
-    public var createdAt: Date
-    public var attempts: Int
-    public var lastError: String?
-}
-
-/// Where a notice goes: the outbox channel and its JSON payload.
-public struct OutboxItem: Sendable, Hashable {
-    public var channel: String
-    public var payload: Data
-
-    public init(channel: String, payload: Data) {
-        self.channel = channel
-        self.payload = payload
-    }
-}
-
-extension AppDatabase {
+extension AppDatabase: NotificationOutbox {
     /// Every waiting notice, oldest first.
     public func pendingNotifications() throws -> [OutboxEntry] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY id").map { row in
-                OutboxEntry(id: row["id"], channel: row["channel"], accountID: row["account_id"],
+                OutboxEntry(id: row["id"], channel: OutboxChannel(rawValue: row["channel"]), accountID: row["account_id"],
                             payload: Data((row["payload"] as String).utf8),
                             createdAt: Date(timeIntervalSince1970: row["created_at"]), attempts: row["attempts"],
                             lastError: row["last_error"])
@@ -91,21 +67,22 @@ extension AppDatabase {
     static func enqueue(_ db: Database, accountID: String, items: [OutboxItem], now: Date) throws {
         let insert = try db.cachedStatement(sql: "INSERT INTO outbox (channel, account_id, payload, created_at) VALUES (?, ?, ?, ?)")
         for item in items {
-            try insert.execute(arguments: [item.channel, accountID, String(decoding: item.payload, as: UTF8.self), now.timeIntervalSince1970])
+            try insert.execute(arguments: [item.channel.rawValue, accountID, String(decoding: item.payload, as: UTF8.self), now.timeIntervalSince1970])
         }
     }
 
     /// Alerts firing now, for channels that want the whole current picture each run
     /// (Alertmanager expects firing alerts to be re-sent, or it resolves them).
-    public func firingAlerts() throws -> [(accountID: String, rule: AlertRules.Rule, resource: String, since: Date, value: Double?)] {
+    public func firingAlerts() throws -> [FiringAlert] {
         let rows = try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT account_id, rule, resource, since, value FROM alert_state WHERE state = 'firing' ORDER BY account_id, rule, resource")
         }
-        var out: [(accountID: String, rule: AlertRules.Rule, resource: String, since: Date, value: Double?)] = []
+        var out: [FiringAlert] = []
         for row in rows {
             // A rule this version does not know (a newer one wrote it) is skipped, not a crash.
             guard let rule = AlertRules.Rule(rawValue: row["rule"]) else { continue }
-            out.append((row["account_id"], rule, row["resource"], Date(timeIntervalSince1970: row["since"]), row["value"]))
+            out.append(FiringAlert(accountID: row["account_id"], rule: rule, resource: row["resource"],
+                                   since: Date(timeIntervalSince1970: row["since"]), value: row["value"]))
         }
         return out
     }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Config
 import MailGaugeApp
+import Notify
 
 struct AlertCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

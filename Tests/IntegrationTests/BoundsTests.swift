@@ -131,7 +131,7 @@ struct ServerTextTests {
         }
         defer { Task { await s.close() } }
         let dir = try TestFiles.directory("mg-text")
-        let out = try Subprocess.run(Paths.mailgauge, [
+        let out = try await Subprocess.run(Paths.mailgauge, [
             "probe", "imap://u@127.0.0.1:\(s.port)", "--insecure-plaintext", "--password-file", try TestFiles.secret("pw", in: dir),
         ])
         #expect(out.status == 0, "\(out.stderr)")
@@ -193,12 +193,12 @@ struct TLSSetupTests {
               - { id: a2, user: a2, server: broken, password_file: \(secret) }
               - { id: a3, user: a3, server: broken, password_file: \(secret) }
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        let run = try Subprocess.run(Paths.mailgauge, ["run", "-c", config, "--log-level", "info"], timeoutSeconds: 60)
+        let run = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config, "--log-level", "info"], timeoutSeconds: 60)
         #expect(run.status == 1, "\(run.stderr)")
         let setupErrors = run.stderr.split(separator: "\n").filter { $0.contains("TLS setup failed") }
         #expect(setupErrors.count == 1, "\(run.stderr)")
         #expect(server.receivedBytes.isEmpty, "no connection for a server whose TLS could not be set up")
-        let report = try Subprocess.run(Paths.mailgauge, ["report", "-c", config, "--format", "json"])
+        let report = try await Subprocess.run(Paths.mailgauge, ["report", "-c", config, "--format", "json"])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
         #expect(rows.count == 3 && rows.allSatisfy { ($0["failure_message"] as? String)?.hasPrefix("TLS: cannot read CA file") == true },
                 "\(report.stdout)")

@@ -18,77 +18,82 @@ struct CheckAndForecastTests {
     }
 
     /// The perfdata doveadm's figures call for: 'label'=USEDB;WARN;CRIT;0;LIMITB.
-    func perfdata(_ dovecot: TestDovecot, _ user: String, label: String = "storage") throws -> String {
-        let q = try #require(try dovecot.doveadmQuota(user).first { $0.resource == "STORAGE" })
+    func perfdata(_ dovecot: TestDovecot, _ user: String, label: String = "storage") async throws -> String {
+        let q = try #require(try await dovecot.doveadmQuota(user).first { $0.resource == "STORAGE" })
         let limit = try #require(q.limit) * 1024
         return "'\(label)'=\(q.value * 1024)B;\(UInt64((Double(limit) * 0.80).rounded(.down)));\(UInt64((Double(limit) * 0.95).rounded(.down)));0;\(limit)"
     }
 
     @Test("check: OK, WARNING, CRITICAL, UNKNOWN with exit codes 0-3 and perfdata from doveadm's figures")
-    func nagiosCheck() throws {
-        let dovecot = try TestDovecot.shared()
+    func nagiosCheck() async throws {
+        let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-check")
-        let config = try Self.config(dovecot, dir: dir, accounts: ["alice", "hank", "carol"], wrong: true)
-        func check(_ args: [String]) throws -> Subprocess.Output {
-            try Subprocess.run(Paths.mailgauge, ["check", "-c", config] + args, timeoutSeconds: 60)
+        let config = try Self.config(dovecot, dir: dir, accounts: ["alice", "ivan", "carol"], wrong: true)
+        func check(_ args: [String]) async throws -> Subprocess.Output {
+            try await Subprocess.run(Paths.mailgauge, ["check", "-c", config] + args, timeoutSeconds: 60)
         }
-        let before = try check([])
+        let before = try await check([])
         #expect(before.status == 3 && before.stdout.hasPrefix("MAILGAUGE UNKNOWN - no database at"), "\(before.stdout)")
 
-        _ = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        _ = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         // `report` shows the alerts firing now beside the figures.
-        let report = try Subprocess.run(Paths.mailgauge, ["report", "-c", config, "--format", "json"])
+        let report = try await Subprocess.run(Paths.mailgauge, ["report", "-c", config, "--format", "json"])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
         let alerts = Dictionary(uniqueKeysWithValues: rows.map { ($0["account"] as? String ?? "", $0["alerts"] as? [String] ?? []) })
-        #expect(alerts == ["carol": ["critical STORAGE"], "hank": ["warning STORAGE"], "alice": [], "locked": []], "\(report.stdout)")
+        #expect(alerts == ["carol": ["critical STORAGE"], "ivan": ["warning STORAGE"], "alice": [], "locked": []], "\(report.stdout)")
 
-        let alice = try check(["--account", "alice"])
+        let alice = try await check(["--account", "alice"])
         #expect(alice.status == 0)
         #expect(alice.stdout.hasPrefix("MAILGAUGE OK - alice: STORAGE "), "\(alice.stdout)")
-        #expect(alice.stdout.contains(" | \(try perfdata(dovecot, "alice"))"), "\(alice.stdout)")
+        let alicePerfdata = try await perfdata(dovecot, "alice")
+        #expect(alice.stdout.contains(" | \(alicePerfdata)"), "\(alice.stdout)")
 
-        let hank = try check(["--account", "hank"])
-        #expect(hank.status == 1 && hank.stdout.hasPrefix("MAILGAUGE WARNING - hank: STORAGE 84."), "\(hank.stdout)")
+        let ivan = try await check(["--account", "ivan"])
+        let ivanStorage = try #require(try await dovecot.doveadmQuota("ivan").first { $0.resource == "STORAGE" })
+        let ivanPercent = SizeFormat.percent(Double(ivanStorage.value) / Double(try #require(ivanStorage.limit)))
+        #expect(ivan.status == 1 && ivan.stdout.hasPrefix("MAILGAUGE WARNING - ivan: STORAGE \(ivanPercent) "), "\(ivan.stdout)")
 
-        let carol = try check(["--account", "carol"])
+        let carol = try await check(["--account", "carol"])
         #expect(carol.status == 2 && carol.stdout.hasPrefix("MAILGAUGE CRITICAL - carol: MESSAGE "), "\(carol.stdout)")
-        let messages = try #require(try dovecot.doveadmQuota("carol").first { $0.resource == "MESSAGE" })
+        let messages = try #require(try await dovecot.doveadmQuota("carol").first { $0.resource == "MESSAGE" })
         #expect(carol.stdout.contains("'message'=\(messages.value);320;380;0;400"), "\(carol.stdout)")
-        #expect(carol.stdout.contains(try perfdata(dovecot, "carol")), "\(carol.stdout)")
+        let carolPerfdata = try await perfdata(dovecot, "carol")
+        #expect(carol.stdout.contains(carolPerfdata), "\(carol.stdout)")
 
-        let locked = try check(["--account", "locked"])
+        let locked = try await check(["--account", "locked"])
         #expect(locked.status == 3 && locked.stdout.hasPrefix("MAILGAUGE UNKNOWN - locked: latest probe failed: auth:"), "\(locked.stdout)")
-        #expect(try check(["--account", "nobody"]).status == 3)
+        #expect(try await check(["--account", "nobody"]).status == 3)
 
-        let all = try check([])
+        let all = try await check([])
         #expect(all.status == 2)
         let lines = all.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("MAILGAUGE CRITICAL - 4 accounts: 1 critical, 1 warning, 1 unknown | ") == true, "\(all.stdout)")
-        #expect(lines.first?.contains(try perfdata(dovecot, "hank", label: "hank_storage")) == true)
-        #expect(Array(lines.dropFirst().map { $0.prefix(while: { $0 != ":" }) }) == ["[CRITICAL] carol", "[WARNING] hank", "[UNKNOWN] locked"])
+        let ivanPerfdata = try await perfdata(dovecot, "ivan", label: "ivan_storage")
+        #expect(lines.first?.contains(ivanPerfdata) == true)
+        #expect(Array(lines.dropFirst().map { $0.prefix(while: { $0 != ":" }) }) == ["[CRITICAL] carol", "[WARNING] ivan", "[UNKNOWN] locked"])
 
         // A fresh probe instead of the stored state.
-        let probed = try check(["--account", "carol", "--probe"])
-        let carolPerf = try perfdata(dovecot, "carol")
+        let probed = try await check(["--account", "carol", "--probe"])
+        let carolPerf = try await perfdata(dovecot, "carol")
         #expect(probed.status == 2 && probed.stdout.contains(carolPerf), "\(probed.stdout)")
 
         // Stored data older than --max-age is UNKNOWN.
-        usleep(1_100_000)
-        let stale = try check(["--account", "alice", "--max-age", "1s"])
+        try await Task.sleep(for: .milliseconds(1100))
+        let stale = try await check(["--account", "alice", "--max-age", "1s"])
         #expect(stale.status == 3 && stale.stdout.contains("data is stale"), "\(stale.stdout)")
     }
 
     @Test("history of steady growth: filling fires (and check warns) while usage is still below warning")
-    func fillingBeforeWarning() throws {
-        let dovecot = try TestDovecot.shared()
+    func fillingBeforeWarning() async throws {
+        let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-filling")
         let config = try Self.config(dovecot, dir: dir, accounts: ["alice"])
-        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         #expect(first.status == 0 && !first.stdout.contains("ALERT"), "alice is at 50 %: \(first.stdout)")
 
         // 48 hours of growth before now, 1500 → 2450 KiB of alice's 5000 KiB: ≈ 20 KiB an
         // hour, so her quota fills in ≈ 5 days, inside the 7-day horizon.
-        let q = try #require(try dovecot.doveadmQuota("alice").first { $0.resource == "STORAGE" })
+        let q = try #require(try await dovecot.doveadmQuota("alice").first { $0.resource == "STORAGE" })
         let limit = try #require(q.limit)
         let hour = (Date().timeIntervalSince1970 / 3600).rounded(.down) * 3600
         var sql = "BEGIN;"
@@ -97,10 +102,10 @@ struct CheckAndForecastTests {
             sql += "INSERT INTO quota_rollup VALUES ('alice', 'hour', \(hour - Double(48 - i) * 3600), 'User quota', 'STORAGE', \(usage), \(limit), 1);"
         }
         sql += "COMMIT;"
-        let seeded = try Subprocess.run("/usr/bin/sqlite3", [dir.appendingPathComponent("mailgauge.sqlite").path, sql])
+        let seeded = try await Subprocess.run("/usr/bin/sqlite3", [dir.appendingPathComponent("mailgauge.sqlite").path, sql])
         #expect(seeded.status == 0, "\(seeded.stderr)")
 
-        let second = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let second = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         let alerts = second.stdout.split(separator: "\n").filter { $0.hasPrefix("ALERT") }
         #expect(alerts.count == 1, "\(second.stdout)")
         #expect(alerts.first?.hasPrefix("ALERT firing filling alice STORAGE: full in ") == true, "\(second.stdout)")
@@ -108,7 +113,7 @@ struct CheckAndForecastTests {
         #expect(days > 3 && days < 7, "≈ 5 days: \(alerts)")
         #expect(Double(q.value) / Double(limit) < 0.80, "still below warning")
 
-        let check = try Subprocess.run(Paths.mailgauge, ["check", "-c", config, "--account", "alice"])
+        let check = try await Subprocess.run(Paths.mailgauge, ["check", "-c", config, "--account", "alice"])
         #expect(check.status == 1 && check.stdout.contains(", full by "), "\(check.stdout)")
     }
 }

@@ -25,11 +25,11 @@ struct DashboardTests {
     }
 
     @Test("every panel query returns data from a Prometheus scraping mailgauge serve")
-    func panelsReturnData() throws {
+    func panelsReturnData() async throws {
         let (panels, variables) = try Self.queries()
         #expect(panels.count >= 20)
         #expect(variables == ["label_values(mailgauge_up, account)"])
-        let dovecot = try TestDovecot.shared()
+        let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-dashboard")
         let wrong = try TestFiles.secret("wrong", in: dir)
         let config = dir.appendingPathComponent("mailgauge.yml").path
@@ -46,20 +46,20 @@ struct DashboardTests {
             alerts:
               webhook: { url: "http://127.0.0.1:\(try freePort())/hook", format: json, timeout: 2s }
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        _ = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
-        let q = try #require(try dovecot.doveadmQuota("alice").first { $0.resource == "STORAGE" })
+        _ = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let q = try #require(try await dovecot.doveadmQuota("alice").first { $0.resource == "STORAGE" })
         let hour = (Date().timeIntervalSince1970 / 3600).rounded(.down) * 3600
         var sql = "BEGIN;"
         for i in 0..<48 {
             sql += "INSERT INTO quota_rollup VALUES ('alice', 'hour', \(hour - Double(48 - i) * 3600), 'User quota', 'STORAGE', \(1500 + 950 * i / 47), \(q.limit ?? 5000), 1);"
         }
-        _ = try Subprocess.run("/usr/bin/sqlite3", ["\(dir.path)/mailgauge.sqlite", sql + "COMMIT;"])
+        _ = try await Subprocess.run("/usr/bin/sqlite3", ["\(dir.path)/mailgauge.sqlite", sql + "COMMIT;"])
 
         let port = try freePort()
         let serve = try BackgroundProcess(Paths.mailgauge, ["serve", "-c", config, "--listen", "127.0.0.1:\(port)", "--log-level", "error"],
                                           logDir: dir)
         defer { serve.stop() }
-        try serve.waitUntil("serve") { ServeTests.get("http://127.0.0.1:\(port)/-/ready").0 == 200 }
+        try await serve.waitUntil("serve") { await ServeTests.get("http://127.0.0.1:\(port)/-/ready").0 == 200 }
         let promPort = try freePort()
         let promConfig = dir.appendingPathComponent("prometheus.yml").path
         try """
@@ -72,29 +72,30 @@ struct DashboardTests {
             "--config.file=\(promConfig)", "--storage.tsdb.path=\(dir.path)/tsdb", "--web.listen-address=127.0.0.1:\(promPort)",
         ], logDir: dir)
         defer { prometheus.stop() }
-        func query(_ expr: String) -> [Any]? {
+        func query(_ expr: String) async -> [Any]? {
             let e = expr.replacingOccurrences(of: "$account", with: ".+").replacingOccurrences(of: "$__rate_interval", with: "1m")
             var allowed = CharacterSet.alphanumerics
             allowed.insert(charactersIn: "-._~")
-            let (status, body) = ServeTests.get("http://127.0.0.1:\(promPort)/api/v1/query?query=" + (e.addingPercentEncoding(withAllowedCharacters: allowed) ?? e))
+            let (status, body) = await ServeTests.get("http://127.0.0.1:\(promPort)/api/v1/query?query=" + (e.addingPercentEncoding(withAllowedCharacters: allowed) ?? e))
             guard status == 200, let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
                   let data = json["data"] as? [String: Any] else { return nil }
             return data["result"] as? [Any]
         }
         // Wait for enough scrapes that increase() and the forecast have data.
-        try serve.waitUntil(timeoutSeconds: 90, "Prometheus data") {
-            !(query("mailgauge_storage_full_forecast_timestamp_seconds") ?? []).isEmpty
-                && !(query("increase(mailgauge_probe_failures_total[1m])") ?? []).isEmpty
-                && !(query("mailgauge_notifications_failed_total{channel=\"webhook\"} > 0") ?? []).isEmpty
+        try await serve.waitUntil(timeoutSeconds: 90, "Prometheus data") {
+            let forecast = await query("mailgauge_storage_full_forecast_timestamp_seconds") ?? []
+            let failures = await query("increase(mailgauge_probe_failures_total[1m])") ?? []
+            let webhook = await query("mailgauge_notifications_failed_total{channel=\"webhook\"} > 0") ?? []
+            return !forecast.isEmpty && !failures.isEmpty && !webhook.isEmpty
         }
-        usleep(3_000_000)
+        try await Task.sleep(for: .seconds(3))
         for p in panels {
-            let result = query(p.expr)
+            let result = await query(p.expr)
             #expect(result != nil, "\(p.panel): \(p.expr) is not valid PromQL")
             #expect(result?.isEmpty == false, "\(p.panel): \(p.expr) returned nothing")
         }
         // Panels use only metrics mailgauge exports.
-        let exported = ServeTests.get("http://127.0.0.1:\(port)/metrics").1
+        let exported = await ServeTests.get("http://127.0.0.1:\(port)/metrics").1
         let regex = try NSRegularExpression(pattern: "mailgauge_[a-z_]+")
         for p in panels {
             for m in regex.matches(in: p.expr, range: NSRange(p.expr.startIndex..., in: p.expr)) {

@@ -5,12 +5,12 @@ import Testing
 @Suite("deploy files")
 struct DeployTests {
     @Test("promtool check rules and promtool test rules")
-    func prometheusRules() throws {
+    func prometheusRules() async throws {
         let dir = Paths.repository.appendingPathComponent("deploy/prometheus").path
-        let check = try Subprocess.run("/usr/bin/promtool", ["check", "rules", "\(dir)/mailgauge.rules.yml"])
+        let check = try await Subprocess.run("/usr/bin/promtool", ["check", "rules", "\(dir)/mailgauge.rules.yml"])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         #expect(check.stdout.contains("SUCCESS: 8 rules found"))
-        let test = try Subprocess.run("/usr/bin/promtool", ["test", "rules", "\(dir)/mailgauge.rules.test.yml"])
+        let test = try await Subprocess.run("/usr/bin/promtool", ["test", "rules", "\(dir)/mailgauge.rules.test.yml"])
         #expect(test.status == 0, "\(test.stdout)\(test.stderr)")
         #expect(test.stdout.contains("SUCCESS"))
     }
@@ -20,12 +20,12 @@ extension DeployTests {
     static let units = ["mailgauge.service", "mailgauge.timer", "mailgauge-serve.service"]
 
     @Test("scripts/install into DESTDIR: binary, units, config, dashboards; systemd-analyze verify passes; uninstall removes them")
-    func installIntoDestdir() throws {
+    func installIntoDestdir() async throws {
         let root = try TestFiles.directory("mg-destdir")
         let install = Paths.repository.appendingPathComponent("scripts/install").path
         var env = ProcessInfo.processInfo.environment
         env["DESTDIR"] = root.path
-        let out = try Subprocess.run(install, ["--binary", Paths.mailgauge], environment: env)
+        let out = try await Subprocess.run(install, ["--binary", Paths.mailgauge], environment: env)
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         let fm = FileManager.default
         func mode(_ path: String) -> Int? { (try? fm.attributesOfItem(atPath: root.path + path))?[.posixPermissions] as? Int }
@@ -38,7 +38,7 @@ extension DeployTests {
             #expect(fm.fileExists(atPath: root.path + "/usr/local/share/mailgauge/" + file), "\(file)")
         }
         // The installed binary runs and prints the example config it was built with.
-        let example = try Subprocess.run(root.path + "/usr/local/bin/mailgauge", ["config", "example"])
+        let example = try await Subprocess.run(root.path + "/usr/local/bin/mailgauge", ["config", "example"])
         #expect(example.stdout == (try String(contentsOfFile: root.path + "/etc/mailgauge/mailgauge.yml", encoding: .utf8)))
 
         // systemd-analyze verify, with ExecStart pointing into the staging tree (the units
@@ -49,7 +49,7 @@ extension DeployTests {
                 .replacingOccurrences(of: "/usr/local/bin/mailgauge", with: root.path + "/usr/local/bin/mailgauge")
             try text.write(to: verifyDir.appendingPathComponent(unit), atomically: true, encoding: .utf8)
         }
-        let verify = try Subprocess.run("/usr/bin/systemd-analyze", ["verify"] + Self.units.map { verifyDir.appendingPathComponent($0).path })
+        let verify = try await Subprocess.run("/usr/bin/systemd-analyze", ["verify"] + Self.units.map { verifyDir.appendingPathComponent($0).path })
         #expect(verify.status == 0 && verify.stderr.isEmpty, "\(verify.stdout)\(verify.stderr)")
         let security = try String(contentsOfFile: root.path + "/etc/systemd/system/mailgauge.service", encoding: .utf8)
         for directive in ["ProtectSystem=strict", "ProtectHome=yes", "NoNewPrivileges=yes", "PrivateTmp=yes",
@@ -57,7 +57,7 @@ extension DeployTests {
             #expect(security.contains(directive), "\(directive)")
         }
 
-        let uninstall = try Subprocess.run(install, ["--uninstall"], environment: env)
+        let uninstall = try await Subprocess.run(install, ["--uninstall"], environment: env)
         #expect(uninstall.status == 0)
         #expect(!fm.fileExists(atPath: root.path + "/usr/local/bin/mailgauge"))
         #expect(!fm.fileExists(atPath: root.path + "/etc/systemd/system/mailgauge.service"))
@@ -65,8 +65,8 @@ extension DeployTests {
     }
 
     @Test("config example: the shipped file, and valid once its secrets exist")
-    func configExample() throws {
-        let out = try Subprocess.run(Paths.mailgauge, ["config", "example"])
+    func configExample() async throws {
+        let out = try await Subprocess.run(Paths.mailgauge, ["config", "example"])
         let shipped = try String(contentsOf: Paths.repository.appendingPathComponent("deploy/config.example.yml"), encoding: .utf8)
         #expect(out.status == 0 && out.stdout == shipped)
         // Point its secret files into a temporary directory and give it the credentials
@@ -80,20 +80,20 @@ extension DeployTests {
         var env = ProcessInfo.processInfo.environment
         env["CREDENTIALS_DIRECTORY"] = dir.path
         env["MAILGAUGE_BOB_PASSWORD"] = "x"
-        let check = try Subprocess.run(Paths.mailgauge, ["config", "check", config], environment: env)
+        let check = try await Subprocess.run(Paths.mailgauge, ["config", "check", config], environment: env)
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         #expect(!check.stderr.contains("warning"), "\(check.stderr)")
     }
 
     @Test("cron example: its command line runs a pass under flock, and a second one while the lock is held does nothing")
-    func cronExample() throws {
+    func cronExample() async throws {
         let cron = try String(contentsOf: Paths.repository.appendingPathComponent("deploy/cron/mailgauge"), encoding: .utf8)
         let entry = try #require(cron.split(separator: "\n").first { !$0.hasPrefix("#") && $0.hasPrefix("*/15") })
         let fields = entry.split(separator: " ", maxSplits: 6).map(String.init)
         try #require(fields.count == 7)
         #expect(fields[5] == "mailgauge", "runs as the mailgauge user")
         // The command field, pointed at a test config, lock and log.
-        let dovecot = try TestDovecot.shared()
+        let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-cron")
         let config = try CheckAndForecastTests.config(dovecot, dir: dir, accounts: ["alice"])
         let command = fields[6]
@@ -101,12 +101,12 @@ extension DeployTests {
             .replacingOccurrences(of: "/etc/mailgauge/mailgauge.yml", with: config)
             .replacingOccurrences(of: "/var/log/mailgauge/run.log", with: "\(dir.path)/run.log")
             .replacingOccurrences(of: " mailgauge run ", with: " \(Paths.mailgauge) run ")
-        let run = try Subprocess.run("/bin/sh", ["-c", command])
+        let run = try await Subprocess.run("/bin/sh", ["-c", command])
         #expect(run.status == 0, "\(command)")
         #expect(try String(contentsOfFile: "\(dir.path)/run.log", encoding: .utf8).contains("run 1: 1 accounts, 0 failed"))
         // While something holds the lock, the cron line skips quietly (flock -n exits 1,
         // which the line treats like mailgauge's "some accounts failed").
-        let held = try Subprocess.run("/usr/bin/flock", ["\(dir.path)/cron.lock", "/bin/sh", "-c", command])
+        let held = try await Subprocess.run("/usr/bin/flock", ["\(dir.path)/cron.lock", "/bin/sh", "-c", command])
         #expect(held.status == 0)
         #expect(!(try String(contentsOfFile: "\(dir.path)/run.log", encoding: .utf8)).contains("run 2"), "skipped while locked")
     }

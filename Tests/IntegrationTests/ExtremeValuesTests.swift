@@ -95,11 +95,11 @@ struct ExtremeValuesTests {
 
         let mailgauge = Paths.mailgauge
         for round in 0..<2 {  // the second run reads what the first stored (alerts with memory, forecasts)
-            let run = try Subprocess.run(mailgauge, ["run", "-c", config], timeoutSeconds: 60)
+            let run = try await Subprocess.run(mailgauge, ["run", "-c", config], timeoutSeconds: 60)
             #expect(run.status == 0, "round \(round): \(run.stderr)")
         }
         let metrics = try String(contentsOfFile: textfile, encoding: .utf8)
-        let promtool = try Subprocess.run("/bin/sh", ["-c", "promtool check metrics < \(textfile)"])
+        let promtool = try await Subprocess.run("/bin/sh", ["-c", "promtool check metrics < \(textfile)"])
         #expect(promtool.status == 0, "\(promtool.stdout)\(promtool.stderr)")
         // Representable figures are exact; the others are absent, never wrapped.
         let series = Self.series(metrics)
@@ -120,29 +120,29 @@ struct ExtremeValuesTests {
         for id in Self.cases.map(\.id) { #expect(metrics.contains("mailgauge_up{account=\"\(id)\"} 1"), "\(id)") }
 
         for format in ["table", "json", "csv"] {
-            let report = try Subprocess.run(mailgauge, ["report", "-c", config, "--format", format])
+            let report = try await Subprocess.run(mailgauge, ["report", "-c", config, "--format", format])
             #expect(report.status == 0, "report \(format): \(report.stderr)")
         }
-        let table = try Subprocess.run(mailgauge, ["report", "-c", config])
+        let table = try await Subprocess.run(mailgauge, ["report", "-c", config])
         let p60 = try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix("p60 ") || $0.contains(" p60 ") })
         #expect(p60.contains("?"), "an unrepresentable figure shows as ?: \(p60)")
-        let json = try Subprocess.run(mailgauge, ["report", "-c", config, "--format", "json"])
+        let json = try await Subprocess.run(mailgauge, ["report", "-c", config, "--format", "json"])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         let maxRow = try #require(rows.first { $0["account"] as? String == "max" })
         #expect(maxRow["used_bytes"] == nil, "unknown is absent in JSON: \(maxRow)")
         for id in Self.cases.map(\.id) {
             for format in ["table", "json", "csv"] {
-                let history = try Subprocess.run(mailgauge, ["history", "-c", config, id, "--format", format])
+                let history = try await Subprocess.run(mailgauge, ["history", "-c", config, id, "--format", format])
                 #expect(history.status == 0, "history \(id) \(format): \(history.stderr)")
             }
-            let folders = try Subprocess.run(mailgauge, ["history", "-c", config, id, "--folders"])
+            let folders = try await Subprocess.run(mailgauge, ["history", "-c", config, id, "--folders"])
             #expect(folders.status == 0, "history --folders \(id): \(folders.stderr)")
         }
-        let check = try Subprocess.run(mailgauge, ["check", "-c", config])
+        let check = try await Subprocess.run(mailgauge, ["check", "-c", config])
         #expect([0, 1, 2].contains(check.status), "check: \(check.stdout)\(check.stderr)")
         #expect(check.stdout.contains("'max_storage'=U"), "\(check.stdout)")
         for id in Self.cases.map(\.id) {
-            let one = try Subprocess.run(mailgauge, ["check", "-c", config, "--account", id])
+            let one = try await Subprocess.run(mailgauge, ["check", "-c", config, "--account", id])
             #expect([0, 1, 2].contains(one.status), "check \(id): \(one.stdout)\(one.stderr)")
         }
     }

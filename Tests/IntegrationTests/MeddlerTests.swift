@@ -122,7 +122,7 @@ struct MeddlerTests {
 
     @Test("IMAP: after a real STARTTLS handshake credentials flow; alerts and capabilities from before TLS are forgotten")
     func imapRealHandshake() async throws {
-        let dovecot = try TestDovecot.shared()
+        let dovecot = try await TestDovecot.shared()
         let tlsDir = (dovecot.caFile as NSString).deletingLastPathComponent
         let server = try await ScriptedIMAPServer(
             greeting: "* OK [ALERT] Pre-TLS alert a meddler could write\r\n",

@@ -5,13 +5,13 @@ import Testing
 /// seeded accounts.
 @Suite("metrics from real runs")
 struct MetricsAgainstDovecotTests {
-    static func promtoolCheck(_ file: String) throws -> Subprocess.Output {
-        try Subprocess.run("/bin/sh", ["-c", "promtool check metrics < '\(file)'"])
+    static func promtoolCheck(_ file: String) async throws -> Subprocess.Output {
+        try await Subprocess.run("/bin/sh", ["-c", "promtool check metrics < '\(file)'"])
     }
 
     @Test("textfile after a run: promtool finds no problem; usage equals doveadm; failed account is up 0 without usage")
-    func textfileAfterRun() throws {
-        let dovecot = try TestDovecot.shared()
+    func textfileAfterRun() async throws {
+        let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-metrics")
         let wrong = try TestFiles.secret("wrong", in: dir)
         let textfile = dir.appendingPathComponent("node/mailgauge.prom").path
@@ -27,12 +27,12 @@ struct MetricsAgainstDovecotTests {
             folders: { export: top, top_n: 5 }
             metrics: { textfile: \(textfile) }
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        let run = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let run = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         #expect(run.status == 1, "\(run.stderr)")
-        let check = try Self.promtoolCheck(textfile)
+        let check = try await Self.promtoolCheck(textfile)
         #expect(check.status == 0 && check.stdout.isEmpty && check.stderr.isEmpty, "promtool: \(check.stdout) \(check.stderr)")
         let text = try String(contentsOfFile: textfile, encoding: .utf8)
-        let quota = try dovecot.doveadmQuota("alice").first { $0.resource == "STORAGE" }!
+        let quota = try await dovecot.doveadmQuota("alice").first { $0.resource == "STORAGE" }!
         #expect(text.contains("mailgauge_storage_used_bytes{account=\"alice\",quota_root=\"User quota\"} \(quota.value * 1024)\n"))
         #expect(text.contains("mailgauge_storage_limit_bytes{account=\"alice\",quota_root=\"User quota\"} \(quota.limit! * 1024)\n"))
         #expect(text.contains("mailgauge_messages_limit{account=\"carol\",quota_root=\"User quota\"} 400\n"))
@@ -44,7 +44,7 @@ struct MetricsAgainstDovecotTests {
 
         // A textfile that cannot be written: logged, non-zero exit, nothing half-written.
         try FileManager.default.removeItem(atPath: dir.appendingPathComponent("node").path)
-        let failed = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let failed = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         #expect(failed.status == 2)
         #expect(failed.stderr.contains("cannot write metrics textfile"), "\(failed.stderr)")
     }

@@ -32,22 +32,23 @@ struct NotificationsTests {
         "smtp: { host: localhost, port: \(port ?? sink.port), tls: \(tls), user: \(sink.user), password_file: \(try sink.passwordFile()), ca_file: \(ca ?? dovecot.caFile) }"
     }
 
-    func storage(_ dovecot: TestDovecot, _ user: String) throws -> (used: UInt64, limit: UInt64) {
-        let q = try #require(try dovecot.doveadmQuota(user).first { $0.resource == "STORAGE" })
+    func storage(_ dovecot: TestDovecot, _ user: String) async throws -> (used: UInt64, limit: UInt64) {
+        let q = try #require(try await dovecot.doveadmQuota(user).first { $0.resource == "STORAGE" })
         return (q.value * 1024, try #require(q.limit) * 1024)
     }
 
     @Test("digest and owner notices over STARTTLS + AUTH; nothing new on the next run; resolved after usage drops")
-    func digestAndOwnerNotices() throws {
-        let dovecot = try TestDovecot.shared()
-        let sink = try SMTPSink(dovecot: dovecot)
+    func digestAndOwnerNotices() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let sink = try await SMTPSink(dovecot: dovecot)
         defer { sink.stop() }
         let dir = try TestFiles.directory("mg-mail")
         let config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(sink, dovecot: dovecot))
         let hankLimit = try #require(dovecot.account("hank").limit_kib)
-        defer { try? dovecot.setQuotaLimit("hank", kib: hankLimit) }
+        // The suite runs its tests one at a time (they share hank); start from his seeded limit.
+        try await dovecot.setQuotaLimit("hank", kib: hankLimit)
 
-        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", config, "--log-level", "trace"], timeoutSeconds: 120)
+        let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config, "--log-level", "trace"], timeoutSeconds: 120)
         #expect(first.status == 0, "\(first.stderr)")
         // The SMTP dialogue is traced, the credential is not (neither plain nor base64).
         #expect(first.stderr.contains("C: AUTH PLAIN <redacted>"), "\(first.stderr)")
@@ -55,7 +56,7 @@ struct NotificationsTests {
                        Data(([0] + Array(sink.user.utf8) + [0] + Array(sink.password.utf8))).base64EncodedString()] {
             #expect(!first.stderr.contains(secret) && !first.stdout.contains(secret))
         }
-        let messages = try sink.messages()
+        let messages = try await sink.messages()
         try #require(messages.count == 3, "digest + carol + hank: \(messages.map(\.subject))")
         for m in messages {
             #expect(m.defects.isEmpty, "\(m.subject): \(m.defects)")
@@ -63,7 +64,7 @@ struct NotificationsTests {
             #expect(m.auto_submitted == "auto-generated")
             #expect(m.envelope.tls && m.envelope.authenticated && m.envelope.mail_from == "mailgauge@example.test")
         }
-        let carol = try storage(dovecot, "carol"), hank = try storage(dovecot, "hank")
+        let carol = try await storage(dovecot, "carol"), hank = try await storage(dovecot, "hank")
         let digest = try #require(messages.first { $0.to == "postmaster@example.test" })
         #expect(digest.subject == "[mailgauge] 2 new")
         let text = try #require(digest.text)
@@ -78,7 +79,7 @@ struct NotificationsTests {
         let zh = try #require(messages.first { $0.envelope.rcpt_tos == ["carol@example.test"] })
         #expect(zh.subject == "请尽快处理：您的邮箱已使用 \(SizeFormat.percent(Double(carol.used) / Double(carol.limit)))")
         #expect(zh.raw_subject?.hasPrefix("=?UTF-8?B?") == true, "\(zh.raw_subject ?? "")")
-        let folders = try dovecot.doveadmFolders("carol")
+        let folders = try await dovecot.doveadmFolders("carol")
         let zhText = try #require(zh.text)
         for name in ["Trash", "Junk", "INBOX", "Sent"] {
             let (count, vsize) = try #require(folders[name])
@@ -86,36 +87,37 @@ struct NotificationsTests {
         }
         let en = try #require(messages.first { $0.envelope.rcpt_tos == ["hank@example.test"] })
         #expect(en.subject == "Your mailbox is \(SizeFormat.percent(Double(hank.used) / Double(hank.limit))) full")
-        let trash = try #require(try dovecot.doveadmFolders("hank")["Trash"])
+        let trash = try #require(try await dovecot.doveadmFolders("hank")["Trash"])
         #expect(en.text?.contains("- Trash: \(SizeFormat.bytes(trash.1)) in \(trash.0) messages. Empty the Trash") == true, "\(en.text ?? "")")
 
         // Same state: nothing new is sent.
-        let second = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let second = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         #expect(second.status == 0)
-        #expect(try sink.messages().count == 3)
+        #expect(try await sink.messages().count == 3)
 
         // hank's limit is raised: his usage drops below warning − hysteresis → a resolved
         // notice in the admin digest, nothing to him.
-        try dovecot.setQuotaLimit("hank", kib: hankLimit * 2)
-        let third = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        try await dovecot.setQuotaLimit("hank", kib: hankLimit * 2)
+        let third = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         #expect(third.status == 0)
         #expect(third.stdout.contains("ALERT resolved warning hank STORAGE"), "\(third.stdout)\(third.stderr)")
-        let after = try sink.messages()
+        let after = try await sink.messages()
         try #require(after.count == 4, "\(after.map(\.subject))")
         #expect(after[3].subject == "[mailgauge] 1 resolved")
         #expect(after[3].text?.contains("Resolved\n  - [WARNING] hank: STORAGE usage at") == true, "\(after[3].text ?? "")")
+        try await dovecot.setQuotaLimit("hank", kib: hankLimit)
     }
 
     @Test("SMTP down: the run still succeeds, the failure is counted, and the next run delivers the notice")
-    func failedDeliveryIsRetried() throws {
-        let dovecot = try TestDovecot.shared()
-        let sink = try SMTPSink(dovecot: dovecot)
+    func failedDeliveryIsRetried() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let sink = try await SMTPSink(dovecot: dovecot)
         defer { sink.stop() }
         let dir = try TestFiles.directory("mg-mail-retry")
         let accounts = "  - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }"
         let closedPort = try freePort()
         var config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(sink, dovecot: dovecot, port: closedPort), accounts: accounts)
-        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         #expect(first.status == 0, "a channel failure does not fail the run: \(first.stderr)")
         #expect(first.stderr.contains("notification not delivered; will retry next run"), "\(first.stderr)")
         #expect(first.stderr.contains("connection refused"), "\(first.stderr)")
@@ -124,9 +126,9 @@ struct NotificationsTests {
         #expect(metrics.contains("mailgauge_notifications_pending 1\n"), "\(metrics)")
 
         config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(sink, dovecot: dovecot), accounts: accounts)
-        let second = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let second = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         #expect(second.status == 0)
-        let messages = try sink.messages()
+        let messages = try await sink.messages()
         #expect(messages.map(\.subject) == ["[mailgauge] 1 new"], "the notice of the first run, delivered late")
         let after = try String(contentsOfFile: dir.appendingPathComponent("mailgauge.prom").path, encoding: .utf8)
         #expect(after.contains("mailgauge_notifications_failed_total{channel=\"email\"} 1\n"))
@@ -134,41 +136,41 @@ struct NotificationsTests {
     }
 
     @Test("implicit TLS (465 style) works; a wrong CA or a server without STARTTLS is refused before AUTH")
-    func tlsModes() throws {
-        let dovecot = try TestDovecot.shared()
+    func tlsModes() async throws {
+        let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-mail-tls")
         let accounts = "  - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }"
 
-        let implicit = try SMTPSink(tls: "implicit", dovecot: dovecot)
+        let implicit = try await SMTPSink(tls: "implicit", dovecot: dovecot)
         defer { implicit.stop() }
         var config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(implicit, dovecot: dovecot, tls: "implicit"), accounts: accounts)
-        let ok = try Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", config])
+        let ok = try await Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", config])
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
         #expect(ok.stdout.contains("ok     email: accepted by 1 recipient(s): 250 2.0.0 Ok: queued as 0001"), "\(ok.stdout)")
-        let test = try #require(try implicit.messages().first)
+        let test = try #require(try await implicit.messages().first)
         #expect(test.subject == "[mailgauge] test notice" && test.envelope.tls)
 
         config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(implicit, dovecot: dovecot, tls: "implicit", ca: dovecot.otherCAFile),
                                  accounts: accounts)
-        let wrongCA = try Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", config])
+        let wrongCA = try await Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", config])
         #expect(wrongCA.status == 1)
         #expect(wrongCA.stdout.contains("FAILED email: TLS: certificate verify failed"), "\(wrongCA.stdout)")
 
-        let plain = try SMTPSink(tls: "none", dovecot: dovecot)
+        let plain = try await SMTPSink(tls: "none", dovecot: dovecot)
         defer { plain.stop() }
         config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(plain, dovecot: dovecot), accounts: accounts)
-        let noStartTLS = try Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", config])
+        let noStartTLS = try await Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", config])
         #expect(noStartTLS.status == 1)
         #expect(noStartTLS.stdout.contains("does not offer STARTTLS; refusing to continue in plaintext"), "\(noStartTLS.stdout)")
-        #expect(try plain.messages().isEmpty)
+        #expect(try await plain.messages().isEmpty)
         #expect(plain.log.contains(">> b'EHLO"), "\(plain.log)")
         #expect(!plain.log.contains(">> b'AUTH") && !plain.log.contains(">> b'MAIL"), "no credential, no mail: \(plain.log)")
     }
 
     @Test("Alertmanager: firing alerts posted each run, read back from its API; alert test reports per channel")
-    func alertmanager() throws {
-        let dovecot = try TestDovecot.shared()
-        let am = try TestAlertmanager()
+    func alertmanager() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let am = try await TestAlertmanager()
         defer { am.stop() }
         let dir = try TestFiles.directory("mg-am")
         let path = dir.appendingPathComponent("mailgauge.yml").path
@@ -180,9 +182,9 @@ struct NotificationsTests {
             alerts:
               webhook: { url: "\(am.alertsURL)", format: alertmanager }
             """.write(toFile: path, atomically: true, encoding: .utf8)
-        let run = try Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
+        let run = try await Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
         #expect(run.status == 0, "\(run.stderr)")
-        let alerts = try am.alerts()
+        let alerts = try await am.alerts()
         let carol = try #require(alerts.first { ($0["labels"] as? [String: String])?["account"] == "carol" }, "\(alerts)")
         let labels = try #require(carol["labels"] as? [String: String])
         #expect(labels["alertname"] == "MailboxStorageCritical" && labels["severity"] == "critical" && labels["resource"] == "STORAGE")
@@ -191,15 +193,15 @@ struct NotificationsTests {
         #expect(annotations["summary"]?.hasPrefix("carol: STORAGE usage at 97.3 %") == true, "\(annotations)")
         #expect(!alerts.contains { ($0["labels"] as? [String: String])?["account"] == "alice" })
 
-        let test = try Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", path])
+        let test = try await Subprocess.run(Paths.mailgauge, ["alert", "test", "-c", path])
         #expect(test.status == 0, "\(test.stdout)")
         #expect(test.stdout.contains("ok     webhook http://127.0.0.1:\(am.port): HTTP 2xx"))
-        #expect(try am.alerts().contains { ($0["labels"] as? [String: String])?["alertname"] == "MailgaugeTest" })
+        #expect(try await am.alerts().contains { ($0["labels"] as? [String: String])?["alertname"] == "MailgaugeTest" })
     }
 
     @Test("generic JSON webhook: one POST with the run's notices; nothing on a run without news")
-    func jsonWebhook() throws {
-        let dovecot = try TestDovecot.shared()
+    func jsonWebhook() async throws {
+        let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-webhook")
         let port = try freePort()
         let bodies = dir.appendingPathComponent("bodies.jsonl").path
@@ -214,7 +216,7 @@ struct NotificationsTests {
             http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
             """, "\(port)", bodies], logDir: dir)
         defer { receiver.stop() }
-        try receiver.waitUntil("webhook receiver") { ServeTests.get("http://127.0.0.1:\(port)/").0 != 0 }
+        try await receiver.waitUntil("webhook receiver") { await ServeTests.get("http://127.0.0.1:\(port)/").0 != 0 }
         let path = dir.appendingPathComponent("mailgauge.yml").path
         try """
             \(TestConfig.header(dovecot, dir: dir))
@@ -223,7 +225,7 @@ struct NotificationsTests {
             alerts:
               webhook: { url: "http://127.0.0.1:\(port)/hooks/secret-token", format: json }
             """.write(toFile: path, atomically: true, encoding: .utf8)
-        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
+        let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
         #expect(first.status == 0)
         #expect(!first.stderr.contains("secret-token"), "webhook URLs are logged without their path")
         let posted = try String(contentsOfFile: bodies, encoding: .utf8).split(separator: "\n")
@@ -234,15 +236,15 @@ struct NotificationsTests {
         #expect(notices.count == 1)
         #expect(notices.first?["account_id"] as? String == "carol" && notices.first?["rule"] as? String == "critical"
                 && notices.first?["kind"] as? String == "firing")
-        let carol = try storage(dovecot, "carol")
+        let carol = try await storage(dovecot, "carol")
         #expect((notices.first?["used_bytes"] as? NSNumber)?.uint64Value == carol.used)
-        _ = try Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
+        _ = try await Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
         #expect(try String(contentsOfFile: bodies, encoding: .utf8).split(separator: "\n").count == 1)
     }
 
     @Test("sendmail transport: the -i -f FROM -- RCPT command line, LF line endings; a temporary failure is retried")
-    func sendmailTransport() throws {
-        let dovecot = try TestDovecot.shared()
+    func sendmailTransport() async throws {
+        let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-sendmail")
         // Stands in for /usr/sbin/sendmail's command-line contract only: records its
         // arguments and input, exits with the status in `status` (75 = EX_TEMPFAIL).
@@ -259,11 +261,11 @@ struct NotificationsTests {
         try "75".write(toFile: dir.appendingPathComponent("status").path, atomically: true, encoding: .utf8)
         let accounts = "  - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }"
         let config = try Self.config(dovecot, dir: dir, smtp: "sendmail: \(script)", accounts: accounts)
-        let first = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         #expect(first.status == 0)
         #expect(first.stderr.contains("exited 75"), "\(first.stderr)")
         try "0".write(toFile: dir.appendingPathComponent("status").path, atomically: true, encoding: .utf8)
-        _ = try Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        _ = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         let args = try String(contentsOfFile: "\(dir.path)/out/1.args", encoding: .utf8)
         #expect(args == "-i\n-f\nmailgauge@example.test\n--\npostmaster@example.test\n")
         let message = try String(contentsOfFile: "\(dir.path)/out/1.eml", encoding: .utf8)

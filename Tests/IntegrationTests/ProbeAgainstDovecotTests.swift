@@ -11,7 +11,7 @@ struct ProbeAgainstDovecotTests {
     static let users = ["alice", "bob", "carol", "dave", "erin"]
 
     func probe(_ dovecot: TestDovecot, user: String, transport: Transport, method: String? = nil,
-               extra: [String] = []) throws -> Subprocess.Output {
+               extra: [String] = []) async throws -> Subprocess.Output {
         let url = transport == .imaps
             ? "imaps://\(user)@\(dovecot.host):\(dovecot.imapsPort)"
             : "imap://\(user)@\(dovecot.host):\(dovecot.imapPort)"
@@ -20,7 +20,7 @@ struct ProbeAgainstDovecotTests {
             args += ["--password-file", dovecot.account(user).password_file]
         }
         if let method { args += ["--method", method] }
-        return try Subprocess.run(Paths.mailgauge, args + extra)
+        return try await Subprocess.run(Paths.mailgauge, args + extra)
     }
 
     func snapshot(_ output: Subprocess.Output) throws -> MailboxSnapshot {
@@ -30,13 +30,13 @@ struct ProbeAgainstDovecotTests {
 
     /// Quota resources with a limit must be reported exactly (Dovecot lists unlimited
     /// resources with "-": IMAP leaves them out); folders must match name, count and size.
-    func expectMatchesDoveadm(_ snap: MailboxSnapshot, user: String, dovecot: TestDovecot) throws {
-        let truth = try dovecot.doveadmQuota(user).filter { $0.limit != nil }
+    func expectMatchesDoveadm(_ snap: MailboxSnapshot, user: String, dovecot: TestDovecot) async throws {
+        let truth = try await dovecot.doveadmQuota(user).filter { $0.limit != nil }
         let reported = snap.quotaRoots.flatMap(\.resources)
         #expect(Set(reported.map { "\($0.resource) \($0.usage)/\($0.limit)" })
             == Set(truth.map { "\($0.resource) \($0.value)/\($0.limit!)" }), "quota of \(user)")
         #expect(snap.quotaStatus == (truth.isEmpty ? .unlimited : .ok), "quota status of \(user)")
-        let folders = try dovecot.doveadmFolders(user)
+        let folders = try await dovecot.doveadmFolders(user)
         #expect(!folders.isEmpty)
         var byName: [String: String] = [:]
         for f in snap.folders { byName[f.name] = "\(f.messages) msgs, \(f.sizeBytes) B" }
@@ -45,13 +45,13 @@ struct ProbeAgainstDovecotTests {
 
     @Test("figures equal doveadm's for every seeded account, each transport, each method",
           arguments: users, Transport.allCases)
-    func figuresEqualDoveadm(user: String, transport: Transport) throws {
-        let dovecot = try TestDovecot.shared()
+    func figuresEqualDoveadm(user: String, transport: Transport) async throws {
+        let dovecot = try await TestDovecot.shared()
         var seen: [String: MailboxSnapshot] = [:]
         for method in ["auto", "list-status", "status", "fetch"] {
-            let snap = try snapshot(try probe(dovecot, user: user, transport: transport, method: method))
+            let snap = try await snapshot(try probe(dovecot, user: user, transport: transport, method: method))
             #expect(snap.method.rawValue == (method == "auto" ? "list-status" : method))
-            try expectMatchesDoveadm(snap, user: user, dovecot: dovecot)
+            try await expectMatchesDoveadm(snap, user: user, dovecot: dovecot)
             seen[method] = snap
         }
         // All three methods agree with each other, folder by folder.
@@ -60,9 +60,9 @@ struct ProbeAgainstDovecotTests {
     }
 
     @Test("special-use attributes, decoded names and raw wire names")
-    func namesAndSpecialUse() throws {
-        let dovecot = try TestDovecot.shared()
-        let snap = try snapshot(try probe(dovecot, user: "alice", transport: .imaps))
+    func namesAndSpecialUse() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let snap = try await snapshot(try probe(dovecot, user: "alice", transport: .imaps))
         let byName = Dictionary(uniqueKeysWithValues: snap.folders.map { ($0.name, $0) })
         #expect(byName["Sent"]?.specialUse == ["\\Sent"])
         #expect(byName["Trash"]?.specialUse == ["\\Trash"])
@@ -74,34 +74,34 @@ struct ProbeAgainstDovecotTests {
     }
 
     @Test("200 folders")
-    func manyFolders() throws {
-        let dovecot = try TestDovecot.shared()
-        let snap = try snapshot(try probe(dovecot, user: "erin", transport: .imaps))
+    func manyFolders() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let snap = try await snapshot(try probe(dovecot, user: "erin", transport: .imaps))
         #expect(snap.folders.count == 200)
     }
 
     @Test("Dovecot master user via SASL PLAIN authorization id")
-    func masterUser() throws {
-        let dovecot = try TestDovecot.shared()
-        let out = try probe(dovecot, user: dovecot.masterUser, transport: .starttls,
+    func masterUser() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let out = try await probe(dovecot, user: dovecot.masterUser, transport: .starttls,
                             extra: ["--password-file", dovecot.masterPasswordFile, "--authzid", "bob", "--auth", "plain"])
-        try expectMatchesDoveadm(try snapshot(out), user: "bob", dovecot: dovecot)
+        try await expectMatchesDoveadm(try snapshot(out), user: "bob", dovecot: dovecot)
     }
 
     @Test("LOGIN, XOAUTH2 and OAUTHBEARER (this Dovecot checks the token like a password)",
           arguments: ["login", "xoauth2", "oauthbearer"])
-    func otherMechanisms(mechanism: String) throws {
-        let dovecot = try TestDovecot.shared()
+    func otherMechanisms(mechanism: String) async throws {
+        let dovecot = try await TestDovecot.shared()
         let secretOption = mechanism == "login" ? "--password-file" : "--token-file"
-        let out = try probe(dovecot, user: "carol", transport: .imaps,
+        let out = try await probe(dovecot, user: "carol", transport: .imaps,
                             extra: [secretOption, dovecot.account("carol").password_file, "--auth", mechanism])
-        try expectMatchesDoveadm(try snapshot(out), user: "carol", dovecot: dovecot)
+        try await expectMatchesDoveadm(try snapshot(out), user: "carol", dovecot: dovecot)
     }
 
     @Test("human output: quota table and folders sorted by size")
-    func humanOutput() throws {
-        let dovecot = try TestDovecot.shared()
-        let out = try Subprocess.run(Paths.mailgauge, [
+    func humanOutput() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let out = try await Subprocess.run(Paths.mailgauge, [
             "probe", "imaps://alice@localhost:\(dovecot.imapsPort)", "--ca-file", dovecot.caFile,
             "--password-file", dovecot.account("alice").password_file,
         ])

@@ -40,21 +40,21 @@ struct RunAgainstDovecotTests {
         return (config, "\(dir.path)/mailgauge.sqlite", dir)
     }
 
-    static func run(_ config: String, extra: [String] = []) throws -> Subprocess.Output {
-        try Subprocess.run(Paths.mailgauge, ["run", "-c", config, "--retry-backoff", "0.2"] + extra, timeoutSeconds: 300)
+    static func run(_ config: String, extra: [String] = []) async throws -> Subprocess.Output {
+        try await Subprocess.run(Paths.mailgauge, ["run", "-c", config, "--retry-backoff", "0.2"] + extra, timeoutSeconds: 300)
     }
 
     @Test("201 accounts: figures equal doveadm's, planted failures classified, second run appends")
     func manyAccounts() async throws {
-        let dovecot = try TestDovecot.shared()
-        let users = try dovecot.scaleUsers()
+        let dovecot = try await TestDovecot.shared()
+        let users = try await dovecot.scaleUsers()
         let silent = try await ScriptedIMAPServer(greeting: nil) { _, _, _ in nil }
         defer { Task { await silent.close() } }
         let setup = try Self.writeConfig(dovecot, masterUsers: Array(users[0..<195]), perUser: ["alice"] + Array(users[195..<198]),
                                          wrongPassword: users[198], silentPort: silent.port)
         let clock = ContinuousClock()
         let start = clock.now
-        let out = try Self.run(setup.config)
+        let out = try await Self.run(setup.config)
         let elapsed = start.duration(to: clock.now)
         #expect(out.status == 1, "some failed: \(out.stdout) \(out.stderr)")
         #expect(out.stdout.contains("201 accounts, 2 failed (auth 1, timeout 1)"), "\(out.stdout)")
@@ -65,7 +65,7 @@ struct RunAgainstDovecotTests {
         #expect(states.count == 201)
         #expect(states["wrong-password"]?.failureReason == "auth")
         #expect(states["never-answers"]?.failureReason == "timeout")
-        let truth = try dovecot.doveadmQuotaAll()
+        let truth = try await dovecot.doveadmQuotaAll()
         var compared = 0
         for (id, state) in states where state.lastProbeOK {
             let user = state.user
@@ -77,28 +77,28 @@ struct RunAgainstDovecotTests {
         #expect(compared == 199)
 
         // More mail for a few accounts; the second run appends a second sample.
-        for user in [users[1], users[2], users[196]] { try dovecot.addMail(user, folder: "INBOX", count: 4, size: 30000) }
-        let second = try Self.run(setup.config)
+        for user in [users[1], users[2], users[196]] { try await dovecot.addMail(user, folder: "INBOX", count: 4, size: 30000) }
+        let second = try await Self.run(setup.config)
         #expect(second.status == 1)
-        let history = try Subprocess.run(Paths.mailgauge, ["history", "-c", setup.config, users[1], "--format", "json"])
+        let history = try await Subprocess.run(Paths.mailgauge, ["history", "-c", setup.config, users[1], "--format", "json"])
         #expect(history.status == 0, "\(history.stderr)")
         struct Point: Decodable { var resource: String; var usage: UInt64; var limit: UInt64; var resolution: String }
         let points = try JSONDecoder().decode([Point].self, from: Data(history.stdout.utf8)).filter { $0.resource == "STORAGE" }
         #expect(points.count == 2)
         #expect(points.count == 2 && points[1].usage > points[0].usage)
-        #expect(points.last?.usage == (try dovecot.doveadmQuotaAll())[users[1]]?["STORAGE"]?.0)
+        #expect(points.last?.usage == (try await dovecot.doveadmQuotaAll())[users[1]]?["STORAGE"]?.0)
 
-        let report = try Subprocess.run(Paths.mailgauge, ["report", "-c", setup.config, "--format", "json"])
+        let report = try await Subprocess.run(Paths.mailgauge, ["report", "-c", setup.config, "--format", "json"])
         #expect(report.status == 0)
         #expect(report.stdout.contains("\"failure_reason\":\"timeout\""))
-        let table = try Subprocess.run(Paths.mailgauge, ["report", "-c", setup.config])
+        let table = try await Subprocess.run(Paths.mailgauge, ["report", "-c", setup.config])
         #expect(table.stdout.contains("FAILED auth (2x)"), "\(table.stdout.prefix(400))")
     }
 
     @Test("SIGKILL part-way, repeatedly: integrity ok, no partial run, next run succeeds")
-    func killedRuns() throws {
-        let dovecot = try TestDovecot.shared()
-        let users = try dovecot.scaleUsers()
+    func killedRuns() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let users = try await dovecot.scaleUsers()
         let setup = try Self.writeConfig(dovecot, masterUsers: users, perUser: [], wrongPassword: nil, silentPort: nil, concurrency: 4)
         var rng = SystemRandomNumberGenerator()
         for attempt in 0..<6 {
@@ -108,38 +108,38 @@ struct RunAgainstDovecotTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(UInt32.random(in: 100_000...2_500_000, using: &rng) + UInt32(attempt) * 50_000)
+            try await Task.sleep(for: .microseconds(Int.random(in: 100_000...2_500_000, using: &rng) + attempt * 50_000))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            try Self.expectConsistent(setup.database)
+            try await Self.expectConsistent(setup.database)
         }
         // At least one kill must have landed part-way (otherwise this proves nothing).
-        let completed = try Subprocess.run("/usr/bin/sqlite3", [setup.database, "SELECT COUNT(*) FROM run"]).stdout
+        let completed = try await Subprocess.run("/usr/bin/sqlite3", [setup.database, "SELECT COUNT(*) FROM run"]).stdout
         #expect((Int(completed.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) < 6, "every run finished before its kill")
-        let after = try Self.run(setup.config)
+        let after = try await Self.run(setup.config)
         #expect(after.status == 0, "\(after.stdout) \(after.stderr)")
-        try Self.expectConsistent(setup.database)
+        try await Self.expectConsistent(setup.database)
         let db = try AppDatabase(path: setup.database)
         #expect(try db.latestStates().count == 200)
     }
 
     /// PRAGMA integrity_check is ok and every stored run is whole: its probes number its
     /// accounts, and every successful probe has its quota samples.
-    static func expectConsistent(_ database: String) throws {
+    static func expectConsistent(_ database: String) async throws {
         guard FileManager.default.fileExists(atPath: database) else { return }
-        let q = { (sql: String) throws -> String in
-            let out = try Subprocess.run("/usr/bin/sqlite3", [database, sql])
+        let q = { (sql: String) async throws -> String in
+            let out = try await Subprocess.run("/usr/bin/sqlite3", [database, sql])
             return out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        #expect(try q("PRAGMA integrity_check") == "ok")
-        #expect(try q("SELECT COUNT(*) FROM run r WHERE accounts != (SELECT COUNT(*) FROM probe p WHERE p.run_id = r.id)") == "0")
-        #expect(try q("SELECT COUNT(*) FROM probe p WHERE ok = 1 AND NOT EXISTS (SELECT 1 FROM quota_sample q WHERE q.run_id = p.run_id AND q.account_id = p.account_id)") == "0")
+        #expect(try await q("PRAGMA integrity_check") == "ok")
+        #expect(try await q("SELECT COUNT(*) FROM run r WHERE accounts != (SELECT COUNT(*) FROM probe p WHERE p.run_id = r.id)") == "0")
+        #expect(try await q("SELECT COUNT(*) FROM probe p WHERE ok = 1 AND NOT EXISTS (SELECT 1 FROM quota_sample q WHERE q.run_id = p.run_id AND q.account_id = p.account_id)") == "0")
     }
 
     @Test("two runs at once: one probes, the other exits 0 saying a run is in progress")
-    func overlappingRuns() throws {
-        let dovecot = try TestDovecot.shared()
-        let users = try dovecot.scaleUsers()
+    func overlappingRuns() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let users = try await dovecot.scaleUsers()
         let setup = try Self.writeConfig(dovecot, masterUsers: users, perUser: [], wrongPassword: nil, silentPort: nil, concurrency: 4)
         let outputs = try [0, 1].map { _ -> (Process, URL) in
             let process = Process()
@@ -157,25 +157,25 @@ struct RunAgainstDovecotTests {
         let texts = try outputs.map { try String(contentsOf: $0.1, encoding: .utf8) }
         #expect(texts.filter { $0.contains("previous run still in progress") }.count == 1, "\(texts)")
         #expect(texts.filter { $0.contains("200 accounts, 0 failed") }.count == 1, "\(texts)")
-        let runs = try Subprocess.run("/usr/bin/sqlite3", [setup.database, "SELECT COUNT(*) FROM run"]).stdout
+        let runs = try await Subprocess.run("/usr/bin/sqlite3", [setup.database, "SELECT COUNT(*) FROM run"]).stdout
         #expect(runs.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
-        try Self.expectConsistent(setup.database)
+        try await Self.expectConsistent(setup.database)
     }
 
     @Test("no password in the database, the logs or any output")
-    func secretsStaySecret() throws {
-        let dovecot = try TestDovecot.shared()
-        let users = try dovecot.scaleUsers()
+    func secretsStaySecret() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let users = try await dovecot.scaleUsers()
         let setup = try Self.writeConfig(dovecot, masterUsers: Array(users[0..<5]), perUser: ["alice", "carol"],
                                          wrongPassword: users[6], silentPort: nil)
         var outputs: [String] = []
         for _ in 0..<2 {
-            let out = try Self.run(setup.config, extra: ["--log-level", "trace"])
+            let out = try await Self.run(setup.config, extra: ["--log-level", "trace"])
             outputs += [out.stdout, out.stderr]
         }
         for args in [["report", "-c", setup.config, "--format", "json"], ["history", "-c", setup.config, "alice", "--format", "csv"],
                      ["config", "check", setup.config]] {
-            let out = try Subprocess.run(Paths.mailgauge, args)
+            let out = try await Subprocess.run(Paths.mailgauge, args)
             outputs += [out.stdout, out.stderr]
         }
         #expect(outputs[1].contains("trace"), "trace logging was on")

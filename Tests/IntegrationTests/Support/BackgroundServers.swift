@@ -24,12 +24,12 @@ final class BackgroundProcess: @unchecked Sendable {
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// Waits until `ready` says the process is up (polling), or fails with its stderr.
-    func waitUntil(timeoutSeconds: Double = 30, _ what: String, _ ready: () -> Bool) throws {
+    func waitUntil(timeoutSeconds: Double = 30, _ what: String, _ ready: () async -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while !ready() {
+        while !(await ready()) {
             guard process.isRunning else { throw TestFailure("\(what) exited: \(stderr)") }
             guard Date() < deadline else { throw TestFailure("\(what) not ready in \(timeoutSeconds) s: \(stderr)") }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
@@ -79,7 +79,7 @@ final class SMTPSink: @unchecked Sendable {
     let password = "smtp-secret"
     private let server: BackgroundProcess
 
-    init(tls: String = "starttls", dovecot: TestDovecot) throws {
+    init(tls: String = "starttls", dovecot: TestDovecot) async throws {
         directory = try TestFiles.directory("mg-smtp")
         let tlsDir = URL(fileURLWithPath: dovecot.caFile).deletingLastPathComponent().path
         server = try BackgroundProcess("/usr/bin/python3", [
@@ -87,7 +87,7 @@ final class SMTPSink: @unchecked Sendable {
             "--key", "\(tlsDir)/server.key", "--tls", tls, "--user", user, "--password", password,
         ], logDir: directory)
         let server = self.server
-        try server.waitUntil("smtp-sink") { server.stdout.contains("READY ") }
+        try await server.waitUntil("smtp-sink") { server.stdout.contains("READY ") }
         guard let line = server.stdout.split(separator: "\n").first(where: { $0.hasPrefix("READY ") }), let p = Int(line.dropFirst(6)) else {
             throw TestFailure("smtp-sink: no port in \(server.stdout)")
         }
@@ -95,18 +95,20 @@ final class SMTPSink: @unchecked Sendable {
     }
 
     /// The messages received so far, parsed by Python's email package, oldest first.
-    func messages() throws -> [Message] {
+    func messages() async throws -> [Message] {
         let mail = directory.appendingPathComponent("mail")
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: mail.path)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
-        return try files.map { name in
-            let out = try Subprocess.run("/usr/bin/python3", [SMTPSink.script, "inspect", mail.appendingPathComponent(name).path])
+        var messages: [Message] = []
+        for name in files {
+            let out = try await Subprocess.run("/usr/bin/python3", [SMTPSink.script, "inspect", mail.appendingPathComponent(name).path])
             guard out.status == 0 else { throw TestFailure("smtp-sink inspect \(name): \(out.stderr)") }
             var message = try JSONDecoder().decode(Message.self, from: Data(out.stdout.utf8))
             message.text = message.text?.replacingOccurrences(of: "\r\n", with: "\n")
             let meta = mail.appendingPathComponent(name.replacingOccurrences(of: ".eml", with: ".json"))
             message.envelope = try JSONDecoder().decode(Envelope.self, from: Data(contentsOf: meta))
-            return message
+            messages.append(message)
         }
+        return messages
     }
 
     /// The server's log of the SMTP dialogue.
@@ -122,7 +124,7 @@ final class TestAlertmanager: @unchecked Sendable {
     let port: Int
     private let server: BackgroundProcess
 
-    init() throws {
+    init() async throws {
         let dir = try TestFiles.directory("mg-alertmanager")
         let config = dir.appendingPathComponent("alertmanager.yml").path
         try """
@@ -135,14 +137,14 @@ final class TestAlertmanager: @unchecked Sendable {
             "--cluster.listen-address=",
         ], logDir: dir)
         let port = self.port
-        try server.waitUntil("alertmanager") { (try? httpGet("http://127.0.0.1:\(port)/-/ready")) != nil }
+        try await server.waitUntil("alertmanager") { await (try? httpGet("http://127.0.0.1:\(port)/-/ready")) != nil }
     }
 
     var alertsURL: String { "http://127.0.0.1:\(port)/api/v2/alerts" }
 
     /// GET /api/v2/alerts: each alert's labels, annotations and status.
-    func alerts() throws -> [[String: Any]] {
-        let data = try httpGet(alertsURL)
+    func alerts() async throws -> [[String: Any]] {
+        let data = try await httpGet(alertsURL)
         return (try JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
     }
 
@@ -151,8 +153,8 @@ final class TestAlertmanager: @unchecked Sendable {
 
 func freePort() throws -> Int { try ServeTests.freePort() }
 
-func httpGet(_ url: String) throws -> Data {
-    let (status, body) = ServeTests.get(url)
+func httpGet(_ url: String) async throws -> Data {
+    let (status, body) = await ServeTests.get(url)
     guard (200..<300).contains(status) else { throw TestFailure("GET \(url): HTTP \(status)") }
     return Data(body.utf8)
 }

@@ -1,7 +1,10 @@
 import Foundation
+import Synchronization
 
 /// Runs a program to completion and captures its output (through files, so a chatty
-/// child can never dead-lock on a full pipe).
+/// child can never dead-lock on a full pipe). Waiting is asynchronous (the process's
+/// termination handler resumes a continuation), so tests running in parallel never
+/// hold a cooperative thread while a child runs.
 struct Subprocess {
     struct Output: Sendable {
         var status: Int32
@@ -10,7 +13,7 @@ struct Subprocess {
     }
 
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                    timeoutSeconds: Double = 120) throws -> Output {
+                    timeoutSeconds: Double = 120) async throws -> Output {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-sub-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -24,19 +27,58 @@ struct Subprocess {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while process.isRunning {
-            if Date() > deadline {
-                process.terminate()
-                process.waitUntilExit()
-                throw TestFailure("\(executable) \(arguments.joined(separator: " ")) did not finish in \(timeoutSeconds)s")
+        let child = Child(process)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+                return
             }
-            usleep(10_000)
+            child.startWatchdog(seconds: timeoutSeconds)
+        }
+        child.stopWatchdog()
+        if child.timedOut {
+            throw TestFailure("\(executable) \(arguments.joined(separator: " ")) did not finish in \(timeoutSeconds)s")
         }
         return Output(status: process.terminationStatus,
                       stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    /// For `atexit`, where nothing can be awaited.
+    static func runBlocking(_ executable: String, _ arguments: [String]) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return }
+        process.waitUntilExit()
+    }
+
+    /// The running child and its deadline: SIGTERM when it passes, SIGKILL 5 s later.
+    private final class Child: Sendable {
+        let process: Process
+        private let state = Mutex<(timedOut: Bool, watchdog: Task<Void, Never>?)>((false, nil))
+
+        init(_ process: Process) { self.process = process }
+
+        var timedOut: Bool { state.withLock { $0.timedOut } }
+
+        func startWatchdog(seconds: Double) {
+            let task = Task { [self] in
+                guard (try? await Task.sleep(for: .seconds(seconds))) != nil else { return }
+                state.withLock { $0.timedOut = true }
+                process.terminate()
+                guard (try? await Task.sleep(for: .seconds(5))) != nil, process.isRunning else { return }
+                kill(process.processIdentifier, SIGKILL)
+            }
+            state.withLock { $0.watchdog = task }
+        }
+
+        func stopWatchdog() { state.withLock { $0.watchdog?.cancel() } }
     }
 }
 

@@ -28,44 +28,17 @@ struct TestDovecot: Sendable {
 
     static let script = Paths.repository.appendingPathComponent("scripts/dovecot").path
 
-    /// Starts the server on first use (the lock keeps parallel tests from racing).
-    static func shared() throws -> TestDovecot {
-        try lock.withLock {
-            if let started { return started }
-            let out = try Subprocess.run(script, ["start"], timeoutSeconds: 600)
-            guard out.status == 0 else { throw TestFailure("scripts/dovecot start failed: \(out.stderr)") }
-            atexit { _ = try? Subprocess.run(TestDovecot.script, ["stop"]) }
-            let envPath = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            var env: [String: String] = [:]
-            for line in try String(contentsOfFile: envPath, encoding: .utf8).split(separator: "\n") {
-                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-                if parts.count == 2 { env[parts[0]] = parts[1] }
-            }
-            let data = try Data(contentsOf: URL(fileURLWithPath: env["MAILGAUGE_DOVECOT_ACCOUNTS"]!))
-            let dovecot = TestDovecot(env: env, accounts: try JSONDecoder().decode([Account].self, from: data))
-            started = dovecot
-            return dovecot
-        }
-    }
+    /// The server, started on first use by the process-wide fixture.
+    static func shared() async throws -> TestDovecot { try await DovecotFixture.shared.dovecot() }
 
     /// 200 extra users (scale0000…scale0199) for run tests, added once per process.
-    func scaleUsers() throws -> [String] {
-        try Self.lock.withLock {
-            if let users = Self.scale { return users }
-            let out = try Subprocess.run(Self.script, ["add-users", "200", "scale"], timeoutSeconds: 600)
-            guard out.status == 0 else { throw TestFailure("add-users failed: \(out.stderr)") }
-            let users = try String(contentsOfFile: out.stdout.trimmingCharacters(in: .whitespacesAndNewlines), encoding: .utf8)
-                .split(separator: "\n").map(String.init)
-            Self.scale = users
-            return users
-        }
-    }
+    func scaleUsers() async throws -> [String] { try await DovecotFixture.shared.scaleUsers() }
 
     func secretFile(_ user: String) -> String { "\(env["MAILGAUGE_DOVECOT_DIR"]!)/secrets/\(user).pass" }
 
     /// `doveadm -f tab quota get -A`: user → resource → (value, limit or nil).
-    func doveadmQuotaAll() throws -> [String: [String: (UInt64, UInt64?)]] {
-        let out = try Subprocess.run("/usr/bin/doveadm", ["-c", configFile, "-f", "tab", "quota", "get", "-A"])
+    func doveadmQuotaAll() async throws -> [String: [String: (UInt64, UInt64?)]] {
+        let out = try await Subprocess.run("/usr/bin/doveadm", ["-c", configFile, "-f", "tab", "quota", "get", "-A"])
         guard out.status == 0 else { throw TestFailure("doveadm quota get -A: \(out.stderr)") }
         var all: [String: [String: (UInt64, UInt64?)]] = [:]
         for line in out.stdout.split(separator: "\n").dropFirst() {
@@ -76,14 +49,120 @@ struct TestDovecot: Sendable {
         return all
     }
 
-    func addMail(_ user: String, folder: String, count: Int, size: Int) throws {
-        let out = try Subprocess.run(Self.script, ["add-mail", user, folder, "\(count)", "\(size)"])
+    func addMail(_ user: String, folder: String, count: Int, size: Int) async throws {
+        let out = try await Subprocess.run(Self.script, ["add-mail", user, folder, "\(count)", "\(size)"])
         guard out.status == 0 else { throw TestFailure("add-mail failed: \(out.stderr)") }
     }
 
     /// Changes a user's storage limit in the passwd-file (Dovecot re-reads it per login).
-    func setQuotaLimit(_ user: String, kib: Int) throws {
-        let path = "\(env["MAILGAUGE_DOVECOT_DIR"]!)/users"
+    func setQuotaLimit(_ user: String, kib: Int) async throws {
+        try await DovecotFixture.shared.setQuotaLimit(user, kib: kib, in: self)
+    }
+
+    // MARK: - Ground truth from doveadm
+
+    struct DoveadmQuota: Equatable {
+        var resource: String
+        var value: UInt64
+        var limit: UInt64?  // nil: "-" (no limit)
+    }
+
+    /// `doveadm quota get -u USER`.
+    func doveadmQuota(_ user: String) async throws -> [DoveadmQuota] {
+        let out = try await Subprocess.run("/usr/bin/doveadm", ["-c", configFile, "quota", "get", "-u", user])
+        guard out.status == 0 else { throw TestFailure("doveadm quota get: \(out.stderr)") }
+        // "User quota STORAGE  2512  5000   50": the root name has spaces; read from the end.
+        return out.stdout.split(separator: "\n").dropFirst().compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count >= 4 else { return nil }
+            let n = fields.count
+            return DoveadmQuota(resource: String(fields[n - 4]), value: UInt64(fields[n - 3])!,
+                                limit: UInt64(fields[n - 2]))
+        }
+    }
+
+    /// `doveadm mailbox status -u USER "messages vsize" "*"`: name → (messages, vsize).
+    func doveadmFolders(_ user: String) async throws -> [String: (UInt64, UInt64)] {
+        let out = try await Subprocess.run("/usr/bin/doveadm", ["-c", configFile, "mailbox", "status", "-u", user, "messages vsize", "*"])
+        guard out.status == 0 else { throw TestFailure("doveadm mailbox status: \(out.stderr)") }
+        var folders: [String: (UInt64, UInt64)] = [:]
+        for line in out.stdout.split(separator: "\n") {
+            // "<name> messages=N vsize=M"; the name may contain spaces.
+            guard let m = line.range(of: " messages="), let v = line.range(of: " vsize=") else { continue }
+            let name = String(line[..<m.lowerBound])
+            folders[name] = (UInt64(line[m.upperBound..<v.lowerBound])!, UInt64(line[v.upperBound...])!)
+        }
+        return folders
+    }
+
+    func logContains(_ needle: String) -> Bool {
+        ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains(needle)
+    }
+}
+
+/// The one Dovecot of the test process. An actor, so suites running in parallel start it
+/// once, add the scale users once, and never write its users file at the same time.
+actor DovecotFixture {
+    static let shared = DovecotFixture()
+
+    private var started: Task<TestDovecot, any Error>?
+    private var scale: Task<[String], any Error>?
+    /// The last queued writer of the users file; each writer waits for the one before.
+    private var usersFileTail: Task<Void, Never>?
+
+    /// Runs `body` after every earlier writer of the users file has finished.
+    private func exclusive<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let previous = usersFileTail
+        let task = Task { () async throws -> T in
+            await previous?.value
+            return try await body()
+        }
+        usersFileTail = Task { _ = try? await task.value }
+        return try await task.value
+    }
+
+    func dovecot() async throws -> TestDovecot {
+        if let started { return try await started.value }
+        let task = Task { try await Self.start() }
+        started = task
+        return try await task.value
+    }
+
+    private static func start() async throws -> TestDovecot {
+        let out = try await Subprocess.run(TestDovecot.script, ["start"], timeoutSeconds: 600)
+        guard out.status == 0 else { throw TestFailure("scripts/dovecot start failed: \(out.stderr)") }
+        atexit { Subprocess.runBlocking(TestDovecot.script, ["stop"]) }
+        let envPath = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        var env: [String: String] = [:]
+        for line in try String(contentsOfFile: envPath, encoding: .utf8).split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { env[parts[0]] = parts[1] }
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: env["MAILGAUGE_DOVECOT_ACCOUNTS"]!))
+        return TestDovecot(env: env, accounts: try JSONDecoder().decode([TestDovecot.Account].self, from: data))
+    }
+
+    func scaleUsers() async throws -> [String] {
+        if let scale { return try await scale.value }
+        let task = Task { () async throws -> [String] in try await exclusive { try await Self.addScaleUsers() } }
+        scale = task
+        return try await task.value
+    }
+
+    private static func addScaleUsers() async throws -> [String] {
+        let out = try await Subprocess.run(TestDovecot.script, ["add-users", "200", "scale"], timeoutSeconds: 600)
+        guard out.status == 0 else { throw TestFailure("add-users failed: \(out.stderr)") }
+        return try String(contentsOfFile: out.stdout.trimmingCharacters(in: .whitespacesAndNewlines), encoding: .utf8)
+                .split(separator: "\n").map(String.init)
+    }
+
+    /// Rewrites one user's limit in the passwd-file; the actor keeps writers apart.
+    func setQuotaLimit(_ user: String, kib: Int, in dovecot: TestDovecot) async throws {
+        try await exclusive { try await Self.rewriteLimit(user, kib: kib, in: dovecot) }
+    }
+
+    private static func rewriteLimit(_ user: String, kib: Int, in dovecot: TestDovecot) async throws {
+        let path = "\(dovecot.env["MAILGAUGE_DOVECOT_DIR"]!)/users"
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map { line in
             guard line.hasPrefix("\(user):") else { return String(line) }
             let fields = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -99,53 +178,10 @@ struct TestDovecot: Sendable {
         // with the new limit, so the next login sees it.
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
-            if try doveadmQuota(user).first(where: { $0.resource == "STORAGE" })?.limit == UInt64(kib) { return }
-            usleep(200_000)
+            if try await dovecot.doveadmQuota(user).first(where: { $0.resource == "STORAGE" })?.limit == UInt64(kib) { return }
+            try await Task.sleep(for: .milliseconds(200))
         }
         throw TestFailure("Dovecot did not pick up \(user)'s new limit \(kib)K")
     }
 
-    nonisolated(unsafe) private static var scale: [String]?
-    nonisolated(unsafe) private static var started: TestDovecot?
-    private static let lock = NSLock()
-
-    // MARK: - Ground truth from doveadm
-
-    struct DoveadmQuota: Equatable {
-        var resource: String
-        var value: UInt64
-        var limit: UInt64?  // nil: "-" (no limit)
-    }
-
-    /// `doveadm quota get -u USER`.
-    func doveadmQuota(_ user: String) throws -> [DoveadmQuota] {
-        let out = try Subprocess.run("/usr/bin/doveadm", ["-c", configFile, "quota", "get", "-u", user])
-        guard out.status == 0 else { throw TestFailure("doveadm quota get: \(out.stderr)") }
-        // "User quota STORAGE  2512  5000   50": the root name has spaces; read from the end.
-        return out.stdout.split(separator: "\n").dropFirst().compactMap { line in
-            let fields = line.split(separator: " ")
-            guard fields.count >= 4 else { return nil }
-            let n = fields.count
-            return DoveadmQuota(resource: String(fields[n - 4]), value: UInt64(fields[n - 3])!,
-                                limit: UInt64(fields[n - 2]))
-        }
-    }
-
-    /// `doveadm mailbox status -u USER "messages vsize" "*"`: name → (messages, vsize).
-    func doveadmFolders(_ user: String) throws -> [String: (UInt64, UInt64)] {
-        let out = try Subprocess.run("/usr/bin/doveadm", ["-c", configFile, "mailbox", "status", "-u", user, "messages vsize", "*"])
-        guard out.status == 0 else { throw TestFailure("doveadm mailbox status: \(out.stderr)") }
-        var folders: [String: (UInt64, UInt64)] = [:]
-        for line in out.stdout.split(separator: "\n") {
-            // "<name> messages=N vsize=M"; the name may contain spaces.
-            guard let m = line.range(of: " messages="), let v = line.range(of: " vsize=") else { continue }
-            let name = String(line[..<m.lowerBound])
-            folders[name] = (UInt64(line[m.upperBound..<v.lowerBound])!, UInt64(line[v.upperBound...])!)
-        }
-        return folders
-    }
-
-    func logContains(_ needle: String) -> Bool {
-        ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains(needle)
-    }
 }
