@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "IMAPCore", "IMAPClient", "MailGaugeCore",
+                "IMAPCore", "IMAPClient", "ClientNetworking", "MailGaugeCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -51,6 +51,16 @@ public enum ClientTLS {
 
 /// The one way both clients open a connection: TCP with a connect timeout, TLS first when
 /// the transport is implicit TLS, then the protocol's framing handler, wrapped for async use.
+/// How a client protects its connection; the same three choices for IMAP and SMTP.
+public enum TransportSecurity: Sendable, Hashable {
+    /// TLS from the first byte.
+    case implicitTLS
+    /// Plain connect, then STARTTLS before anything else; fail closed.
+    case startTLS
+    /// No encryption at all: explicit opt-in only.
+    case insecurePlaintext
+}
+
 public enum ClientChannel {
     public static func connect<Inbound: Sendable, Outbound: Sendable>(
         host: String, port: Int, timeoutSeconds: Double, implicitTLS: TLSHandlerFactory?,
@@ -126,4 +136,31 @@ public enum ConnectFailure: Error, Sendable {
 /// "30s", "1.5s".
 public func formatSeconds(_ s: Double) -> String {
     s == s.rounded() ? "\(Int(s))s" : "\(s)s"
+}
+
+extension ClientChannel {
+    /// One session's life on a connected channel, the same for both clients: `open`
+    /// (greeting, STARTTLS, hello), `body`, then `close` (LOGOUT / QUIT, never throwing)
+    /// whether or not anything failed, and every error as the protocol's own (`mapError`).
+    public static func withSession<Inbound: Sendable, Outbound: Sendable, Session, T: Sendable>(
+        on asyncChannel: NIOAsyncChannel<Inbound, Outbound>,
+        makeSession: (NIOAsyncChannelInboundStream<Inbound>, NIOAsyncChannelOutboundWriter<Outbound>) -> Session,
+        open: (Session) async throws -> Void,
+        close: (Session) async -> Void,
+        mapError: (Session, any Error) -> any Error,
+        _ body: (Session) async throws -> T
+    ) async throws -> T {
+        try await asyncChannel.executeThenClose { inbound, outbound in
+            let session = makeSession(inbound, outbound)
+            do {
+                try await open(session)
+                let result = try await body(session)
+                await close(session)
+                return result
+            } catch {
+                await close(session)
+                throw mapError(session, error)
+            }
+        }
+    }
 }

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 public import NIOSSL
 import NIOTLS
 
@@ -68,6 +68,15 @@ public struct TransportGuard: Sendable {
     /// handler: nothing may follow it in plaintext.
     public func checkStartTLSAccepted(bufferedBytes: Int) throws(Violation) {
         guard bufferedBytes == 0 else { throw .dataAfterStartTLS }
+    }
+
+    /// The STARTTLS switch, the same for IMAP and SMTP: on the server's positive answer,
+    /// with nothing buffered after it, the TLS handler goes first in the pipeline. Called
+    /// on the event loop from the framing handler's read, so no byte is read in between.
+    public func switchToTLS(_ context: ChannelHandlerContext, bufferedBytes: Int, tls: TLSHandlerFactory?) throws {
+        try checkStartTLSAccepted(bufferedBytes: bufferedBytes)
+        guard let tls else { throw Violation.dataAfterStartTLS }
+        try context.pipeline.syncOperations.addHandler(tls.makeHandler(), position: .first)
     }
 }
 

@@ -1,3 +1,4 @@
+public import ClientNetworking
 public import IMAPClient
 
 /// `imaps://USER@HOST[:PORT]` (implicit TLS, 993) or `imap://USER@HOST[:PORT]` (STARTTLS,

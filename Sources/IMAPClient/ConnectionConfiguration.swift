@@ -3,15 +3,9 @@ public import IMAPCore
 
 /// How to reach one IMAP server.
 public struct ConnectionConfiguration: Sendable {
-    public enum Security: Sendable, Hashable {
-        /// TLS from the first byte (`imaps://`, port 993).
-        case implicitTLS
-        /// Plain connect, then STARTTLS before anything else; fail closed (`imap://`, 143).
-        case startTLS
-        /// No encryption at all. Only with explicit opt-in; credentials are still refused
-        /// when the server says LOGINDISABLED.
-        case insecurePlaintext
-    }
+    /// implicit TLS (`imaps://`, 993), STARTTLS (`imap://`, 143), or the plaintext opt-in
+    /// (credentials are still refused when the server says LOGINDISABLED).
+    public typealias Security = TransportSecurity
 
     public var host: String
     public var port: Int

@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
-public import ClientNetworking
+import ClientNetworking
 
 /// One IMAP session, used from a single task inside `IMAPConnection.withConnection`.
 ///
@@ -73,19 +73,10 @@ public final class IMAPConnection {
         } catch {
             throw mapConnectError(error, configuration)
         }
-        return try await asyncChannel.executeThenClose { inbound, outbound in
-            let connection = IMAPConnection(configuration: configuration, logger: logger, channel: asyncChannel.channel,
-                                            inbound: inbound, outbound: outbound)
-            do {
-                try await connection.open()
-                let result = try await body(connection)
-                await connection.logoutQuietly()
-                return result
-            } catch {
-                await connection.logoutQuietly()
-                throw connection.map(error)
-            }
-        }
+        return try await ClientChannel.withSession(
+            on: asyncChannel,
+            makeSession: { IMAPConnection(configuration: configuration, logger: logger, channel: asyncChannel.channel, inbound: $0, outbound: $1) },
+            open: { try await $0.open() }, close: { await $0.logoutQuietly() }, mapError: { $0.map($1) }, body)
     }
 
     private func open() async throws {

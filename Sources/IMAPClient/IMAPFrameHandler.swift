@@ -64,9 +64,7 @@ final class IMAPFrameHandler: ChannelDuplexHandler {
                     if tag == pendingStartTLSTag {
                         pendingStartTLSTag = nil
                         if status.kind == .ok {
-                            try transport.checkStartTLSAccepted(bufferedBytes: parser.bufferedByteCount)
-                            guard let tls else { throw TransportGuard.Violation.dataAfterStartTLS }
-                            try context.pipeline.syncOperations.addHandler(tls.makeHandler(), position: .first)
+                            try transport.switchToTLS(context, bufferedBytes: parser.bufferedByteCount, tls: tls)
                             switchedToTLS = true
                         }
                     }

@@ -1,3 +1,4 @@
+import ClientNetworking
 public import Config
 public import Foundation
 public import Logging

@@ -49,9 +49,7 @@ final class SMTPFrameHandler: ChannelDuplexHandler {
                 if awaitingStartTLSReply {
                     awaitingStartTLSReply = false
                     if reply.code == 220 {
-                        try transport.checkStartTLSAccepted(bufferedBytes: parser.bufferedByteCount)
-                        guard let tls else { throw TransportGuard.Violation.dataAfterStartTLS }
-                        try context.pipeline.syncOperations.addHandler(tls.makeHandler(), position: .first)
+                        try transport.switchToTLS(context, bufferedBytes: parser.bufferedByteCount, tls: tls)
                         switched = true
                     }
                 }

@@ -8,14 +8,9 @@ public import ClientNetworking
 
 /// How to reach an SMTP server and who to log in as.
 public struct SMTPConfiguration: Sendable {
-    public enum Security: Sendable, Hashable {
-        /// TLS from the first byte ("submissions", port 465, RFC 8314).
-        case implicitTLS
-        /// Plain connect, then STARTTLS before anything else; fail closed (port 587).
-        case startTLS
-        /// No encryption (a local relay on loopback). Explicit opt-in only.
-        case insecurePlaintext
-    }
+    /// implicit TLS ("submissions", 465, RFC 8314), STARTTLS (587), or the plaintext
+    /// opt-in (a local relay on loopback).
+    public typealias Security = TransportSecurity
 
     public var host: String
     public var port: Int
@@ -102,19 +97,10 @@ public final class SMTPSession {
         } catch {
             throw mapConnectError(error, configuration)
         }
-        return try await asyncChannel.executeThenClose { inbound, outbound in
-            let session = SMTPSession(configuration: configuration, logger: logger, channel: asyncChannel.channel,
-                                      inbound: inbound, outbound: outbound)
-            do {
-                try await session.open()
-                let result = try await body(session)
-                await session.quitQuietly()
-                return result
-            } catch {
-                await session.quitQuietly()
-                throw session.map(error)
-            }
-        }
+        return try await ClientChannel.withSession(
+            on: asyncChannel,
+            makeSession: { SMTPSession(configuration: configuration, logger: logger, channel: asyncChannel.channel, inbound: $0, outbound: $1) },
+            open: { try await $0.open() }, close: { await $0.quitQuietly() }, mapError: { $0.map($1) }, body)
     }
 
     // MARK: - Opening

@@ -1,3 +1,4 @@
+import ClientNetworking
 import Collector
 import IMAPClient
 import IMAPCore

@@ -1,3 +1,4 @@
+import ClientNetworking
 import Collector
 import Foundation
 import IMAPClient

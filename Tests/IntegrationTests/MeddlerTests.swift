@@ -1,3 +1,4 @@
+import ClientNetworking
 import Foundation
 import IMAPClient
 import Logging

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SMTPClient
+import ClientNetworking
 import ScriptedServer
 import Testing
 
