@@ -111,10 +111,15 @@ public enum NagiosCheck {
                 let shown = "\(SizeFormat.quota(r.usage, resource: r.resource)) of \(SizeFormat.quota(r.limit, resource: r.resource))"
                 parts.append("\(r.resource) \(SizeFormat.percent(fraction)) (\(shown))")
             }
-            // The state is the alert rules' verdict, without their memory: critical is
-            // CRITICAL; warning (including min_free) and filling are WARNING.
+            // The state is the alert rules' verdict, without their memory: full and
+            // critical are CRITICAL (full stated first); warning (including min_free) and
+            // filling are WARNING.
+            var fullParts: [String] = []
             for a in AlertRules.assess(input.observation, thresholds: t, now: now) where a.active {
                 switch a.key.rule {
+                case .full:
+                    state = max(state, .critical)
+                    fullParts.append("\(a.key.resource) FULL: new mail is refused")
                 case .critical: state = max(state, .critical)
                 case .warning:
                     state = max(state, .warning)
@@ -132,6 +137,7 @@ public enum NagiosCheck {
                 case .probeFailing: break  // a failed probe is UNKNOWN above
                 }
             }
+            parts.insert(contentsOf: fullParts, at: 0)
             if input.resources.isEmpty { parts.append("no quota limit") }
             states.append((id, state, "\(id): " + parts.joined(separator: ", ")))
         }

@@ -5,18 +5,19 @@ public struct AccountNotice: Sendable, Hashable {
     public var accountID: String
     public var user: String
     public var notice: AlertRules.Notice
-    /// The account's latest STORAGE figures (KiB), for the message.
-    public var storage: QuotaPoint?
+    /// The latest figures of the notice's resource (its fullest quota root), or STORAGE's
+    /// for probe_failing: what the message shows.
+    public var quota: QuotaPoint?
     /// The earliest forecast full date of the account, if growing.
     public var fullAt: Date?
     /// The latest probe failure message (for probe_failing).
     public var failure: String?
 
-    public init(accountID: String, user: String, notice: AlertRules.Notice, storage: QuotaPoint?, fullAt: Date?, failure: String?) {
+    public init(accountID: String, user: String, notice: AlertRules.Notice, quota: QuotaPoint?, fullAt: Date?, failure: String?) {
         self.accountID = accountID
         self.user = user
         self.notice = notice
-        self.storage = storage
+        self.quota = quota
         self.fullAt = fullAt
         self.failure = failure
     }
@@ -50,10 +51,10 @@ public enum AlertEvaluation {
             for (key, s) in result.states where s != previous[state.id]?[key] {
                 changes.append(Change(accountID: state.id, key: key, state: s))
             }
-            let storage = state.quota.first { $0.resource == QuotaResourceName.storage }
             notices += result.notices.map {
-                AccountNotice(accountID: state.id, user: state.user, notice: $0, storage: storage,
-                              fullAt: observation.fullAt.values.min(), failure: state.failureMessage)
+                let resource = $0.key.rule == .probeFailing ? QuotaResourceName.storage : $0.key.resource
+                return AccountNotice(accountID: state.id, user: state.user, notice: $0, quota: state.fullestQuota(resource),
+                                     fullAt: observation.fullAt.values.min(), failure: state.failureMessage)
             }
         }
         return Result(changes: changes, notices: notices)

@@ -12,10 +12,15 @@ public enum AlertRules {
         case filling
         case warning
         case critical
+        /// At or over the limit: the server is refusing or bouncing new mail. Its own
+        /// state, stated first everywhere; critical and warning are folded into it and
+        /// filling does not fire for a full resource.
+        case full
 
         /// The one urgency order (higher first): stdout, digests, owner notices.
         public var urgency: Int {
             switch self {
+            case .full: 5
             case .critical: 4
             case .filling: 3
             case .probeFailing: 2
@@ -119,12 +124,15 @@ public enum AlertRules {
 
     /// Every rule's condition for an observation: the one rule engine behind alerts,
     /// notices and `check`. Usage rules only on fresh figures (a failed probe says nothing
-    /// about usage); per resource in name order: critical, warning, filling; then
+    /// about usage); per resource in name order: full, critical, warning, filling; then
     /// probe_failing.
     public static func assess(_ o: Observation, thresholds t: Thresholds, now: Date) -> [Assessment] {
         var out: [Assessment] = []
         if o.probeOK {
             for (resource, fraction) in o.fractions.sorted(by: { $0.key < $1.key }) {
+                let full = fraction >= 1
+                out.append(Assessment(key: Key(rule: .full, resource: resource), active: full,
+                                      clear: fraction < 1 - t.hysteresis, value: fraction))
                 out.append(Assessment(key: Key(rule: .critical, resource: resource), active: fraction >= t.critical,
                                       clear: fraction < t.critical - t.hysteresis, value: fraction))
                 // min_free applies to STORAGE: too little room left is a warning too, and
@@ -137,7 +145,9 @@ public enum AlertRules {
                 out.append(Assessment(key: Key(rule: .warning, resource: resource), active: fraction >= t.warning || lowFree,
                                       clear: fraction < t.warning - t.hysteresis && freeClear, value: fraction))
                 let seconds = o.fullAt[resource].map { $0.timeIntervalSince(now) }
-                out.append(Assessment(key: Key(rule: .filling, resource: resource), active: seconds.map { $0 <= t.forecastHorizonSeconds } ?? false,
+                // A full resource is not "filling": the fact that matters is already stated.
+                out.append(Assessment(key: Key(rule: .filling, resource: resource),
+                                      active: !full && (seconds.map { $0 <= t.forecastHorizonSeconds } ?? false),
                                       clear: seconds.map { $0 > t.forecastHorizonSeconds } ?? true, value: seconds))
             }
         }
@@ -173,19 +183,33 @@ public enum AlertRules {
             }
         }
 
+        /// A lesser alert is implied while a greater one fires: it is folded into it
+        /// silently (the escalation notice says it all) and not announced separately.
+        func fold(_ key: Key, value: Double?) {
+            guard states[key]?.status == .firing else { return }
+            states[key] = State(status: .ok, since: now, lastNotified: states[key]?.lastNotified, value: value)
+        }
+
         for a in assess(o, thresholds: t, now: now) {
+            let resource = a.key.resource
+            let fullFiring = { states[Key(rule: .full, resource: resource)]?.status == .firing }
             switch a.key.rule {
+            case .full:
+                let escalatedFrom = [Key(rule: .critical, resource: resource), Key(rule: .warning, resource: resource)]
+                    .first { states[$0]?.status == .firing }
+                step(a.key, active: a.active, clear: a.clear, value: a.value, escalatedFrom: escalatedFrom)
             case .critical:
-                step(a.key, active: a.active, clear: a.clear, value: a.value, escalatedFrom: Key(rule: .warning, resource: a.key.resource))
+                if fullFiring() { fold(a.key, value: a.value) }
+                step(a.key, active: a.active && !fullFiring(), clear: a.clear, value: a.value,
+                     escalatedFrom: Key(rule: .warning, resource: resource))
             case .warning:
-                // While critical fires, warning is implied: it is folded into critical
-                // silently (the escalation notice says it all) and not announced separately.
-                let criticalFiring = states[Key(rule: .critical, resource: a.key.resource)]?.status == .firing
-                if criticalFiring, states[a.key]?.status == .firing {
-                    states[a.key] = State(status: .ok, since: now, lastNotified: states[a.key]?.lastNotified, value: a.value)
-                }
-                step(a.key, active: a.active && !criticalFiring, clear: a.clear, value: a.value)
-            case .filling, .probeFailing:
+                let greaterFiring = fullFiring() || states[Key(rule: .critical, resource: resource)]?.status == .firing
+                if greaterFiring { fold(a.key, value: a.value) }
+                step(a.key, active: a.active && !greaterFiring, clear: a.clear, value: a.value)
+            case .filling:
+                if fullFiring() { fold(a.key, value: a.value) }
+                step(a.key, active: a.active && !fullFiring(), clear: a.clear, value: a.value)
+            case .probeFailing:
                 step(a.key, active: a.active, clear: a.clear, value: a.value)
             }
         }

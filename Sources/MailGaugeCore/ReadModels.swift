@@ -143,3 +143,13 @@ public struct StoredState: Sendable {
         self.notificationsPending = notificationsPending
     }
 }
+
+extension AccountState {
+    /// The resource's figures from its fullest quota root (the one the alert rules judge);
+    /// the first root when none has a limit.
+    public func fullestQuota(_ resource: String) -> QuotaPoint? {
+        let points = quota.filter { $0.resource == resource }
+        return points.filter { $0.limit > 0 }.max { Double($0.usage) / Double($0.limit) < Double($1.usage) / Double($1.limit) }
+            ?? points.first
+    }
+}

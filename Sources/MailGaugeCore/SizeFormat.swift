@@ -28,6 +28,17 @@ public enum SizeFormat {
         return resource == QuotaResourceName.storage ? bytes(base) : "\(base)"
     }
 
+    /// A count with thousands grouped: "9,620".
+    public static func count(_ n: UInt64) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(d)
+        }
+        return out
+    }
+
     public static func percent(_ fraction: Double) -> String {
         "\(fixed(fraction * 100, digits: 1)) %"
     }

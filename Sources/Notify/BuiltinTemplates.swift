@@ -14,7 +14,7 @@ enum BuiltinTemplates {
 
             {{heading}}
             {{#items}}
-              - [{{severity}}] {{who}}: {{what}}{{#figures}} — {{figures}}{{/figures}}{{#forecast}}; full by {{forecast}}{{/forecast}}{{#failure}}; last error: {{failure}}{{/failure}}
+              - [{{state}}] {{who}}: {{what}}{{#forecast}}; full by {{forecast}}{{/forecast}}{{#failure}}; last error: {{failure}}{{/failure}}
             {{/items}}
             {{/sections}}
 
@@ -27,20 +27,20 @@ enum BuiltinTemplates {
             {{#sections}}
             <h3>{{heading}}</h3>
             <table cellpadding="4" style="border-collapse: collapse">
-            <tr><th align="left">Severity</th><th align="left">Account</th><th align="left">Alert</th><th align="left">Usage</th><th align="left">Full by</th></tr>
+            <tr><th align="left">State</th><th align="left">Account</th><th align="left">Alerts</th><th align="left">Full by</th></tr>
             {{#items}}
-            <tr><td>{{severity}}</td><td>{{who}}</td><td>{{what}}{{#failure}}<br><small>{{failure}}</small>{{/failure}}</td><td>{{figures}}</td><td>{{forecast}}</td></tr>
+            <tr><td>{{state}}</td><td>{{who}}</td><td>{{#fragments}}{{text}}<br>{{/fragments}}{{#failure}}<small>{{failure}}</small>{{/failure}}</td><td>{{forecast}}</td></tr>
             {{/items}}
             </table>
             {{/sections}}
             <p>Details: <code>mailgauge report -c {{config}}</code></p>
             </body></html>
             """,
-        "owner.subject": "{{#critical}}Action needed: your mailbox is {{percent}} full{{/critical}}{{^critical}}{{#filling}}Your mailbox will be full around {{full_date}}{{/filling}}{{^filling}}Your mailbox is {{percent}} full{{/filling}}{{/critical}}",
+        "owner.subject": "{{#full}}Your mailbox is full: new mail to you is being refused{{/full}}{{^full}}{{#critical}}Action needed: your mailbox is {{percent}} full{{/critical}}{{^critical}}{{#filling}}Your mailbox will be full around {{full_date}}{{/filling}}{{^filling}}Your mailbox is {{percent}} full{{/filling}}{{/critical}}{{/full}}",
         "owner.text": """
             Hello {{user}},
 
-            {{#critical}}Your mailbox is almost full: {{used}} of {{limit}} ({{percent}}) is in use. When it is full, new mail to you is rejected and returned to the sender.{{/critical}}{{^critical}}{{#filling}}At the rate it has been growing, your mailbox will be full around {{full_date}}. It now holds {{used}} of {{limit}} ({{percent}}).{{/filling}}{{^filling}}Your mailbox is getting full: {{used}} of {{limit}} ({{percent}}) is in use.{{/filling}}{{/critical}}
+            {{headline}}
             {{#full_date}}
             {{^filling}}
 
@@ -49,7 +49,7 @@ enum BuiltinTemplates {
             {{/full_date}}
             {{#has_folders}}
 
-            These folders hold the most space:
+            {{#message_limit}}These folders hold the most messages:{{/message_limit}}{{^message_limit}}These folders hold the most space:{{/message_limit}}
             {{#folders}}
               - {{name}}: {{size}} in {{messages}} messages. {{advice}}
             {{/folders}}
@@ -64,9 +64,9 @@ enum BuiltinTemplates {
         "owner.html": """
             <html><body style="font-family: sans-serif">
             <p>Hello {{user}},</p>
-            <p>{{#critical}}<b>Your mailbox is almost full:</b> {{used}} of {{limit}} ({{percent}}) is in use. When it is full, new mail to you is rejected and returned to the sender.{{/critical}}{{^critical}}{{#filling}}At the rate it has been growing, your mailbox will be full around <b>{{full_date}}</b>. It now holds {{used}} of {{limit}} ({{percent}}).{{/filling}}{{^filling}}Your mailbox is getting full: {{used}} of {{limit}} ({{percent}}) is in use.{{/filling}}{{/critical}}</p>
+            <p>{{#critical}}<b>{{headline}}</b>{{/critical}}{{^critical}}{{headline}}{{/critical}}</p>
             {{#has_folders}}
-            <p>These folders hold the most space:</p>
+            <p>{{#message_limit}}These folders hold the most messages:{{/message_limit}}{{^message_limit}}These folders hold the most space:{{/message_limit}}</p>
             <table cellpadding="4" style="border-collapse: collapse">
             <tr><th align="left">Folder</th><th align="right">Size</th><th align="right">Messages</th><th align="left">What to do</th></tr>
             {{#folders}}
@@ -89,7 +89,7 @@ enum BuiltinTemplates {
 
             {{heading}}
             {{#items}}
-              - [{{severity}}] {{who}}：{{what}}{{#figures}} — {{figures}}{{/figures}}{{#forecast}}；预计 {{forecast}} 占满{{/forecast}}{{#failure}}；最近错误：{{failure}}{{/failure}}
+              - [{{state}}] {{who}}：{{what}}{{#forecast}}；预计 {{forecast}} 占满{{/forecast}}{{#failure}}；最近错误：{{failure}}{{/failure}}
             {{/items}}
             {{/sections}}
 
@@ -102,20 +102,20 @@ enum BuiltinTemplates {
             {{#sections}}
             <h3>{{heading}}</h3>
             <table cellpadding="4" style="border-collapse: collapse">
-            <tr><th align="left">级别</th><th align="left">账户</th><th align="left">告警</th><th align="left">用量</th><th align="left">预计占满</th></tr>
+            <tr><th align="left">状态</th><th align="left">账户</th><th align="left">告警</th><th align="left">预计占满</th></tr>
             {{#items}}
-            <tr><td>{{severity}}</td><td>{{who}}</td><td>{{what}}{{#failure}}<br><small>{{failure}}</small>{{/failure}}</td><td>{{figures}}</td><td>{{forecast}}</td></tr>
+            <tr><td>{{state}}</td><td>{{who}}</td><td>{{#fragments}}{{text}}<br>{{/fragments}}{{#failure}}<small>{{failure}}</small>{{/failure}}</td><td>{{forecast}}</td></tr>
             {{/items}}
             </table>
             {{/sections}}
             <p>详情：<code>mailgauge report -c {{config}}</code></p>
             </body></html>
             """,
-        "owner.subject": "{{#critical}}请尽快处理：您的邮箱已使用 {{percent}}{{/critical}}{{^critical}}{{#filling}}您的邮箱预计将于 {{full_date}} 前后占满{{/filling}}{{^filling}}您的邮箱已使用 {{percent}}{{/filling}}{{/critical}}",
+        "owner.subject": "{{#full}}您的邮箱已满：新邮件正被拒收{{/full}}{{^full}}{{#critical}}请尽快处理：您的邮箱已使用 {{percent}}{{/critical}}{{^critical}}{{#filling}}您的邮箱预计将于 {{full_date}} 前后占满{{/filling}}{{^filling}}您的邮箱已使用 {{percent}}{{/filling}}{{/critical}}{{/full}}",
         "owner.text": """
             {{user}}，您好：
 
-            {{#critical}}您的邮箱即将占满：已使用 {{used}}，共 {{limit}}（{{percent}}）。邮箱满后，发给您的新邮件将被拒收并退回给发件人。{{/critical}}{{^critical}}{{#filling}}按近期的增长速度，您的邮箱预计将于 {{full_date}} 前后占满。目前已使用 {{used}}，共 {{limit}}（{{percent}}）。{{/filling}}{{^filling}}您的邮箱空间即将不足：已使用 {{used}}，共 {{limit}}（{{percent}}）。{{/filling}}{{/critical}}
+            {{headline}}
             {{#full_date}}
             {{^filling}}
 
@@ -124,7 +124,7 @@ enum BuiltinTemplates {
             {{/full_date}}
             {{#has_folders}}
 
-            占用空间最多的文件夹：
+            {{#message_limit}}邮件数最多的文件夹：{{/message_limit}}{{^message_limit}}占用空间最多的文件夹：{{/message_limit}}
             {{#folders}}
               - {{name}}：{{size}}，{{messages}} 封邮件。{{advice}}
             {{/folders}}
@@ -139,9 +139,9 @@ enum BuiltinTemplates {
         "owner.html": """
             <html><body style="font-family: sans-serif">
             <p>{{user}}，您好：</p>
-            <p>{{#critical}}<b>您的邮箱即将占满：</b>已使用 {{used}}，共 {{limit}}（{{percent}}）。邮箱满后，发给您的新邮件将被拒收并退回给发件人。{{/critical}}{{^critical}}{{#filling}}按近期的增长速度，您的邮箱预计将于 <b>{{full_date}}</b> 前后占满。目前已使用 {{used}}，共 {{limit}}（{{percent}}）。{{/filling}}{{^filling}}您的邮箱空间即将不足：已使用 {{used}}，共 {{limit}}（{{percent}}）。{{/filling}}{{/critical}}</p>
+            <p>{{#critical}}<b>{{headline}}</b>{{/critical}}{{^critical}}{{headline}}{{/critical}}</p>
             {{#has_folders}}
-            <p>占用空间最多的文件夹：</p>
+            <p>{{#message_limit}}邮件数最多的文件夹：{{/message_limit}}{{^message_limit}}占用空间最多的文件夹：{{/message_limit}}</p>
             <table cellpadding="4" style="border-collapse: collapse">
             <tr><th align="left">文件夹</th><th align="right">大小</th><th align="right">邮件数</th><th align="left">建议</th></tr>
             {{#folders}}

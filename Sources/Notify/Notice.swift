@@ -4,7 +4,7 @@ public import MailGaugeCore
 /// The rule a notice is about: an alert rule, or `mailgauge alert test`. Coded as the
 /// rule's name ("critical", "probe_failing", "test") in the outbox.
 public enum NoticeRule: String, Sendable, Hashable, Codable, CaseIterable {
-    case warning, critical, filling
+    case warning, critical, filling, full
     case probeFailing = "probe_failing"
     case test
 
@@ -13,6 +13,7 @@ public enum NoticeRule: String, Sendable, Hashable, Codable, CaseIterable {
         case .warning: self = .warning
         case .critical: self = .critical
         case .filling: self = .filling
+        case .full: self = .full
         case .probeFailing: self = .probeFailing
         }
     }
@@ -22,6 +23,7 @@ public enum NoticeRule: String, Sendable, Hashable, Codable, CaseIterable {
         case .warning: .warning
         case .critical: .critical
         case .filling: .filling
+        case .full: .full
         case .probeFailing: .probeFailing
         case .test: nil
         }
@@ -47,9 +49,14 @@ public struct Notice: Sendable, Hashable, Codable {
     /// Usage fraction (warning/critical), seconds until full (filling), failed runs
     /// (probe_failing).
     public var value: Double?
-    /// The account's STORAGE figures when the notice was raised.
-    public var usedBytes: ByteCount?
-    public var limitBytes: ByteCount?
+    /// The resource's own usage and limit when the notice was raised, in its base unit
+    /// (RFC 9208): bytes for STORAGE, messages for MESSAGE, the server's unit otherwise.
+    /// A probe_failing notice carries the last known STORAGE figures. Nil: unknown or not
+    /// representable.
+    public var usage: UInt64?
+    public var limit: UInt64?
+    /// The resource `usage` and `limit` are of (the notice's, or STORAGE for probe_failing).
+    public var figuresResource: String
     /// The forecast date when the account's quota will be full, if growing.
     public var fullAt: Date?
     /// The latest probe failure (probe_failing), already free of secrets.
@@ -59,23 +66,70 @@ public struct Notice: Sendable, Hashable, Codable {
     /// Spelled out: a key strategy would turn `accountID` into `account_id` one way and
     /// `accountId` the other, and nothing would decode.
     enum CodingKeys: String, CodingKey {
-        case accountID = "account_id", user, kind, rule, resource, value, usedBytes = "used_bytes", limitBytes = "limit_bytes"
+        case accountID = "account_id", user, kind, rule, resource, value, usage, limit, figuresResource = "figures_resource"
         case fullAt = "full_at", failure, at
+        /// Written by versions before per-resource figures: STORAGE bytes.
+        case legacyUsedBytes = "used_bytes", legacyLimitBytes = "limit_bytes"
     }
 
     public init(accountID: String, user: String, kind: Kind, rule: NoticeRule, resource: String, value: Double? = nil,
-                usedBytes: ByteCount? = nil, limitBytes: ByteCount? = nil, fullAt: Date? = nil, failure: String? = nil, at: Date) {
+                usage: UInt64? = nil, limit: UInt64? = nil, figuresResource: String? = nil, fullAt: Date? = nil,
+                failure: String? = nil, at: Date) {
         self.accountID = accountID
         self.user = user
         self.kind = kind
         self.rule = rule
         self.resource = resource
         self.value = value
-        self.usedBytes = usedBytes
-        self.limitBytes = limitBytes
+        self.usage = usage
+        self.limit = limit
+        self.figuresResource = figuresResource ?? (rule == .probeFailing || rule == .test ? QuotaResourceName.storage : resource)
         self.fullAt = fullAt
         self.failure = failure
         self.at = at
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let rule = try c.decode(NoticeRule.self, forKey: .rule)
+        let resource = try c.decode(String.self, forKey: .resource)
+        var usage = try c.decodeIfPresent(UInt64.self, forKey: .usage)
+        var limit = try c.decodeIfPresent(UInt64.self, forKey: .limit)
+        var figuresResource = try c.decodeIfPresent(String.self, forKey: .figuresResource)
+        if figuresResource == nil, usage == nil, limit == nil {
+            // A notice queued by an older version: its figures were always STORAGE's.
+            usage = try c.decodeIfPresent(ByteCount.self, forKey: .legacyUsedBytes)?.value
+            limit = try c.decodeIfPresent(ByteCount.self, forKey: .legacyLimitBytes)?.value
+            figuresResource = QuotaResourceName.storage
+        }
+        self.init(accountID: try c.decode(String.self, forKey: .accountID), user: try c.decode(String.self, forKey: .user),
+                  kind: try c.decode(Kind.self, forKey: .kind), rule: rule, resource: resource,
+                  value: try c.decodeIfPresent(Double.self, forKey: .value), usage: usage.flatMap { $0 <= Quantity.maximum ? $0 : nil },
+                  limit: limit.flatMap { $0 <= Quantity.maximum ? $0 : nil }, figuresResource: figuresResource,
+                  fullAt: try c.decodeIfPresent(Date.self, forKey: .fullAt), failure: try c.decodeIfPresent(String.self, forKey: .failure),
+                  at: try c.decode(Date.self, forKey: .at))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(accountID, forKey: .accountID)
+        try c.encode(user, forKey: .user)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(rule, forKey: .rule)
+        try c.encode(resource, forKey: .resource)
+        try c.encode(value, forKey: .value)
+        try c.encode(usage, forKey: .usage)
+        try c.encode(limit, forKey: .limit)
+        try c.encode(figuresResource, forKey: .figuresResource)
+        try c.encodeIfPresent(fullAt, forKey: .fullAt)
+        try c.encodeIfPresent(failure, forKey: .failure)
+        try c.encode(at, forKey: .at)
+    }
+
+    /// Usage over limit, when both are known and there is a limit.
+    public var fraction: Double? {
+        guard let usage, let limit, limit > 0 else { return nil }
+        return Double(usage) / Double(limit)
     }
 
     /// The notice for a decision of the run's alert evaluation.
@@ -87,8 +141,8 @@ public struct Notice: Sendable, Hashable, Codable {
         case .resolved: .resolved
         }
         self.init(accountID: n.accountID, user: n.user, kind: kind, rule: NoticeRule(n.notice.key.rule), resource: n.notice.key.resource,
-                  value: n.notice.value, usedBytes: n.storage.flatMap { ByteCount.kibibytes($0.usage) },
-                  limitBytes: n.storage.flatMap { ByteCount.kibibytes($0.limit) },
+                  value: n.notice.value, usage: n.quota.flatMap { Quantity.baseUnits($0.usage, resource: $0.resource) },
+                  limit: n.quota.flatMap { Quantity.baseUnits($0.limit, resource: $0.resource) }, figuresResource: n.quota?.resource,
                   fullAt: n.fullAt, failure: n.notice.key.rule == .probeFailing ? n.failure : nil, at: at)
     }
 
@@ -98,13 +152,13 @@ public struct Notice: Sendable, Hashable, Codable {
     /// Whether the mailbox owner can act on it (usage rules; not probe failures), and it
     /// is news to them (not a resolution).
     public var concernsOwner: Bool {
-        [.warning, .critical, .filling, .test].contains(rule) && kind != .resolved
+        [.warning, .critical, .full, .filling, .test].contains(rule) && kind != .resolved
     }
 
     /// The severity shown to admins and sent as a label to Alertmanager.
     public var severity: String {
         switch rule {
-        case .critical: "critical"
+        case .critical, .full: "critical"
         case .test: "info"
         case .warning, .filling, .probeFailing: "warning"
         }
@@ -153,11 +207,12 @@ public struct FolderSize: Sendable, Hashable {
     public enum Role: String, Sendable { case trash, junk, sent, inbox, other }
 }
 
-/// Where the space is: Trash and Junk first (emptying them is free), then the largest
-/// folders, at most `limit`.
-public func foldersWorthCleaning(_ folders: [FolderSize], limit: Int = 5) -> [FolderSize] {
-    let nonEmpty = folders.filter { $0.sizeBytes > .zero }
-    let disposable = nonEmpty.filter { $0.role == .trash || $0.role == .junk }.sorted { $0.sizeBytes > $1.sizeBytes }
-    let rest = nonEmpty.filter { $0.role != .trash && $0.role != .junk }.sorted { ($0.sizeBytes, $1.name) > ($1.sizeBytes, $0.name) }
+/// Where the space is (or, `byMessages`, where the messages are): Trash and Junk first
+/// (emptying them is free), then the largest folders, at most `limit`.
+public func foldersWorthCleaning(_ folders: [FolderSize], byMessages: Bool = false, limit: Int = 5) -> [FolderSize] {
+    let weight: (FolderSize) -> UInt64 = byMessages ? { $0.messages } : { $0.sizeBytes.value }
+    let nonEmpty = folders.filter { weight($0) > 0 }
+    let disposable = nonEmpty.filter { $0.role == .trash || $0.role == .junk }.sorted { weight($0) > weight($1) }
+    let rest = nonEmpty.filter { $0.role != .trash && $0.role != .junk }.sorted { (weight($0), $1.name) > (weight($1), $0.name) }
     return Array((disposable + rest).prefix(limit))
 }

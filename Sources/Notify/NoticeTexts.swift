@@ -82,73 +82,107 @@ public struct NoticeTexts: Sendable {
 
     // MARK: - Admin digest
 
-    /// One digest for one run: sections for new, escalated, still firing and resolved
-    /// alerts, most urgent first inside each.
+    /// One digest for one run: totals per state at the top (the subject says how many
+    /// mailboxes are full), then one line per account with its alerts folded, most urgent
+    /// accounts first; resolutions in their own section.
     public func digest(_ notices: [Notice], locale requested: String, host: String, configPath: String, now: Date) -> RenderedMail {
         let locale = Self.supportedLocale(requested)
         let p = Phrases.for(locale)
-        let order: [(Notice.Kind, String)] = [(.test, p.sectionTest), (.escalated, p.sectionEscalated), (.firing, p.sectionNew),
-                                               (.repeated, p.sectionRepeated), (.resolved, p.sectionResolved)]
+        let groups: [(heading: String, notices: [Notice])] = [
+            (p.sectionTest, notices.filter { $0.kind == .test }),
+            (p.sectionAlerts, notices.filter { $0.kind != .test && $0.kind != .resolved }),
+            (p.sectionResolved, notices.filter { $0.kind == .resolved }),
+        ]
         var sections: [[String: Any]] = []
-        for (kind, heading) in order {
-            let items = notices.filter { $0.kind == kind }
-                .sorted { ($0.urgency, $1.accountID, $1.resource) > ($1.urgency, $0.accountID, $0.resource) }
-            guard !items.isEmpty else { continue }
-            sections.append(["heading": heading, "items": items.map { item($0, p) }])
-        }
-        let counts = order.compactMap { kind, _ -> String? in
-            let n = notices.filter { $0.kind == kind }.count
-            return n == 0 ? nil : p.count(n, kind)
+        var totals: [String] = []
+        for (index, group) in groups.enumerated() where !group.notices.isEmpty {
+            let lines = Self.byAccount(group.notices)
+            sections.append(["heading": group.heading, "items": lines.map { line($0, p, locale: locale) }])
+            switch index {
+            case 0: totals.append(p.testTotal)
+            case 1:
+                // Accounts per most urgent state, most urgent first.
+                let states = Dictionary(grouping: lines, by: { (line: [Notice]) in line[0].rule })
+                    .sorted { (a: (key: NoticeRule, value: [[Notice]]), b: (key: NoticeRule, value: [[Notice]])) in a.value[0][0].urgency > b.value[0][0].urgency }
+                totals += states.map { p.total($0.value.count, $0.key) }
+            default: totals.append(p.resolvedTotal(lines.count))
+            }
         }
         let context: [String: Any] = [
-            "summary": counts.joined(separator: ", "), "generated_at": format(now, p.dateTimeFormat),
+            "summary": totals.joined(separator: p.listSeparator), "generated_at": format(now, p.dateTimeFormat),
             "host": host, "config": configPath, "sections": sections, "total": notices.count,
+            "full_count": Set(notices.filter { $0.rule == .full && $0.kind != .resolved }.map(\.accountID)).count,
         ]
         return RenderedMail(subject: render("digest.subject", locale: locale, context),
                             text: render("digest.text", locale: locale, context),
                             html: render("digest.html", locale: locale, context))
     }
 
-    private func item(_ n: Notice, _ p: Phrases) -> [String: Any] {
-        var figures = ""
-        if let used = n.usedBytes, let limit = n.limitBytes, limit > .zero {
-            figures = p.usage(SizeFormat.size(used), SizeFormat.size(limit), SizeFormat.percent(used.doubleValue / limit.doubleValue))
+    /// The notices per account, each account's most urgent first; accounts by their most
+    /// urgent notice, then by name.
+    static func byAccount(_ notices: [Notice]) -> [[Notice]] {
+        Dictionary(grouping: notices, by: \.accountID).values
+            .map { $0.sorted { ($0.urgency, $1.resource) > ($1.urgency, $0.resource) } }
+            .sorted { ($0[0].urgency, $1[0].accountID) > ($1[0].urgency, $0[0].accountID) }
+    }
+
+    /// One account's line: its state, then each alert with its own figures.
+    private func line(_ notices: [Notice], _ p: Phrases, locale: String) -> [String: Any] {
+        let first = notices[0]
+        let fragments = notices.map { n -> String in
+            var text = p.what(n)
+            if let figures = NoticeFigures.usage(n, locale: locale, percent: n.rule == .filling || n.rule == .probeFailing) {
+                text += " — " + figures
+            }
+            if let marker = p.marker(n.kind) { text += marker }
+            return text
         }
         var item: [String: Any] = [
-            "severity": n.severity.uppercased(), "account": n.accountID, "user": n.user, "what": p.what(n),
-            "who": n.user == n.accountID ? n.accountID : "\(n.accountID) (\(n.user))",
-            "figures": figures, "rule": n.rule.rawValue, "resource": n.resource, "kind": n.kind.rawValue,
+            "state": p.state(first.rule), "severity": p.state(first.rule), "account": first.accountID, "user": first.user,
+            "who": first.user == first.accountID ? first.accountID : "\(first.accountID) (\(first.user))",
+            "what": fragments.joined(separator: p.fragmentSeparator), "fragments": fragments.map { ["text": $0] },
+            "figures": NoticeFigures.usage(first, locale: locale) ?? "", "rule": first.rule.rawValue, "resource": first.resource,
+            "kind": first.kind.rawValue,
         ]
-        if let full = n.fullAt, n.kind != .resolved { item["forecast"] = format(full, p.dateFormat) }
-        if let failure = n.failure { item["failure"] = failure }
+        if let full = notices.filter({ $0.kind != .resolved }).compactMap(\.fullAt).min() { item["forecast"] = format(full, p.dateFormat) }
+        if let failure = notices.compactMap(\.failure).first { item["failure"] = failure }
         return item
     }
 
     // MARK: - Owner notice
 
     /// The plain-language notice for the mailbox owner: usage, the forecast date, and the
-    /// folders that hold the most space with what to do about each.
+    /// folders that hold the most space (or, for a message limit, the most messages) with
+    /// what to do about each.
     public func ownerNotice(_ notices: [Notice], folders: [FolderSize], locale requested: String?) -> RenderedMail? {
         guard let main = notices.filter(\.concernsOwner).max(by: { $0.urgency < $1.urgency }) else { return nil }
         let locale = Self.supportedLocale(requested)
         let p = Phrases.for(locale)
-        let used = main.usedBytes ?? .zero, limit = main.limitBytes ?? .zero
-        let fraction = limit > .zero ? used.doubleValue / limit.doubleValue : (main.value ?? 0)
+        let resource = main.figuresResource
+        let usage = main.usage ?? 0, limit = main.limit ?? 0
+        let fraction = main.fraction ?? (main.rule == .filling ? 0 : main.value ?? 0)
         let rules = Set(notices.filter(\.concernsOwner).map(\.rule))
-        let worth = foldersWorthCleaning(folders)
+        let byMessages = resource == QuotaResourceName.message
+        let worth = foldersWorthCleaning(folders, byMessages: byMessages)
+        let full = rules.contains(.full)
         var context: [String: Any] = [
             "user": main.user, "account": main.accountID,
-            "used": SizeFormat.size(used), "limit": SizeFormat.size(limit),
-            "free": SizeFormat.bytes(limit > used ? limit.value - used.value : 0),
+            "used": NoticeFigures.amount(usage, resource: resource, locale: locale),
+            "limit": NoticeFigures.amount(limit, resource: resource, locale: locale),
+            "free": NoticeFigures.amount(limit > usage ? limit - usage : 0, resource: resource, locale: locale),
             "percent": SizeFormat.percent(fraction),
-            "critical": rules.contains(.critical) || main.rule == .test,
-            "filling": rules.contains(.filling) && !rules.contains(.critical) && !rules.contains(.warning),
+            "full": full,
+            "critical": full || rules.contains(.critical) || main.rule == .test,
+            "filling": rules.contains(.filling) && rules.isDisjoint(with: [.full, .critical, .warning]),
+            "message_limit": byMessages,
             "has_folders": !worth.isEmpty,
             "folders": worth.map { f -> [String: Any] in
-                ["name": DisplayText.line(f.name), "size": SizeFormat.size(f.sizeBytes), "messages": f.messages, "advice": p.advice(f.role)]
+                ["name": DisplayText.line(f.name), "size": SizeFormat.size(f.sizeBytes), "messages": SizeFormat.count(f.messages),
+                 "advice": byMessages ? p.countAdvice(f.role) : p.advice(f.role)]
             },
         ]
         if let full = notices.compactMap(\.fullAt).min() { context["full_date"] = format(full, p.dateFormat) }
+        context["headline"] = p.ownerHeadline(context)
         return RenderedMail(subject: render("owner.subject", locale: locale, context),
                             text: render("owner.text", locale: locale, context),
                             html: render("owner.html", locale: locale, context))
@@ -165,38 +199,66 @@ public struct NoticeTexts: Sendable {
 
 /// The words a locale needs around the figures.
 struct Phrases: Sendable {
-    var sectionNew, sectionEscalated, sectionRepeated, sectionResolved, sectionTest: String
+    var sectionAlerts, sectionResolved, sectionTest: String
     var dateFormat, dateTimeFormat: String
-    var count: @Sendable (Int, Notice.Kind) -> String
+    var listSeparator, fragmentSeparator: String
+    var testTotal: String
+    var total: @Sendable (Int, NoticeRule) -> String
+    var resolvedTotal: @Sendable (Int) -> String
+    var state: @Sendable (NoticeRule) -> String
+    var marker: @Sendable (Notice.Kind) -> String?
     var what: @Sendable (Notice) -> String
-    var usage: @Sendable (String, String, String) -> String
     var advice: @Sendable (FolderSize.Role) -> String
+    /// For a message limit: fewer messages, not fewer bytes.
+    var countAdvice: @Sendable (FolderSize.Role) -> String
+    /// The owner notice's first paragraph, from its context.
+    var ownerHeadline: @Sendable ([String: Any]) -> String
 
     static func `for`(_ locale: String) -> Phrases { locale == "zh-CN" ? zhCN : en }
 
     static let en = Phrases(
-        sectionNew: "New alerts", sectionEscalated: "Escalated", sectionRepeated: "Still firing", sectionResolved: "Resolved",
-        sectionTest: "Test notice",
-        dateFormat: "yyyy-MM-dd", dateTimeFormat: "yyyy-MM-dd HH:mm zzz",
-        count: { n, kind in
-            switch kind {
-            case .firing: "\(n) new"
-            case .escalated: "\(n) escalated"
-            case .repeated: "\(n) still firing"
-            case .resolved: "\(n) resolved"
+        sectionAlerts: "Alerts", sectionResolved: "Resolved", sectionTest: "Test notice",
+        dateFormat: "yyyy-MM-dd", dateTimeFormat: "yyyy-MM-dd HH:mm zzz", listSeparator: ", ", fragmentSeparator: "; ",
+        testTotal: "test notice",
+        total: { n, rule in
+            switch rule {
+            case .full: n == 1 ? "1 mailbox full" : "\(n) mailboxes full"
+            case .critical: "\(n) critical"
+            case .warning: "\(n) warning"
+            case .filling: "\(n) filling"
+            case .probeFailing: "\(n) probe failing"
             case .test: "test notice"
             }
         },
-        what: { n in
-            switch n.rule {
-            case .critical: "\(n.resource) usage at \(n.value.map(SizeFormat.percent) ?? "?") (critical)"
-            case .warning: "\(n.resource) usage at \(n.value.map(SizeFormat.percent) ?? "?")"
-            case .filling: n.value.map { "\(n.resource) full in \(SizeFormat.fixed($0 / 86400, digits: 1)) days" } ?? "\(n.resource) no longer filling fast"
-            case .probeFailing: n.kind == .resolved ? "probing works again" : "probe failing \(Int(n.value ?? 0)) runs in a row"
-            case .test: "test notice from mailgauge: this channel works"
+        resolvedTotal: { "\($0) resolved" },
+        state: { rule in
+            switch rule {
+            case .full: "FULL"
+            case .critical: "CRITICAL"
+            case .warning: "WARNING"
+            case .filling: "FILLING"
+            case .probeFailing: "PROBE FAILING"
+            case .test: "INFO"
             }
         },
-        usage: { used, limit, pct in "\(used) of \(limit) (\(pct))" },
+        marker: { kind in
+            switch kind {
+            case .firing: " (new)"
+            case .escalated: " (escalated)"
+            default: nil
+            }
+        },
+        what: { n in
+            let pct = n.value.map(SizeFormat.percent) ?? "?"
+            switch n.rule {
+            case .full: return n.kind == .resolved ? "\(n.resource) no longer full (\(pct))" : "\(n.resource) full: new mail is refused"
+            case .critical: return "\(n.resource) usage at \(pct) (critical)"
+            case .warning: return "\(n.resource) usage at \(pct)"
+            case .filling: return n.value.map { "\(n.resource) full in \(SizeFormat.fixed($0 / 86400, digits: 1)) days" } ?? "\(n.resource) no longer filling fast"
+            case .probeFailing: return n.kind == .resolved ? "probing works again" : "probe failing \(Int(n.value ?? 0)) runs in a row"
+            case .test: return "test notice from mailgauge: this channel works"
+            }
+        },
         advice: { role in
             switch role {
             case .trash: "Empty the Trash: its mail is already deleted."
@@ -205,30 +267,74 @@ struct Phrases: Sendable {
             case .inbox: "Delete or file away old mail, largest first."
             case .other: "Delete what you no longer need, or ask IT about an archive."
             }
+        },
+        countAdvice: { role in
+            switch role {
+            case .trash: "Empty the Trash: every message in it still counts."
+            case .junk: "Empty Junk: it holds spam, and each message counts."
+            case .sent: "Delete old sent messages you do not need to keep."
+            case .inbox: "Archive or delete old threads: many small messages add up."
+            case .other: "Archive old threads, or delete what you no longer need."
+            }
+        },
+        ownerHeadline: { c in
+            let used = c["used"] as? String ?? "", limit = c["limit"] as? String ?? "", pct = c["percent"] as? String ?? ""
+            let amounts = (c["message_limit"] as? Bool ?? false) ? "It holds \(used) of the \(limit) allowed (\(pct))." : "\(used) of \(limit) (\(pct)) is in use."
+            if c["full"] as? Bool ?? false {
+                return "Your mailbox is full: new mail to you is being refused and returned to the sender. \(amounts)"
+            }
+            if c["critical"] as? Bool ?? false {
+                return "Your mailbox is almost full: \(amounts) When it is full, new mail to you is rejected and returned to the sender."
+            }
+            if c["filling"] as? Bool ?? false, let date = c["full_date"] as? String {
+                return "At the rate it has been growing, your mailbox will be full around \(date). \(amounts)"
+            }
+            return "Your mailbox is getting full: \(amounts)"
         })
 
     static let zhCN = Phrases(
-        sectionNew: "新告警", sectionEscalated: "已升级", sectionRepeated: "仍在告警", sectionResolved: "已恢复", sectionTest: "测试通知",
-        dateFormat: "yyyy-MM-dd", dateTimeFormat: "yyyy-MM-dd HH:mm zzz",
-        count: { n, kind in
-            switch kind {
-            case .firing: "新增 \(n) 条"
-            case .escalated: "升级 \(n) 条"
-            case .repeated: "仍在告警 \(n) 条"
-            case .resolved: "恢复 \(n) 条"
+        sectionAlerts: "告警", sectionResolved: "已恢复", sectionTest: "测试通知",
+        dateFormat: "yyyy-MM-dd", dateTimeFormat: "yyyy-MM-dd HH:mm zzz", listSeparator: "，", fragmentSeparator: "；",
+        testTotal: "测试通知",
+        total: { n, rule in
+            switch rule {
+            case .full: "\(n) 个邮箱已满"
+            case .critical: "\(n) 个严重"
+            case .warning: "\(n) 个警告"
+            case .filling: "\(n) 个即将占满"
+            case .probeFailing: "\(n) 个探测失败"
             case .test: "测试通知"
             }
         },
-        what: { n in
-            switch n.rule {
-            case .critical: "\(n.resource) 用量达 \(n.value.map(SizeFormat.percent) ?? "?")（严重）"
-            case .warning: "\(n.resource) 用量达 \(n.value.map(SizeFormat.percent) ?? "?")"
-            case .filling: n.value.map { "\(n.resource) 预计 \(SizeFormat.fixed($0 / 86400, digits: 1)) 天后占满" } ?? "\(n.resource) 增长已放缓"
-            case .probeFailing: n.kind == .resolved ? "探测已恢复正常" : "连续 \(Int(n.value ?? 0)) 次探测失败"
-            default: "来自 mailgauge 的测试通知：此通道工作正常"
+        resolvedTotal: { "\($0) 个已恢复" },
+        state: { rule in
+            switch rule {
+            case .full: "已满"
+            case .critical: "严重"
+            case .warning: "警告"
+            case .filling: "即将占满"
+            case .probeFailing: "探测失败"
+            case .test: "测试"
             }
         },
-        usage: { used, limit, pct in "\(used) / \(limit)（\(pct)）" },
+        marker: { kind in
+            switch kind {
+            case .firing: "（新）"
+            case .escalated: "（已升级）"
+            default: nil
+            }
+        },
+        what: { n in
+            let pct = n.value.map(SizeFormat.percent) ?? "?"
+            switch n.rule {
+            case .full: return n.kind == .resolved ? "\(n.resource) 已不再满（\(pct)）" : "\(n.resource) 已满：新邮件被拒收"
+            case .critical: return "\(n.resource) 用量达 \(pct)（严重）"
+            case .warning: return "\(n.resource) 用量达 \(pct)"
+            case .filling: return n.value.map { "\(n.resource) 预计 \(SizeFormat.fixed($0 / 86400, digits: 1)) 天后占满" } ?? "\(n.resource) 增长已放缓"
+            case .probeFailing: return n.kind == .resolved ? "探测已恢复正常" : "连续 \(Int(n.value ?? 0)) 次探测失败"
+            case .test: return "来自 mailgauge 的测试通知：此通道工作正常"
+            }
+        },
         advice: { role in
             switch role {
             case .trash: "清空“已删除”：其中的邮件已被删除。"
@@ -237,20 +343,36 @@ struct Phrases: Sendable {
             case .inbox: "删除或归档旧邮件，从最大的开始。"
             case .other: "删除不再需要的邮件，或向 IT 部门咨询归档方案。"
             }
+        },
+        countAdvice: { role in
+            switch role {
+            case .trash: "清空“已删除”：其中每封邮件仍计入限额。"
+            case .junk: "清空“垃圾邮件”：每封都计入限额。"
+            case .sent: "删除不需要保留的旧已发送邮件。"
+            case .inbox: "归档或删除旧的会话：大量小邮件会累积占满限额。"
+            case .other: "归档旧的会话，或删除不再需要的邮件。"
+            }
+        },
+        ownerHeadline: { c in
+            let used = c["used"] as? String ?? "", limit = c["limit"] as? String ?? "", pct = c["percent"] as? String ?? ""
+            let amounts = (c["message_limit"] as? Bool ?? false) ? "目前有 \(used)，上限 \(limit)（\(pct)）。" : "已使用 \(used)，共 \(limit)（\(pct)）。"
+            if c["full"] as? Bool ?? false { return "您的邮箱已满：发给您的新邮件正被拒收并退回给发件人。\(amounts)" }
+            if c["critical"] as? Bool ?? false { return "您的邮箱即将占满：\(amounts)邮箱满后，发给您的新邮件将被拒收并退回给发件人。" }
+            if c["filling"] as? Bool ?? false, let date = c["full_date"] as? String {
+                return "按近期的增长速度，您的邮箱预计将于 \(date) 前后占满。\(amounts)"
+            }
+            return "您的邮箱空间即将不足：\(amounts)"
         })
 }
 
 extension NoticeTexts {
-    /// One-line English texts for machine channels (Alertmanager annotations, stdout).
+    /// One-line English texts for machine channels (Alertmanager annotations).
     public enum Plain {
         public static func summary(_ n: Notice) -> (summary: String, description: String) {
             let what = Phrases.en.what(n)
-            var figures = ""
-            if let used = n.usedBytes, let limit = n.limitBytes, limit > .zero {
-                figures = " (" + Phrases.en.usage(SizeFormat.size(used), SizeFormat.size(limit), SizeFormat.percent(used.doubleValue / limit.doubleValue)) + ")"
-            }
+            let figures = NoticeFigures.usage(n, locale: "en", percent: true).map { " (\($0))" } ?? ""
             var description = "\(n.accountID) (\(n.user)): \(what)\(figures)"
-            if let full = n.fullAt, n.kind != .resolved {
+            if let full = n.fullAt, n.kind != .resolved, n.rule != .full {
                 description += "; forecast full at \(ISO8601DateFormatter().string(from: full))"
             }
             if let failure = n.failure, n.rule == .probeFailing { description += "; last error: \(failure)" }

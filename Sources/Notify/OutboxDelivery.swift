@@ -203,10 +203,11 @@ extension Notice {
     /// A firing alert as Alertmanager is told of it on every run, with the account's
     /// current figures.
     init(firing alert: FiringAlert, state: AccountState?) {
-        let storage = state?.quota.first { $0.resource == QuotaResourceName.storage }
+        let quota = state?.fullestQuota(alert.rule == .probeFailing ? QuotaResourceName.storage : alert.resource)
         self.init(accountID: alert.accountID, user: state?.user ?? alert.accountID, kind: .firing, rule: NoticeRule(alert.rule),
-                  resource: alert.resource, value: alert.value, usedBytes: storage.flatMap { ByteCount.kibibytes($0.usage) },
-                  limitBytes: storage.flatMap { ByteCount.kibibytes($0.limit) }, fullAt: state?.forecasts.compactMap(\.fullAt).min(),
+                  resource: alert.resource, value: alert.value, usage: quota.flatMap { Quantity.baseUnits($0.usage, resource: $0.resource) },
+                  limit: quota.flatMap { Quantity.baseUnits($0.limit, resource: $0.resource) }, figuresResource: quota?.resource,
+                  fullAt: alert.rule == .full ? nil : state?.forecasts.compactMap(\.fullAt).min(),
                   failure: alert.rule == .probeFailing ? state?.failureMessage : nil, at: alert.since)
     }
 }

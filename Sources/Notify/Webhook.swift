@@ -45,6 +45,7 @@ public enum Webhook {
     /// one work for the other; `source="mailgauge"` tells them apart.
     static func alertName(_ rule: NoticeRule) -> String {
         switch rule {
+        case .full: "MailboxFull"
         case .critical: "MailboxStorageCritical"
         case .warning: "MailboxStorageHigh"
         case .filling: "MailboxFullForecast"

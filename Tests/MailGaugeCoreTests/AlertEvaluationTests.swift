@@ -20,7 +20,7 @@ struct AlertEvaluationTests {
         let states = [state("carol", used: 97, limit: 100), state("alice", used: 50, limit: 100)]
         let first = AlertEvaluation.evaluate(states: states, previous: [:], thresholds: { _ in .init() }, now: now)
         #expect(first.notices.map { "\($0.accountID) \($0.notice.key.rule.rawValue) \($0.notice.kind.rawValue)" } == ["carol critical firing"])
-        #expect(first.notices.first?.storage?.usage == 97)
+        #expect(first.notices.first?.quota?.usage == 97)
         let previous = Dictionary(grouping: first.changes, by: \.accountID).mapValues { changes in
             Dictionary(uniqueKeysWithValues: changes.map { ($0.key, $0.state) })
         }

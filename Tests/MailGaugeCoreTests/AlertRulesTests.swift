@@ -41,6 +41,22 @@ struct AlertRulesTests {
                                             ["resolved critical", "firing warning"], []])
     }
 
+    @Test("at or over the limit is full: it escalates from critical, folds critical and warning, and filling stays silent")
+    func full() {
+        let (notices, states) = Self.run([Self.usage(0.96, fullIn: 1), Self.usage(1.0, fullIn: 0), Self.usage(1.025, fullIn: 0),
+                                          Self.usage(0.99), Self.usage(0.97), Self.usage(0.90)])
+        // Filling is folded into full silently, like critical: full says it all.
+        #expect(notices.map(Self.kinds) == [["firing critical", "firing filling"], ["escalated full"], [], [],
+                                            ["resolved full", "firing critical"], ["resolved critical", "firing warning"]])
+        #expect(states[A.Key(rule: .filling, resource: "STORAGE")]?.status != .firing)
+    }
+
+    @Test("a mailbox first seen over its limit fires full alone: no critical, no warning, no filling")
+    func fullFromTheStart() {
+        let (notices, _) = Self.run([Self.usage(1.025, fullIn: 0)])
+        #expect(notices.map(Self.kinds) == [["firing full"]])
+    }
+
     @Test("repeat after the repeat interval while still firing")
     func repeats() {
         let (notices, _) = Self.run(Array(repeating: Self.usage(0.9), count: 6), spacing: 6 * 3600)
