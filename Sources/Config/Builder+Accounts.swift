@@ -81,7 +81,9 @@ extension Builder {
         return AccountConfig(
             id: id, user: user, server: server, loginUser: user, authorizationID: nil, secret: secret, secretIsToken: isToken,
             auth: auth, thresholds: thresholds(m, p),
-            ownerEmail: m["owner_email"].flatMap { reader.string($0.value, "\(p).owner_email") },
+            // Given but not expandable for this login ({domain} of a bare login): "" says
+            // "no address" rather than falling through to a template further out.
+            ownerEmail: ownerTemplate(m["owner_email"], "\(p).owner_email").map { $0.address(login: user) ?? "" },
             locale: m["locale"].flatMap { reader.oneOf($0.value, "\(p).locale", ["en", "zh-CN"]) },
             notifyOwner: m["notify_owner"].flatMap { reader.bool($0.value, "\(p).notify_owner") },
             definedAt: reader.location(node))

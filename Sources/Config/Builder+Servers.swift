@@ -24,7 +24,7 @@ extension Builder {
             } ?? 2_000_000,
             auth: m["auth"].flatMap { reader.choice($0.value, "\(p).auth", AuthMethod.self) } ?? .auto,
             method: m["method"].flatMap { reader.choice($0.value, "\(p).method", FolderMethodChoice.self) } ?? .auto,
-            thresholds: thresholds(m, p))
+            thresholds: thresholds(m, p), ownerEmail: ownerTemplate(m["owner_email"], "\(p).owner_email"))
     }
 
     func thresholds(_ m: [String: (key: Node, value: Node)], _ p: String) -> ThresholdOverrides {
@@ -52,6 +52,7 @@ extension Builder {
         return Defaults(server: server, warning: warning, critical: critical,
                         forecastHorizonSeconds: t.forecastHorizonSeconds ?? 7 * 86400, minFreeBytes: t.minFreeBytes,
                         locale: m["locale"].flatMap { reader.oneOf($0.value, "defaults.locale", ["en", "zh-CN"]) } ?? "en",
-                        notifyOwner: m["notify_owner"].flatMap { reader.bool($0.value, "defaults.notify_owner") } ?? false)
+                        notifyOwner: m["notify_owner"].flatMap { reader.bool($0.value, "defaults.notify_owner") } ?? false,
+                        ownerEmail: ownerTemplate(m["owner_email"], "defaults.owner_email"))
     }
 }

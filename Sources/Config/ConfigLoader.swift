@@ -72,11 +72,11 @@ final class Builder {
     }
 
     static let topKeys = ["database", "concurrency", "lock_wait", "account_timeout", "servers", "defaults", "accounts",
-                          "accounts_file", "master", "folders", "metrics", "alerts", "retention", "schedule"]
+                          "accounts_file", "master", "owners_file", "folders", "metrics", "alerts", "retention", "schedule"]
     static let serverKeys = ["host", "port", "tls", "ca_file", "timeout", "max_connections", "max_folders",
                              "max_responses_per_command", "auth", "method",
-                             "warning", "critical", "forecast_horizon", "min_free"]
-    static let defaultsKeys = ["server", "warning", "critical", "forecast_horizon", "min_free", "locale", "notify_owner"]
+                             "warning", "critical", "forecast_horizon", "min_free", "owner_email"]
+    static let defaultsKeys = ["server", "warning", "critical", "forecast_horizon", "min_free", "locale", "notify_owner", "owner_email"]
     static let secretKeys = ["password_file", "password_env", "password_command", "password_credential", "token_file"]
     static let accountKeys = ["id", "user", "server", "auth", "warning", "critical", "forecast_horizon", "min_free",
                               "owner_email", "locale", "notify_owner"] + secretKeys
@@ -120,6 +120,11 @@ final class Builder {
             accounts += buildMaster(m.value, defaults: defaults, servers: servers)
         }
         checkUniqueIDs(accounts, node: top["accounts"]?.value ?? root)
+        var owners: [String: String] = [:]
+        if let entry = top["owners_file"] {
+            owners = loadOwners(entry)
+        }
+        accounts = resolveOwners(accounts, owners: owners, servers: servers, defaults: defaults.ownerEmail)
         if accounts.isEmpty && reader.errors.isEmpty {
             reader.error(root, "accounts", "no accounts: add accounts, accounts_file or master.users_file")
         }

@@ -64,6 +64,8 @@ public struct ServerConfig: Sendable, Hashable {
     public var auth: AuthMethod
     public var method: FolderMethodChoice
     public var thresholds: ThresholdOverrides
+    /// The owner address template for this server's accounts.
+    public var ownerEmail: OwnerEmailTemplate? = nil
 }
 
 /// Alert thresholds that a server or an account may override.
@@ -89,6 +91,8 @@ public struct Defaults: Sendable, Hashable {
     public var minFreeBytes: UInt64?
     public var locale: String
     public var notifyOwner: Bool
+    /// The owner address template when nothing closer gives one.
+    public var ownerEmail: OwnerEmailTemplate?
 }
 
 /// Where a secret comes from. The secret itself is read only when needed and never stored.
@@ -123,6 +127,10 @@ public struct AccountConfig: Sendable, Hashable {
     public var secretIsToken: Bool
     public var auth: AuthMethod
     public var thresholds: ThresholdOverrides
+    /// Where the owner's notices go, as configured: the account's own `owner_email`
+    /// (expanded when a template), else the `owners_file` entry, else the server's or the
+    /// default template expanded for this login. Nil: none given (the app may still use
+    /// the login when it is an address).
     public var ownerEmail: String?
     public var locale: String?
     public var notifyOwner: Bool?

@@ -9,7 +9,8 @@ import SMTPClient
 /// Wiring: the config's alert channels as a `NotificationPlan`. Notify routes and
 /// delivers; this only translates the config (and resolves the SMTP password lazily).
 public enum Notifications {
-    /// The owner's address: `owner_email`, or the login when it is an address.
+    /// The owner's address: as configured (`owner_email`, `owners_file`, a template), or
+    /// the login when it is an address. A configured value that is not an address gives none.
     static func ownerAddress(_ account: AccountConfig) -> String? {
         if let e = account.ownerEmail { return MailAddress.isPlausible(e) ? e : nil }
         return MailAddress.isPlausible(account.user) ? account.user : nil

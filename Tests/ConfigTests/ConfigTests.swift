@@ -230,4 +230,52 @@ struct ConfigTests {
         #expect(Suggestion.nearest(to: "pasword_file", in: ["password_file", "user"]) == "password_file")
         #expect(Suggestion.nearest(to: "zzz", in: ["password_file", "user"]) == nil)
     }
+
+    @Test("owner addresses: the account's own, then owners_file, then the server's template, then the default's")
+    func ownerAddresses() throws {
+        let f = try Fixture()
+        try f.write("users.txt", "jdoe\nmsmith\nrlee@corp.example\n")
+        try f.write("owners.csv", "user,owner_email\nmsmith,mary.smith@example.com\n", mode: 0o640)
+        let loaded = try f.load("""
+            servers:
+              corp: { host: h }
+              branch: { host: b, owner_email: "{local}@branch.example" }
+            defaults: { server: corp, owner_email: "{user}@corp.example" }
+            owners_file: owners.csv
+            master: { user: admin, password_file: master.pass, users_file: users.txt }
+            accounts:
+              - { id: own, user: own, password_file: alice.pass, owner_email: own.person@example.org }
+              - { id: far, user: far@remote.example, server: branch, password_file: alice.pass }
+              - { id: dom, user: nodomain, password_file: alice.pass, owner_email: "{local}@{domain}" }
+            """)
+        let owners = Dictionary(uniqueKeysWithValues: loaded.config.accounts.map { ($0.id, $0.ownerEmail) })
+        #expect(owners["own"] == "own.person@example.org", "the account's own")
+        #expect(owners["msmith"] == "mary.smith@example.com", "owners_file")
+        #expect(owners["far"] == "far@branch.example", "the server's template: {local}")
+        #expect(owners["jdoe"] == "jdoe@corp.example", "the default template: {user}")
+        #expect(owners["rlee@corp.example"] == "rlee@corp.example@corp.example", "{user} is the whole login")
+        #expect(owners["dom"] == "", "{domain} of a login without one: no address, not the default template")
+    }
+
+    @Test("owner templates and owners files: a typo or a bad row is an error with its place")
+    func ownerErrors() throws {
+        let f = try Fixture()
+        let placeholder = try f.errors("""
+            servers: { corp: { host: h } }
+            defaults: { owner_email: "{usr}@corp.example" }
+            accounts: [ { user: a, password_file: alice.pass } ]
+            """)
+        #expect(placeholder.contains { $0.contains("mailgauge.yml:2:26: defaults.owner_email: unknown placeholder {usr} (did you mean {user}?)") },
+                "\(placeholder)")
+        try f.write("owners.csv", "login,email\n")
+        let header = try f.errors("servers: { corp: { host: h } }\nowners_file: owners.csv\naccounts: [ { user: a, password_file: alice.pass } ]\n")
+        #expect(header.contains { $0.contains("owners.csv:1:1: owners_file: the header must be: user,owner_email") }, "\(header)")
+        try f.write("owners.csv", "user,owner_email\na,a@x.example\nb\na,other@x.example\n")
+        let rows = try f.errors("servers: { corp: { host: h } }\nowners_file: owners.csv\naccounts: [ { user: a, password_file: alice.pass } ]\n")
+        #expect(rows.contains { $0.contains("owners.csv:3:1: owners_file: expected two fields") }, "\(rows)")
+        #expect(rows.contains { $0.contains("owners.csv:4:1: owners_file: 'a' is listed twice (first on line 2)") }, "\(rows)")
+        try f.write("owners.csv", "user,owner_email\na,attacker@evil.example\n", mode: 0o666)
+        let writable = try f.errors("servers: { corp: { host: h } }\nowners_file: owners.csv\naccounts: [ { user: a, password_file: alice.pass } ]\n")
+        #expect(writable.contains { $0.contains("the owners file is writable by every user") }, "\(writable)")
+    }
 }
