@@ -113,7 +113,7 @@ public enum RunJob {
             let notices = try database.evaluateAlerts(now: finished, thresholds: Alerting.thresholds(config),
                                                       route: plan.router(now: finished))
             if config.alerts.stdout {
-                alertLines = notices.map { StdoutChannel.line(Notice($0, at: finished), json: config.alerts.stdoutFormat == .json) }
+                alertLines = StdoutChannel.lines(notices.map { Notice($0, at: finished) }, json: config.alerts.stdoutFormat == .json)
             }
         } catch {
             return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: summary,

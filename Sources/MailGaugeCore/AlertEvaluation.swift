@@ -8,7 +8,8 @@ public struct AccountNotice: Sendable, Hashable {
     /// The latest figures of the notice's resource (its fullest quota root), or STORAGE's
     /// for probe_failing: what the message shows.
     public var quota: QuotaPoint?
-    /// The earliest forecast full date of the account, if growing.
+    /// When the notice's resource is forecast to be full, if growing (nil for `full`: it
+    /// already is; for probe_failing, the account's earliest).
     public var fullAt: Date?
     /// The latest probe failure message (for probe_failing).
     public var failure: String?
@@ -54,10 +55,18 @@ public enum AlertEvaluation {
             notices += result.notices.map {
                 let resource = $0.key.rule == .probeFailing ? QuotaResourceName.storage : $0.key.resource
                 return AccountNotice(accountID: state.id, user: state.user, notice: $0, quota: state.fullestQuota(resource),
-                                     fullAt: observation.fullAt.values.min(), failure: state.failureMessage)
+                                     fullAt: fullAt($0.key, observation), failure: state.failureMessage)
             }
         }
         return Result(changes: changes, notices: notices)
+    }
+
+    public static func fullAt(_ key: AlertRules.Key, _ o: AlertRules.Observation) -> Date? {
+        switch key.rule {
+        case .full: nil
+        case .probeFailing: o.fullAt.values.min()
+        case .warning, .critical, .filling: o.fullAt[key.resource]
+        }
     }
 }
 

@@ -207,7 +207,7 @@ extension Notice {
         self.init(accountID: alert.accountID, user: state?.user ?? alert.accountID, kind: .firing, rule: NoticeRule(alert.rule),
                   resource: alert.resource, value: alert.value, usage: quota.flatMap { Quantity.baseUnits($0.usage, resource: $0.resource) },
                   limit: quota.flatMap { Quantity.baseUnits($0.limit, resource: $0.resource) }, figuresResource: quota?.resource,
-                  fullAt: alert.rule == .full ? nil : state?.forecasts.compactMap(\.fullAt).min(),
+                  fullAt: state.flatMap { AlertEvaluation.fullAt(AlertRules.Key(rule: alert.rule, resource: alert.resource), AlertRules.Observation($0)) },
                   failure: alert.rule == .probeFailing ? state?.failureMessage : nil, at: alert.since)
     }
 }

@@ -3,6 +3,12 @@ import MailGaugeCore
 
 /// The stdout channel: one readable line per notice, or one JSON object per line.
 public enum StdoutChannel {
+    /// A run's lines, most urgent first across accounts (a full mailbox leads), then by
+    /// account in the run's order.
+    public static func lines(_ notices: [Notice], json: Bool) -> [String] {
+        notices.enumerated().sorted { ($0.element.urgency, $1.offset) > ($1.element.urgency, $0.offset) }.map { line($0.element, json: json) }
+    }
+
     public static func line(_ n: Notice, json: Bool) -> String {
         if json {
             let object: [String: Any] = [

@@ -66,10 +66,10 @@ struct NotificationsTests {
         }
         let carol = try await storage(dovecot, "carol"), hank = try await storage(dovecot, "hank")
         let digest = try #require(messages.first { $0.to == "postmaster@example.test" })
-        #expect(digest.subject == "[mailgauge] 2 new")
+        #expect(digest.subject == "[mailgauge] 1 critical, 1 warning")
         let text = try #require(digest.text)
-        let carolLine = "[CRITICAL] carol: STORAGE usage at \(SizeFormat.percent(Double(carol.used) / Double(carol.limit))) (critical) — \(SizeFormat.bytes(carol.used)) of \(SizeFormat.bytes(carol.limit))"
-        let hankLine = "[WARNING] hank: STORAGE usage at \(SizeFormat.percent(Double(hank.used) / Double(hank.limit))) — \(SizeFormat.bytes(hank.used)) of \(SizeFormat.bytes(hank.limit))"
+        let carolLine = "[CRITICAL] carol: STORAGE usage at \(SizeFormat.percent(Double(carol.used) / Double(carol.limit))) (critical) — \(SizeFormat.bytes(carol.used)) of \(SizeFormat.bytes(carol.limit)) (new)"
+        let hankLine = "[WARNING] hank: STORAGE usage at \(SizeFormat.percent(Double(hank.used) / Double(hank.limit))) — \(SizeFormat.bytes(hank.used)) of \(SizeFormat.bytes(hank.limit)) (new)"
         #expect(text.contains(carolLine), "\(text)")
         #expect(text.contains(hankLine), "\(text)")
         #expect(try #require(text.range(of: carolLine)).lowerBound < (try #require(text.range(of: hankLine))).lowerBound, "critical first")
@@ -129,7 +129,7 @@ struct NotificationsTests {
         let second = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         #expect(second.status == 0)
         let messages = try await sink.messages()
-        #expect(messages.map(\.subject) == ["[mailgauge] 1 new"], "the notice of the first run, delivered late")
+        #expect(messages.map(\.subject) == ["[mailgauge] 1 critical"], "the notice of the first run, delivered late")
         let after = try String(contentsOfFile: dir.appendingPathComponent("mailgauge.prom").path, encoding: .utf8)
         #expect(after.contains("mailgauge_notifications_failed_total{channel=\"email\"} 1\n"))
         #expect(after.contains("mailgauge_notifications_pending 0\n"))
@@ -203,20 +203,9 @@ struct NotificationsTests {
     func jsonWebhook() async throws {
         let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-webhook")
-        let port = try freePort()
-        let bodies = dir.appendingPathComponent("bodies.jsonl").path
-        // A real HTTP server (Python's http.server) that appends each POST body to a file.
-        let receiver = try BackgroundProcess("/usr/bin/python3", ["-c", """
-            import http.server, sys
-            class H(http.server.BaseHTTPRequestHandler):
-                def do_POST(self):
-                    body = self.rfile.read(int(self.headers["Content-Length"]))
-                    with open(sys.argv[2], "ab") as f: f.write(body + b"\\n")
-                    self.send_response(204); self.end_headers()
-            http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-            """, "\(port)", bodies], logDir: dir)
+        let receiver = try await WebhookReceiver(dir: dir)
         defer { receiver.stop() }
-        try await receiver.waitUntil("webhook receiver") { await ServeTests.get("http://127.0.0.1:\(port)/").0 != 0 }
+        let port = receiver.port
         let path = dir.appendingPathComponent("mailgauge.yml").path
         try """
             \(TestConfig.header(dovecot, dir: dir))
@@ -228,7 +217,7 @@ struct NotificationsTests {
         let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
         #expect(first.status == 0)
         #expect(!first.stderr.contains("secret-token"), "webhook URLs are logged without their path")
-        let posted = try String(contentsOfFile: bodies, encoding: .utf8).split(separator: "\n")
+        let posted = receiver.bodies()
         try #require(posted.count == 1)
         let body = try #require(try JSONSerialization.jsonObject(with: Data(posted[0].utf8)) as? [String: Any])
         let notices = try #require(body["notices"] as? [[String: Any]])
@@ -237,9 +226,10 @@ struct NotificationsTests {
         #expect(notices.first?["account_id"] as? String == "carol" && notices.first?["rule"] as? String == "critical"
                 && notices.first?["kind"] as? String == "firing")
         let carol = try await storage(dovecot, "carol")
-        #expect((notices.first?["used_bytes"] as? NSNumber)?.uint64Value == carol.used)
+        #expect((notices.first?["usage"] as? NSNumber)?.uint64Value == carol.used)
+        #expect((notices.first?["limit"] as? NSNumber)?.uint64Value == carol.limit && notices.first?["figures_resource"] as? String == "STORAGE")
         _ = try await Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
-        #expect(try String(contentsOfFile: bodies, encoding: .utf8).split(separator: "\n").count == 1)
+        #expect(receiver.bodies().count == 1)
     }
 
     @Test("sendmail transport: the -i -f FROM -- RCPT command line, LF line endings; a temporary failure is retried")
@@ -269,7 +259,7 @@ struct NotificationsTests {
         let args = try String(contentsOfFile: "\(dir.path)/out/1.args", encoding: .utf8)
         #expect(args == "-i\n-f\nmailgauge@example.test\n--\npostmaster@example.test\n")
         let message = try String(contentsOfFile: "\(dir.path)/out/1.eml", encoding: .utf8)
-        #expect(!message.contains("\r\n") && message.contains("Subject: [mailgauge] 1 new\n"), "\(message.prefix(300))")
+        #expect(!message.contains("\r\n") && message.contains("Subject: [mailgauge] 1 critical\n"), "\(message.prefix(300))")
         #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/out/2.args"), "delivered once")
     }
 }

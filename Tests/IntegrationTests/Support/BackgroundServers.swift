@@ -151,6 +151,37 @@ final class TestAlertmanager: @unchecked Sendable {
     func stop() { server.stop() }
 }
 
+/// A real HTTP server (Python's http.server) that appends each POST body to a file and
+/// answers 204: the far end of a generic JSON webhook.
+final class WebhookReceiver: @unchecked Sendable {
+    let port: Int
+    let bodiesPath: String
+    private let server: BackgroundProcess
+
+    init(dir: URL) async throws {
+        port = try freePort()
+        bodiesPath = dir.appendingPathComponent("bodies.jsonl").path
+        server = try BackgroundProcess("/usr/bin/python3", ["-c", """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers["Content-Length"]))
+                    with open(sys.argv[2], "ab") as f: f.write(body + b"\\n")
+                    self.send_response(204); self.end_headers()
+            http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+            """, "\(port)", bodiesPath], logDir: dir)
+        let port = self.port
+        try await server.waitUntil("webhook receiver") { await ServeTests.get("http://127.0.0.1:\(port)/").0 != 0 }
+    }
+
+    /// Each POST body received so far, oldest first.
+    func bodies() -> [String] {
+        ((try? String(contentsOfFile: bodiesPath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    func stop() { server.stop() }
+}
+
 func freePort() throws -> Int { try ServeTests.freePort() }
 
 func httpGet(_ url: String) async throws -> Data {
