@@ -25,14 +25,17 @@ public enum ConfigSummary {
         }
         for hook in config.alerts.webhooks { channels.append("webhook \(hook.format.rawValue) \(Webhook.redacted(hook.url))") }
         out += "  alert channels: \(channels.isEmpty ? "none" : channels.joined(separator: "; "))\n"
-        // Owners without an address can never be told their mailbox is filling.
-        let missing = config.accounts.filter { Notifications.ownerAddress($0) == nil }.map(\.id)
-        out += "  owner addresses: \(config.accounts.count - missing.count) of \(config.accounts.count) accounts"
-        if !missing.isEmpty {
-            out += "; \(missing.count) without (owner_email, owners_file or a template would give one): "
-                + missing.prefix(5).joined(separator: ", ") + (missing.count > 5 ? ", …" : "")
+        // With mail configured: owners without an address can never be told their mailbox
+        // is filling.
+        if config.alerts.email != nil {
+            let missing = config.accounts.filter { Notifications.ownerAddress($0) == nil }.map(\.id)
+            out += "  owner addresses: \(config.accounts.count - missing.count) of \(config.accounts.count) accounts"
+            if !missing.isEmpty {
+                out += "; \(missing.count) without (owner_email, owners_file or a template would give one): "
+                    + missing.prefix(5).joined(separator: ", ") + (missing.count > 5 ? ", …" : "")
+            }
+            out += "\n"
         }
-        out += "\n"
         return out
     }
 }

@@ -151,4 +151,20 @@ struct AlertFiguresTests {
             "  - [严重] mona：MESSAGE 用量达 \(mona.percent)（严重） — \(SizeFormat.count(mona.value)) / \(SizeFormat.count(mona.limit)) 封邮件（新）",
         ], "\(digest.text ?? "")")
     }
+
+    @Test("config check says how many accounts have no owner address")
+    func ownerAddressCount() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let sink = try await SMTPSink(dovecot: dovecot)
+        defer { sink.stop() }
+        let dir = try TestFiles.directory("mg-owners")
+        let path = try config(dovecot, dir: dir, locale: "en", sink: sink)
+        let templated = try await Subprocess.run(Paths.mailgauge, ["config", "check", path])
+        #expect(templated.status == 0 && templated.stdout.contains("  owner addresses: 2 of 2 accounts\n"), "\(templated.stdout)")
+        let yaml = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: ", owner_email: \"{user}@owners.example.test\"", with: "")
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let bare = try await Subprocess.run(Paths.mailgauge, ["config", "check", path])
+        #expect(bare.stdout.contains("  owner addresses: 0 of 2 accounts; 2 without (owner_email, owners_file or a template would give one): mona, oscar\n"),
+                "\(bare.stdout)")
+    }
 }
