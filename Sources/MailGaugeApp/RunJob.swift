@@ -13,6 +13,9 @@ public enum RunJob {
         case allProbed = 0
         case someFailed = 1
         case configOrDatabase = 2
+        /// Every account failed: monitoring is blind (the server is down, the network or
+        /// a shared secret is broken). Stored and exported like any run, but a unit failure.
+        case allFailed = 3
     }
 
     public struct Options: Sendable {
@@ -138,7 +141,8 @@ public enum RunJob {
         let reasons = byReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let seconds = SizeFormat.fixed(finished.timeIntervalSince(started), digits: 1)
         let message = "run \(summary.runID): \(outcomes.count) accounts, \(failed.count) failed\(reasons.isEmpty ? "" : " (\(reasons))") in \(seconds) s"
-        return Result(exit: failed.isEmpty ? .allProbed : .someFailed, config: config, outcomes: outcomes, summary: summary,
+        let exit: Exit = failed.isEmpty ? .allProbed : failed.count == outcomes.count ? .allFailed : .someFailed
+        return Result(exit: exit, config: config, outcomes: outcomes, summary: summary,
                       message: message, alertLines: alertLines)
     }
 

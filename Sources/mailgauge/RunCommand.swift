@@ -44,6 +44,9 @@ struct RunCommand: AsyncParsableCommand {
         case .someFailed:
             print(result.message)
             throw ExitCode(1)
+        case .allFailed:
+            print(result.message)
+            throw ExitCode(3)
         case .allProbed:
             print(result.message)
         }

@@ -195,7 +195,11 @@ struct TLSSetupTests {
               - { id: a3, user: a3, server: broken, password_file: \(secret) }
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let run = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config, "--log-level", "info"], timeoutSeconds: 60)
-        #expect(run.status == 1, "\(run.stderr)")
+        // Every account failed: exit 3 (monitoring is blind), the run still stored.
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stdout.contains(": 3 accounts, 3 failed (tls 3)"), "\(run.stdout)")
+        let stored = try await Subprocess.run("/usr/bin/sqlite3", ["\(dir.path)/mailgauge.sqlite", "SELECT COUNT(*) FROM probe WHERE ok = 0"])
+        #expect(stored.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
         let setupErrors = run.stderr.split(separator: "\n").filter { $0.contains("TLS setup failed") }
         #expect(setupErrors.count == 1, "\(run.stderr)")
         #expect(server.receivedBytes.isEmpty, "no connection for a server whose TLS could not be set up")
