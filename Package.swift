@@ -102,7 +102,7 @@ let package = Package(
         // History in SQLite through GRDB: migrations, runs, samples, retention, queries.
         .target(
             name: "Store",
-            dependencies: ["MailGaugeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["MailGaugeCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         // Prometheus text format from the stored state; the atomic textfile writer.

@@ -18,10 +18,10 @@ extension Builder {
         switch key {
         case "password_file", "token_file":
             let file = path(value)
-            checkSecretFile(file, node: entry.value, keyPath: "\(p).\(key)")
+            if checksSecrets { checkSecretFile(file, node: entry.value, keyPath: "\(p).\(key)") }
             return (.file(file), key == "token_file")
         case "password_env":
-            if environment[value] == nil {
+            if checksSecrets, environment[value] == nil {
                 warnings.append(ConfigWarning(location: "\(reader.location(entry.value)) \(p).\(key)",
                                               message: "environment variable \(value) is not set now"))
             }

@@ -42,7 +42,8 @@ enum CSVAccounts {
             }
             guard let mapping = try? Yams.compose(yaml: yaml) else { continue }
             let sub = YAMLReader(file: path)
-            let rowBuilder = Builder(reader: sub, baseDirectory: builder.baseDirectory, environment: builder.environment)
+            let rowBuilder = Builder(reader: sub, baseDirectory: builder.baseDirectory, environment: builder.environment,
+                                     checksSecrets: builder.checksSecrets)
             let line = row.first?.line ?? 0
             if let account = rowBuilder.buildAccount(mapping, "row \(line)", defaults: defaults, servers: servers) {
                 var account = account

@@ -9,7 +9,15 @@ public enum ConfigLoader {
         public var warnings: [ConfigWarning]
     }
 
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Loaded {
+    /// What the config is read for. A reader (`report`, `history`, `check` of stored
+    /// state) never logs in, so the secrets need not be readable by its user (an Icinga
+    /// or NRPE user reads the history, not the passwords).
+    public enum Purpose: Sendable {
+        case probe, read
+    }
+
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            purpose: Purpose = .probe) throws -> Loaded {
         let absolute = absolutePath(path, relativeTo: FileManager.default.currentDirectoryPath)
         guard let data = FileManager.default.contents(atPath: absolute) else {
             throw ConfigErrors(errors: [ConfigError(file: path, line: 0, column: 0, key: "", message: "cannot read the config file")])
@@ -17,11 +25,11 @@ public enum ConfigLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigErrors(errors: [ConfigError(file: path, line: 1, column: 1, key: "", message: "not UTF-8 text")])
         }
-        return try parse(yaml: text, path: absolute, displayPath: path, environment: environment)
+        return try parse(yaml: text, path: absolute, displayPath: path, environment: environment, purpose: purpose)
     }
 
     public static func parse(yaml text: String, path: String, displayPath: String? = nil,
-                             environment: [String: String] = [:]) throws -> Loaded {
+                             environment: [String: String] = [:], purpose: Purpose = .probe) throws -> Loaded {
         let shown = displayPath ?? path
         let root: Node
         do {
@@ -32,7 +40,8 @@ public enum ConfigLoader {
         } catch let error as YamlError {
             throw ConfigErrors(errors: [yamlError(error, file: shown)])
         }
-        let builder = Builder(reader: YAMLReader(file: shown), baseDirectory: directory(of: path), environment: environment)
+        let builder = Builder(reader: YAMLReader(file: shown), baseDirectory: directory(of: path), environment: environment,
+                              checksSecrets: purpose == .probe)
         let config = builder.build(root, path: path)
         if let config, builder.reader.errors.isEmpty {
             return Loaded(config: config, warnings: builder.warnings)
@@ -63,12 +72,15 @@ final class Builder {
     let reader: YAMLReader
     let baseDirectory: String
     let environment: [String: String]
+    /// Whether secret files must exist and be readable now (not for readers).
+    let checksSecrets: Bool
     var warnings: [ConfigWarning] = []
 
-    init(reader: YAMLReader, baseDirectory: String, environment: [String: String]) {
+    init(reader: YAMLReader, baseDirectory: String, environment: [String: String], checksSecrets: Bool = true) {
         self.reader = reader
         self.baseDirectory = baseDirectory
         self.environment = environment
+        self.checksSecrets = checksSecrets
     }
 
     static let topKeys = ["database", "concurrency", "lock_wait", "account_timeout", "servers", "defaults", "accounts",

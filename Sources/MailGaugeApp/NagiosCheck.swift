@@ -179,7 +179,7 @@ public enum NagiosCheck {
                 return Output(state: .unknown, text: "MAILGAUGE UNKNOWN - no database at \(config.database) yet (run `mailgauge run` first, or use --probe)")
             }
             do {
-                let database = try AppDatabase(path: config.database)
+                let database = try AppDatabase.openReadOnly(path: config.database)
                 for s in try database.latestStates() { inputs[s.id] = input(s) }
             } catch {
                 return Output(state: .unknown, text: "MAILGAUGE UNKNOWN - database \(config.database): \(error)")

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MailGaugeCore
 
 /// The history database: one `AppDatabase` over a GRDB writer, migrated on open.
@@ -10,18 +11,73 @@ import MailGaugeCore
 public struct AppDatabase: Sendable {
     let writer: any DatabaseWriter
 
-    /// Opens (creating if needed) the database file in WAL mode.
+    /// Opens (creating if needed) the database file in WAL mode, migrating it: the writer
+    /// (`run`, `serve`, `accounts prune`).
     public init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        // Owner-only from the first byte (SQLite gives its -wal and -shm files the
-        // database's mode): history names every account and what it holds.
-        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        if fd >= 0 { close(fd) }
+        // Owner and group only from the first byte (SQLite gives its -wal and -shm files the
+        // database's mode): history names every account and what it holds; the group is
+        // for read-only readers (an Icinga/NRPE user added to the mailgauge group).
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        if fd >= 0 {
+            fchmod(fd, 0o640)  // whatever the umask
+            close(fd)
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)  // a concurrent writer (serve + run) waits, never fails
         configuration.foreignKeysEnabled = true
+        // Keep the -wal and -shm files when the last connection closes: a reader without
+        // write access to the directory can then still open the database read-only
+        // (SQLite ≥ 3.22 reads a WAL database whose -shm exists but is not writable).
+        configuration.prepareDatabase { db in
+            var persist: CInt = 1
+            _ = sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
+        }
         try self.init(DatabasePool(path: path, configuration: configuration))
+    }
+
+    /// Opens an existing database read-only and never migrates it: the readers (`report`,
+    /// `history`, `check`, metrics rendering), so a user with read access alone can run
+    /// them. A database from an older or newer mailgauge is a clear error.
+    public static func openReadOnly(path: String) throws -> AppDatabase {
+        guard FileManager.default.fileExists(atPath: path) else { throw ReadOnlyError.missing(path) }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(30)
+        let queue: DatabaseQueue
+        let completed: Bool, superseded: Bool
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            (completed, superseded) = try queue.read { db in
+                (try migrator.hasCompletedMigrations(db), try migrator.hasBeenSuperseded(db))
+            }
+        } catch let error as DatabaseError where [.SQLITE_READONLY, .SQLITE_CANTOPEN].contains(error.resultCode)
+            && !FileManager.default.fileExists(atPath: path + "-shm") {
+            // A WAL database needs its index (-shm); a reader that may not create it can
+            // only use the one mailgauge's writer keeps.
+            throw ReadOnlyError.noIndex(path)
+        }
+        if superseded { throw ReadOnlyError.newer(path) }
+        if !completed { throw ReadOnlyError.older(path) }
+        return AppDatabase(reading: queue)
+    }
+
+    public enum ReadOnlyError: Error, CustomStringConvertible {
+        case missing(String), older(String), newer(String), noIndex(String)
+
+        public var description: String {
+            switch self {
+            case .missing(let p): "no database at \(p) yet (run `mailgauge run` first)"
+            case .older(let p): "\(p) was written by an older mailgauge: run `mailgauge run` once to upgrade it"
+            case .newer(let p): "\(p) was written by a newer mailgauge than this one"
+            case .noIndex(let p): "\(p): its WAL index \(p)-shm is missing and this user may not create it; run `mailgauge run` once (it keeps the index for readers)"
+            }
+        }
+    }
+
+    private init(reading queue: DatabaseQueue) {
+        self.writer = queue
     }
 
     /// For tests: an in-memory database with the same schema.

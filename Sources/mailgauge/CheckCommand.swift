@@ -30,7 +30,7 @@ struct CheckCommand: AsyncParsableCommand {
         // Nagios reads exit codes 0-3 only: every failure of our own is UNKNOWN (3).
         let loaded: ConfigLoader.Loaded
         do {
-            loaded = try ConfigLoader.load(path: configOption.config)
+            loaded = try ConfigLoader.load(path: configOption.config, purpose: probe ? .probe : .read)
         } catch {
             print("MAILGAUGE UNKNOWN - invalid config: \(String(describing: error).split(separator: "\n").first ?? "")")
             throw ExitCode(3)

@@ -11,21 +11,23 @@ struct ConfigOption: ParsableArguments {
 }
 
 /// Loads a config, turning its errors into one stderr block and exit 2.
-func loadConfig(_ path: String) throws -> ConfigLoader.Loaded {
+func loadConfig(_ path: String, purpose: ConfigLoader.Purpose = .probe) throws -> ConfigLoader.Loaded {
     do {
-        return try ConfigLoader.load(path: path)
+        return try ConfigLoader.load(path: path, purpose: purpose)
     } catch {
         throw CommandFailure(message: "invalid config:\n\(error)", exitCode: 2)
     }
 }
 
+/// The history, read-only (for `report` and `history`): never migrated, never written, so
+/// a user with read access alone can run them.
 func openDatabase(configPath: String) throws -> AppDatabase {
-    let config = try loadConfig(configPath).config
+    let config = try loadConfig(configPath, purpose: .read).config
     guard FileManager.default.fileExists(atPath: config.database) else {
         throw CommandFailure(message: "no database at \(config.database) yet: run `mailgauge run -c \(configPath)` first")
     }
     do {
-        return try AppDatabase(path: config.database)
+        return try AppDatabase.openReadOnly(path: config.database)
     } catch {
         throw CommandFailure(message: "database \(config.database): \(error)")
     }
