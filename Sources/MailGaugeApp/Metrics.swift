@@ -9,7 +9,8 @@ public enum Metrics {
 
     public static func render(_ database: AppDatabase, config: MailGaugeConfig,
                               extraGauges: [(name: String, help: String, value: Double)] = []) throws -> String {
-        var input = ExpositionInput(try database.storedState(), folders: folderExport(config), version: version)
+        let configured = Set(config.accounts.map(\.id))
+        var input = ExpositionInput(try database.storedState().limited(to: configured), folders: folderExport(config), version: version)
         input.extraGauges = extraGauges
         return MetricsRenderer.render(input)
     }

@@ -34,7 +34,7 @@ public enum Notifications {
                                               timeoutSeconds: $0.timeoutSeconds)
             },
             locale: config.defaults.locale, host: ProcessInfo.processInfo.hostName, configPath: config.path,
-            alertmanagerValidForSeconds: max(3 * config.schedule.intervalSeconds, 3600))
+            alertmanagerValidForSeconds: max(3 * config.schedule.intervalSeconds, 3600), monitored: Set(config.accounts.map(\.id)))
     }
 
     static func email(_ email: Alerts.Email) -> NotificationPlan.Email {

@@ -42,11 +42,13 @@ public enum Reports {
         }
     }
 
-    public static func reportRows(_ database: AppDatabase, now: Date = Date()) throws -> [ReportRow] {
+    /// `accounts`: the ids in the config now (nil: every account the database holds); an
+    /// account removed from the config is not reported.
+    public static func reportRows(_ database: AppDatabase, accounts: Set<String>? = nil, now: Date = Date()) throws -> [ReportRow] {
         let weekAgo = now.addingTimeInterval(-7 * 86400)
         var firing: [String: [String]] = [:]
         for a in try database.firingAlerts() { firing[a.accountID, default: []].append("\(a.rule.rawValue) \(a.resource)") }
-        return try database.latestStates().map { state in
+        return try database.latestStates().filter { accounts?.contains($0.id) ?? true }.map { state in
             let storage = state.quota.first { $0.resource == QuotaResourceName.storage }
             var trend: Double?
             if storage != nil {

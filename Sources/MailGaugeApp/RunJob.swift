@@ -114,6 +114,7 @@ public enum RunJob {
         let plan = Notifications.plan(config)
         do {
             let notices = try database.evaluateAlerts(now: finished, thresholds: Alerting.thresholds(config),
+                                                      accounts: Set(config.accounts.map(\.id)),
                                                       route: plan.router(now: finished))
             if config.alerts.stdout {
                 alertLines = StdoutChannel.lines(notices.map { Notice($0, at: finished) }, json: config.alerts.stdoutFormat == .json)

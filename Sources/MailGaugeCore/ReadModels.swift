@@ -144,6 +144,17 @@ public struct StoredState: Sendable {
     }
 }
 
+extension StoredState {
+    /// Only the accounts in the config now: an account removed from it is no longer
+    /// exported or reported (its history stays until retention or `accounts prune`).
+    public func limited(to accounts: Set<String>) -> StoredState {
+        var copy = self
+        copy.states = states.filter { accounts.contains($0.id) }
+        copy.failureCounts = failureCounts.filter { accounts.contains($0.key) }
+        return copy
+    }
+}
+
 extension AccountState {
     /// The resource's figures from its fullest quota root (the one the alert rules judge);
     /// the first root when none has a limit.

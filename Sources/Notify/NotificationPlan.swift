@@ -72,9 +72,12 @@ public struct NotificationPlan: Sendable {
     public var configPath: String
     /// How long Alertmanager keeps a firing alert without hearing of it again.
     public var alertmanagerValidForSeconds: Double
+    /// The accounts in the config now (nil: all): alerts of an account removed from it are
+    /// no longer pushed, so Alertmanager lets them end.
+    public var monitored: Set<String>?
 
     public init(stdout: Bool, email: Email?, owners: [String: Owner], webhooks: [WebhookRoute], locale: String,
-                host: String, configPath: String, alertmanagerValidForSeconds: Double) {
+                host: String, configPath: String, alertmanagerValidForSeconds: Double, monitored: Set<String>? = nil) {
         self.stdout = stdout
         self.email = email
         self.owners = owners
@@ -83,6 +86,7 @@ public struct NotificationPlan: Sendable {
         self.host = host
         self.configPath = configPath
         self.alertmanagerValidForSeconds = alertmanagerValidForSeconds
+        self.monitored = monitored
     }
 
     /// Which outbox channels a notice goes to.

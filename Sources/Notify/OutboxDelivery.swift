@@ -133,7 +133,8 @@ public enum OutboxDelivery {
             let body: Data
             do {
                 if hook.format == .alertmanager {
-                    let firing = try recorder.outbox.firingAlerts().map { Notice(firing: $0, state: states[$0.accountID]) }
+                    let firing = try recorder.outbox.firingAlerts().filter { plan.monitored?.contains($0.accountID) ?? true }
+                        .map { Notice(firing: $0, state: states[$0.accountID]) }
                     let resolved = decode(entries).filter { $0.kind == .resolved }
                     guard !firing.isEmpty || !resolved.isEmpty else { continue }
                     body = try Webhook.alertmanagerBody(firing: firing, resolved: resolved, now: now, validForSeconds: plan.alertmanagerValidForSeconds)

@@ -9,7 +9,9 @@ extension AppDatabase {
     ///
     /// `route` says which channels each notice goes to; those outbox rows are written in
     /// the same transaction, so a notice is either decided and queued, or neither.
-    public func evaluateAlerts(now: Date, thresholds: (String) -> AlertRules.Thresholds,
+    /// `accounts`: the ids in the config now (nil: all); an account removed from the config
+    /// raises nothing more.
+    public func evaluateAlerts(now: Date, thresholds: (String) -> AlertRules.Thresholds, accounts: Set<String>? = nil,
                                route: (AccountNotice) -> [OutboxItem] = { _ in [] }) throws -> [AccountNotice] {
         try writer.write { db in
             var previous: [String: [AlertRules.Key: AlertRules.State]] = [:]
@@ -25,7 +27,8 @@ extension AppDatabase {
                 ON CONFLICT DO UPDATE SET state = excluded.state, since = excluded.since,
                     last_notified = excluded.last_notified, value = excluded.value
                 """)
-            let result = AlertEvaluation.evaluate(states: try Self.latestStates(db), previous: previous, thresholds: thresholds, now: now)
+            let states = try Self.latestStates(db).filter { accounts?.contains($0.id) ?? true }
+            let result = AlertEvaluation.evaluate(states: states, previous: previous, thresholds: thresholds, now: now)
             for change in result.changes {
                 let s = change.state
                 try upsert.execute(arguments: [change.accountID, change.key.rule.rawValue, change.key.resource, s.status.rawValue,

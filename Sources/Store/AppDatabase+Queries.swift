@@ -136,3 +136,21 @@ extension AppDatabase {
                            messages: UInt64(max(0, row["messages"] as Int64)), sizeBytes: ByteCount(clamping: UInt64(max(0, row["size_bytes"] as Int64))))
     }
 }
+
+extension AppDatabase {
+    /// The accounts the history holds that are not in `keeping`; with `remove`, deletes them
+    /// and everything recorded about them (samples, roll-ups, folders, alert state,
+    /// forecasts, failure counters, queued notices) in one transaction.
+    public func accountsNotIn(_ keeping: Set<String>, remove: Bool) throws -> [String] {
+        try writer.write { db in
+            let gone = try String.fetchAll(db, sql: "SELECT id FROM account ORDER BY id").filter { !keeping.contains($0) }
+            if remove {
+                for id in gone {
+                    try db.execute(sql: "DELETE FROM outbox WHERE account_id = ?", arguments: [id])
+                    try db.execute(sql: "DELETE FROM account WHERE id = ?", arguments: [id])  // the rest cascades
+                }
+            }
+            return gone
+        }
+    }
+}

@@ -10,7 +10,7 @@ struct MailGauge: AsyncParsableCommand {
         abstract: "Watch IMAP mailbox storage before it fills.",
         version: MailGaugeVersion.current,
         subcommands: [RunCommand.self, ServeCommand.self, CheckCommand.self, ReportCommand.self, HistoryCommand.self, ProbeCommand.self,
-                      ConfigCommand.self, AlertCommand.self]
+                      ConfigCommand.self, AlertCommand.self, AccountsCommand.self]
     )
 
     /// Exit codes are ours, not ArgumentParser's: usage errors are 2 (as for connection

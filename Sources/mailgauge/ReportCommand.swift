@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 import MailGaugeApp
 import Store
 
@@ -15,7 +16,8 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let format = Reports.Format(rawValue: format) else { throw ValidationError("--format must be table, json or csv") }
-        let database = try openDatabase(configPath: configOption.config)
-        print(try Reports.renderReport(try Reports.reportRows(database), format: format), terminator: "")
+        let (config, database) = try openDatabase(configPath: configOption.config)
+        let rows = try Reports.reportRows(database, accounts: Set(config.accounts.map(\.id)))
+        print(try Reports.renderReport(rows, format: format), terminator: "")
     }
 }

@@ -21,13 +21,13 @@ func loadConfig(_ path: String, purpose: ConfigLoader.Purpose = .probe) throws -
 
 /// The history, read-only (for `report` and `history`): never migrated, never written, so
 /// a user with read access alone can run them.
-func openDatabase(configPath: String) throws -> AppDatabase {
+func openDatabase(configPath: String) throws -> (config: MailGaugeConfig, database: AppDatabase) {
     let config = try loadConfig(configPath, purpose: .read).config
     guard FileManager.default.fileExists(atPath: config.database) else {
         throw CommandFailure(message: "no database at \(config.database) yet: run `mailgauge run -c \(configPath)` first")
     }
     do {
-        return try AppDatabase.openReadOnly(path: config.database)
+        return (config, try AppDatabase.openReadOnly(path: config.database))
     } catch {
         throw CommandFailure(message: "database \(config.database): \(error)")
     }
