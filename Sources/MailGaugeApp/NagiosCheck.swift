@@ -66,9 +66,28 @@ public enum NagiosCheck {
                                                          probeOK: o.failure == nil))
     }
 
+    /// `-w` / `-c`: usage percentages that replace the config's warning and critical
+    /// thresholds (min_free, full and the forecast still come from the config).
+    public struct Ranges: Sendable {
+        public var warning: NagiosRange?
+        public var critical: NagiosRange?
+
+        public init(warning: NagiosRange? = nil, critical: NagiosRange? = nil) {
+            self.warning = warning
+            self.critical = critical
+        }
+    }
+
+    /// A config threshold as a range: 0.8 → "80", 0.925 → "92.5".
+    static func percentText(_ fraction: Double) -> String {
+        var text = SizeFormat.fixed(fraction * 100, digits: 2)
+        while text.contains("."), text.last == "0" || text.last == "." { text.removeLast() }
+        return text
+    }
+
     /// Pure: the plugin output for `inputs` (missing accounts as nil).
     public static func evaluate(_ inputs: [(id: String, input: Input?)], thresholds: (String) -> AlertRules.Thresholds,
-                                maxAgeSeconds: Double, now: Date) -> Output {
+                                ranges: Ranges = Ranges(), maxAgeSeconds: Double, now: Date) -> Output {
         var states: [(String, State, String)] = []
         var perf: [String] = []
         let single = inputs.count == 1
@@ -77,7 +96,12 @@ public enum NagiosCheck {
                 states.append((id, .unknown, "\(id): no data yet (not in the database; has `mailgauge run` run?)"))
                 continue
             }
-            let t = thresholds(id)
+            var t = thresholds(id)
+            // With -w/-c, the percentages are judged by the ranges below, not by the rules.
+            let warnRange = ranges.warning ?? NagiosRange(percentText(t.warning))
+            let critRange = ranges.critical ?? NagiosRange(percentText(t.critical))
+            if ranges.warning != nil { t.warning = .infinity }
+            if ranges.critical != nil { t.critical = .infinity }
             if !input.probeOK {
                 states.append((id, .unknown, "\(id): latest probe failed: \(DisplayText.line(input.failure ?? "unknown error"))"))
                 continue
@@ -102,11 +126,21 @@ public enum NagiosCheck {
                 }
                 let fraction = Double(r.usage) / Double(r.limit)
                 if let used, let limit {
-                    let warnAt = Quantity.wholeCount((Double(limit) * t.warning).rounded(.down)) ?? limit
-                    let critAt = Quantity.wholeCount((Double(limit) * t.critical).rounded(.down)) ?? limit
-                    perf.append("\(quoted)=\(used)\(unit);\(warnAt);\(critAt);0;\(limit)")
+                    // Byte thresholds only for a plain upper bound; the percentage perfdata
+                    // beside it carries the ranges as given.
+                    func at(_ range: NagiosRange?) -> String {
+                        range?.upperBound.flatMap { Quantity.wholeCount((Double(limit) * $0 / 100).rounded(.down)) }.map(String.init) ?? ""
+                    }
+                    perf.append("\(quoted)=\(used)\(unit);\(at(warnRange));\(at(critRange));0;\(limit)")
                 } else {
                     perf.append("\(quoted)=U")
+                }
+                let pctLabel = "'" + (label + "_pct").replacingOccurrences(of: "'", with: "''") + "'"
+                perf.append("\(pctLabel)=\(SizeFormat.fixed(fraction * 100, digits: 2))%;\(warnRange?.description ?? "");\(critRange?.description ?? "");0;100")
+                if let critRange, critRange.alerts(fraction * 100), ranges.critical != nil {
+                    state = max(state, .critical)
+                } else if let warnRange, warnRange.alerts(fraction * 100), ranges.warning != nil {
+                    state = max(state, .warning)
                 }
                 let shown = "\(SizeFormat.quota(r.usage, resource: r.resource)) of \(SizeFormat.quota(r.limit, resource: r.resource))"
                 parts.append("\(r.resource) \(SizeFormat.percent(fraction)) (\(shown))")
@@ -162,8 +196,8 @@ public enum NagiosCheck {
     }
 
     /// Reads the stored state (or probes afresh with `probe`) and evaluates it.
-    public static func run(config: MailGaugeConfig, account: String?, probe: Bool, maxAgeSeconds: Double?, logger: Logger,
-                           now: Date = Date()) async -> Output {
+    public static func run(config: MailGaugeConfig, account: String?, probe: Bool, maxAgeSeconds: Double?, ranges: Ranges = Ranges(),
+                           logger: Logger, now: Date = Date()) async -> Output {
         var ids = config.accounts.map(\.id)
         if let account {
             guard ids.contains(account) else { return Output(state: .unknown, text: "MAILGAUGE UNKNOWN - no account \"\(account)\" in \(config.path)") }
@@ -186,6 +220,6 @@ public enum NagiosCheck {
             }
         }
         let maxAge = maxAgeSeconds ?? max(3 * config.schedule.intervalSeconds, 3600)
-        return evaluate(ids.map { ($0, inputs[$0]) }, thresholds: thresholds, maxAgeSeconds: maxAge, now: now)
+        return evaluate(ids.map { ($0, inputs[$0]) }, thresholds: thresholds, ranges: ranges, maxAgeSeconds: maxAge, now: now)
     }
 }

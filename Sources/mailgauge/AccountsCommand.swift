@@ -24,7 +24,7 @@ struct AccountsPruneCommand: AsyncParsableCommand {
     var dryRun = false
 
     func run() async throws {
-        let config = try loadConfig(configOption.config, purpose: .read).config
+        let config = try loadConfig(configOption.path, purpose: .read).config
         guard FileManager.default.fileExists(atPath: config.database) else {
             throw CommandFailure(message: "no database at \(config.database) yet")
         }

@@ -23,7 +23,7 @@ struct AlertTestCommand: AsyncParsableCommand {
     @OptionGroup var configOption: ConfigOption
 
     func run() async throws {
-        let loaded = try loadConfig(configOption.config)
+        let loaded = try loadConfig(configOption.path)
         let logger = LogSetup.logger(label: "mailgauge.alert", level: .error)
         let results = await Notifications.test(config: loaded.config, now: Date(), logger: logger)
         if results.isEmpty {

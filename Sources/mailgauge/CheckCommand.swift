@@ -3,19 +3,39 @@ import Foundation
 import Logging
 import Config
 import MailGaugeApp
+import MailGaugeCore
 
+/// `mailgauge check`: a plugin per the monitoring-plugins guidelines. `-c` is the critical
+/// threshold here, as in every plugin; the config is `--config` (or MAILGAUGE_CONFIG, or
+/// the packaged path). Every failure of our own, usage errors, `--help` and `--version`
+/// exit 3 (UNKNOWN): a monitoring system reads only 0-3.
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Nagios/Icinga plugin: status line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
         discussion: """
         Reads the stored state of the last run (or probes afresh with --probe, storing
-        nothing). Perfdata per quota resource: 'storage'=USEDB;WARN;CRIT;0;LIMIT. A failed
-        latest probe, stale data (older than --max-age) or a missing account is UNKNOWN.
+        nothing). Perfdata per quota resource: 'storage'=USEDB;WARN;CRIT;0;LIMIT and
+        'storage_pct'=PCT%;WARN;CRIT;0;100. A failed latest probe, stale data (older than
+        --max-age), a missing account or a timeout is UNKNOWN.
+
+        Thresholds: the config's (account, server, defaults), or -w/-c as usage percentage
+        ranges in the plugins' syntax ([@][start:][end], e.g. -w 80 -c 95, -c @0:10 inverts).
+        min_free, a full mailbox and the forecast always apply from the config.
         """
     )
 
-    @OptionGroup var configOption: ConfigOption
+    @Option(name: .customLong("config"), help: "Config file (YAML); default: $MAILGAUGE_CONFIG, else /etc/mailgauge/mailgauge.yml.")
+    var config: String?
+
+    @Option(name: [.customShort("w"), .long], help: "Warning range, usage percent (e.g. 80).")
+    var warning: String?
+
+    @Option(name: [.customShort("c"), .long], help: "Critical range, usage percent (e.g. 95).")
+    var critical: String?
+
+    @Option(name: [.customShort("t"), .long], help: "Seconds before giving up with UNKNOWN.")
+    var timeout: Int = 50
 
     @Option(help: "Check only this account (config id); default: every account.")
     var account: String?
@@ -26,25 +46,51 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-age"), help: "Stored data older than this is UNKNOWN (e.g. 1h; default: 3 schedule intervals, at least 1h).")
     var maxAge: String?
 
+    @Flag(name: [.customShort("V"), .long], help: "Print the plugin's version and exit (3, as the guidelines say).")
+    var version = false
+
+    static func unknown(_ text: String) -> ExitCode {
+        print("MAILGAUGE UNKNOWN - \(text)")
+        return ExitCode(3)
+    }
+
     func run() async throws {
-        // Nagios reads exit codes 0-3 only: every failure of our own is UNKNOWN (3).
+        if version {
+            print("mailgauge check \(MailGaugeVersion.current)")
+            throw ExitCode(3)
+        }
+        var ranges = NagiosCheck.Ranges()
+        if let warning {
+            guard let range = NagiosRange(warning) else { throw Self.unknown("-w: not a threshold range: \(warning)") }
+            ranges.warning = range
+        }
+        if let critical {
+            guard let range = NagiosRange(critical) else { throw Self.unknown("-c: not a threshold range: \(critical)") }
+            ranges.critical = range
+        }
+        guard (1...86400).contains(timeout) else { throw Self.unknown("-t: seconds between 1 and 86400") }
         let loaded: ConfigLoader.Loaded
         do {
-            loaded = try ConfigLoader.load(path: configOption.config, purpose: probe ? .probe : .read)
+            loaded = try ConfigLoader.load(path: ConfigOption.resolve(config), purpose: probe ? .probe : .read)
         } catch {
-            print("MAILGAUGE UNKNOWN - invalid config: \(String(describing: error).split(separator: "\n").first ?? "")")
-            throw ExitCode(3)
+            throw Self.unknown("invalid config: \(String(describing: error).split(separator: "\n").first ?? "")")
         }
         var maxAgeSeconds: Double?
         if let maxAge {
-            guard let seconds = Units.duration(maxAge) else {
-                print("MAILGAUGE UNKNOWN - --max-age: not a duration: \(maxAge)")
-                throw ExitCode(3)
-            }
+            guard let seconds = Units.duration(maxAge) else { throw Self.unknown("--max-age: not a duration: \(maxAge)") }
             maxAgeSeconds = seconds
         }
         let logger = LogSetup.logger(label: "mailgauge.check", level: .error)
-        let output = await NagiosCheck.run(config: loaded.config, account: account, probe: probe, maxAgeSeconds: maxAgeSeconds, logger: logger)
+        let config = loaded.config, account = account, probe = probe, timeout = timeout
+        // -t: whatever the check is waiting for (a server, a locked database), the plugin
+        // answers UNKNOWN in time and exits.
+        Task.detached {
+            try? await Task.sleep(for: .seconds(timeout))
+            print("MAILGAUGE UNKNOWN - timed out after \(timeout) s (-t)")
+            fflush(nil)  // every output stream
+            Foundation.exit(3)
+        }
+        let output = await NagiosCheck.run(config: config, account: account, probe: probe, maxAgeSeconds: maxAgeSeconds, ranges: ranges, logger: logger)
         print(output.text)
         throw ExitCode(output.state.rawValue)
     }

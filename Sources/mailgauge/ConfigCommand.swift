@@ -29,11 +29,13 @@ struct ConfigCheckCommand: AsyncParsableCommand {
         abstract: "Validate a config; print every error with file:line:column, or a summary."
     )
 
-    @Argument(help: "Config file (YAML).")
-    var config: String
+    @Argument(help: "Config file (YAML); default: -c/--config, $MAILGAUGE_CONFIG, else /etc/mailgauge/mailgauge.yml.")
+    var file: String?
+
+    @OptionGroup var configOption: ConfigOption
 
     func run() async throws {
-        let loaded = try loadConfig(config)
+        let loaded = try loadConfig(file ?? configOption.path)
         for warning in loaded.warnings {
             FileHandle.standardError.write(Data("\(warning)\n".utf8))
         }

@@ -29,7 +29,7 @@ struct HistoryCommand: AsyncParsableCommand {
         guard let seconds = Units.duration(since), seconds > 0 else {
             throw ValidationError("--since must be a duration such as 30d or 12h")
         }
-        let database = try openDatabase(configPath: configOption.config).database
+        let database = try openDatabase(configPath: configOption.path).database
         guard try database.accountExists(account) else {
             throw CommandFailure(message: "no history for account '\(account)' (use the account id from the config)")
         }

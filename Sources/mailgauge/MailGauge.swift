@@ -33,6 +33,12 @@ struct MailGauge: AsyncParsableCommand {
             Foundation.exit(failure.exitCode)
         } catch {
             let code = exitCode(for: error)
+            // A monitoring plugin's usage errors, help and version are UNKNOWN (3): the
+            // monitoring-plugins guidelines; Nagios and Icinga read nothing else.
+            if CommandLine.arguments.dropFirst().first == "check" {
+                print(fullMessage(for: error))
+                Foundation.exit(3)
+            }
             if code == .success {
                 print(fullMessage(for: error))
                 Foundation.exit(0)

@@ -16,7 +16,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let format = Reports.Format(rawValue: format) else { throw ValidationError("--format must be table, json or csv") }
-        let (config, database) = try openDatabase(configPath: configOption.config)
+        let (config, database) = try openDatabase(configPath: configOption.path)
         let rows = try Reports.reportRows(database, accounts: Set(config.accounts.map(\.id)))
         print(try Reports.renderReport(rows, format: format), terminator: "")
     }

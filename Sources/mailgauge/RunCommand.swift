@@ -34,7 +34,7 @@ struct RunCommand: AsyncParsableCommand {
         let onTerminal = isatty(STDERR_FILENO) == 1
         let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? (onTerminal ? .warning : .info)
         let logger = LogSetup.logger(label: "mailgauge.run", level: level)
-        let result = await RunJob.execute(.init(configPath: configOption.config, progressBar: onTerminal, retryBackoffSeconds: retryBackoff,
+        let result = await RunJob.execute(.init(configPath: configOption.path, progressBar: onTerminal, retryBackoffSeconds: retryBackoff,
                                                 alertsFormat: alertsFormat.flatMap(AlertLineFormat.init(rawValue:))),
                                           logger: logger)
         for line in result.alertLines { print(line) }

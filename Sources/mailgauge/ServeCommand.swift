@@ -26,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = LogSetup.logger(label: "mailgauge.serve", level: Logger.Level(rawValue: logLevel) ?? .info)
         do {
-            try await Serve.run(configPath: configOption.config, listenOverride: listen, logger: logger) { port in
+            try await Serve.run(configPath: configOption.path, listenOverride: listen, logger: logger) { port in
                 logger.notice("serving /metrics", metadata: ["port": "\(port)"])
             }
         } catch is CancellationError {

@@ -6,8 +6,16 @@ import Store
 
 /// `-c/--config`, declared once for every command that reads a config.
 struct ConfigOption: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Config file (YAML).")
-    var config: String
+    @Option(name: .shortAndLong, help: "Config file (YAML); default: $MAILGAUGE_CONFIG, else /etc/mailgauge/mailgauge.yml.")
+    var config: String?
+
+    var path: String { ConfigOption.resolve(config) }
+
+    /// One way to name the config everywhere: the option, else MAILGAUGE_CONFIG, else the
+    /// packaged path.
+    static func resolve(_ given: String?) -> String {
+        given ?? ProcessInfo.processInfo.environment["MAILGAUGE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "/etc/mailgauge/mailgauge.yml"
+    }
 }
 
 /// Loads a config, turning its errors into one stderr block and exit 2.

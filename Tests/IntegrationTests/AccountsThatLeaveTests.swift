@@ -29,7 +29,7 @@ struct AccountsThatLeaveTests {
         #expect(!metrics.contains("carol") && metrics.contains("mailgauge_up{account=\"alice\"} 1"), "\(metrics)")
         let report = try await Subprocess.run(Paths.mailgauge, ["report", "-c", alone, "--format", "csv"])
         #expect(report.status == 0 && !report.stdout.contains("carol") && report.stdout.contains("alice"), "\(report.stdout)")
-        let check = try await Subprocess.run(Paths.mailgauge, ["check", "-c", alone])
+        let check = try await Subprocess.run(Paths.mailgauge, ["check", "--config", alone])
         #expect(check.status == 0 && check.stdout.hasPrefix("MAILGAUGE OK - alice:"), "\(check.stdout)")
 
         // Her history is still there until pruned.

@@ -126,7 +126,7 @@ struct AlertFiguresTests {
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
         let oscarRow = try #require(rows.first { $0["account"] as? String == "oscar" })
         #expect((oscarRow["alerts"] as? [String])?.sorted() == ["full STORAGE", "warning MESSAGE"], "\(oscarRow)")
-        let check = try await Subprocess.run(Paths.mailgauge, ["check", "-c", path, "--account", "oscar"])
+        let check = try await Subprocess.run(Paths.mailgauge, ["check", "--config", path, "--account", "oscar"])
         #expect(check.status == 2 && check.stdout.hasPrefix("MAILGAUGE CRITICAL - oscar: STORAGE FULL: new mail is refused, "), "\(check.stdout)")
         #expect(!check.stdout.contains("full by"), "\(check.stdout)")
     }

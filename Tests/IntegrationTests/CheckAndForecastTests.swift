@@ -1,5 +1,6 @@
 import Foundation
 import MailGaugeCore
+import ScriptedServer
 import Testing
 
 /// `mailgauge check` (Nagios plugin) and the forecast-driven `filling` alert over real runs.
@@ -30,7 +31,7 @@ struct CheckAndForecastTests {
         let dir = try TestFiles.directory("mg-check")
         let config = try Self.config(dovecot, dir: dir, accounts: ["alice", "ivan", "carol"], wrong: true)
         func check(_ args: [String]) async throws -> Subprocess.Output {
-            try await Subprocess.run(Paths.mailgauge, ["check", "-c", config] + args, timeoutSeconds: 60)
+            try await Subprocess.run(Paths.mailgauge, ["check", "--config", config] + args, timeoutSeconds: 60)
         }
         let before = try await check([])
         #expect(before.status == 3 && before.stdout.hasPrefix("MAILGAUGE UNKNOWN - no database at"), "\(before.stdout)")
@@ -113,7 +114,54 @@ struct CheckAndForecastTests {
         #expect(days > 3 && days < 7, "≈ 5 days: \(alerts)")
         #expect(Double(q.value) / Double(limit) < 0.80, "still below warning")
 
-        let check = try await Subprocess.run(Paths.mailgauge, ["check", "-c", config, "--account", "alice"])
+        let check = try await Subprocess.run(Paths.mailgauge, ["check", "--config", config, "--account", "alice"])
         #expect(check.status == 1 && check.stdout.contains(", full by "), "\(check.stdout)")
+    }
+
+    @Test("check as the plugin guidelines say: -w/-c ranges override the config, percentage perfdata, -t, exit 3 for usage, help and version")
+    func pluginGuidelines() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let dir = try TestFiles.directory("mg-plugin")
+        let config = try Self.config(dovecot, dir: dir, accounts: ["alice", "carol"])
+        #expect(try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120).status == 0)
+        func check(_ args: [String], environment: [String: String]? = nil) async throws -> Subprocess.Output {
+            try await Subprocess.run(Paths.mailgauge, ["check"] + args, environment: environment, timeoutSeconds: 60)
+        }
+        let alice = try #require(try await dovecot.doveadmQuota("alice").first { $0.resource == "STORAGE" })
+        let alicePercent = Double(alice.value) / Double(try #require(alice.limit)) * 100  // ≈ 50
+        // The config says 80/95; the ranges say otherwise.
+        let warn = try await check(["--config", config, "--account", "alice", "-w", "40", "-c", "60"])
+        #expect(warn.status == 1 && warn.stdout.hasPrefix("MAILGAUGE WARNING - alice: STORAGE "), "\(warn.stdout)")
+        #expect(warn.stdout.contains("'storage_pct'=\(SizeFormat.fixed(alicePercent, digits: 2))%;40;60;0;100"), "\(warn.stdout)")
+        let limit = try #require(alice.limit) * 1024
+        #expect(warn.stdout.contains(";\(limit * 40 / 100);\(limit * 60 / 100);0;\(limit)"), "byte thresholds from the ranges: \(warn.stdout)")
+        let crit = try await check(["--config", config, "--account", "alice", "--critical", "45"])
+        #expect(crit.status == 2, "\(crit.stdout)")
+        let inverted = try await check(["--config", config, "--account", "alice", "-c", "@40:60"])
+        #expect(inverted.status == 2, "inside 40..60 alerts with @: \(inverted.stdout)")
+        let relaxed = try await check(["--config", config, "--account", "carol", "-w", "99", "-c", "99.5"])
+        #expect(relaxed.status == 0 && relaxed.stdout.hasPrefix("MAILGAUGE OK - carol:"), "carol's 97 % is fine by -c 99.5: \(relaxed.stdout)")
+        // MAILGAUGE_CONFIG names the config when --config does not.
+        let env = ProcessInfo.processInfo.environment.merging(["MAILGAUGE_CONFIG": config]) { $1 }
+        let fromEnv = try await check(["--account", "alice"], environment: env)
+        #expect(fromEnv.status == 0 && fromEnv.stdout.hasPrefix("MAILGAUGE OK - alice:"), "\(fromEnv.stdout)")
+        // Usage errors, help and version are UNKNOWN.
+        for args in [["--bogus"], ["--help"], ["-V"], ["--config", config, "-w", "20:10"], ["--config", config, "-t", "0"]] {
+            let out = try await check(args)
+            #expect(out.status == 3, "\(args): \(out.stdout)\(out.stderr)")
+        }
+        // -t: a server that accepts and never answers; the probe's own timeout is 30 s.
+        let silent = try await ScriptedIMAPServer(greeting: nil) { _, _, _ in nil }
+        defer { Task { await silent.close() } }
+        let slow = dir.appendingPathComponent("slow.yml").path
+        try """
+            database: \(dir.path)/slow.sqlite
+            servers: { silent: { host: 127.0.0.1, port: \(silent.port), tls: none, timeout: 30s } }
+            accounts: [ { id: mute, user: mute, server: silent, password_file: \(try TestFiles.secret("pw", in: dir)) } ]
+            """.write(toFile: slow, atomically: true, encoding: .utf8)
+        let clock = ContinuousClock(), started = clock.now
+        let timedOut = try await check(["--config", slow, "--probe", "-t", "2"])
+        #expect(timedOut.status == 3 && timedOut.stdout == "MAILGAUGE UNKNOWN - timed out after 2 s (-t)\n", "\(timedOut.stdout)")
+        #expect(started.duration(to: clock.now) < .seconds(20))
     }
 }

@@ -138,11 +138,11 @@ struct ExtremeValuesTests {
             let folders = try await Subprocess.run(mailgauge, ["history", "-c", config, id, "--folders"])
             #expect(folders.status == 0, "history --folders \(id): \(folders.stderr)")
         }
-        let check = try await Subprocess.run(mailgauge, ["check", "-c", config])
+        let check = try await Subprocess.run(mailgauge, ["check", "--config", config])
         #expect([0, 1, 2].contains(check.status), "check: \(check.stdout)\(check.stderr)")
         #expect(check.stdout.contains("'max_storage'=U"), "\(check.stdout)")
         for id in Self.cases.map(\.id) {
-            let one = try await Subprocess.run(mailgauge, ["check", "-c", config, "--account", id])
+            let one = try await Subprocess.run(mailgauge, ["check", "--config", config, "--account", id])
             #expect([0, 1, 2].contains(one.status), "check \(id): \(one.stdout)\(one.stderr)")
         }
     }

@@ -40,7 +40,7 @@ struct ReadOnlyReadersTests {
         #expect(report.stdout.contains("\"account\" : \"carol\"") || report.stdout.contains("\"account\":\"carol\""), "\(report.stdout)")
         let history = try await Self.asNobody(["history", "-c", config, "alice", "--format", "csv"])
         #expect(history.status == 0 && history.stdout.split(separator: "\n").count >= 2, "\(history.stdout)\(history.stderr)")
-        let check = try await Self.asNobody(["check", "-c", config, "--account", "carol"])
+        let check = try await Self.asNobody(["check", "--config", config, "--account", "carol"])
         #expect(check.status == 2 && check.stdout.hasPrefix("MAILGAUGE CRITICAL - carol:"), "\(check.stdout)\(check.stderr)")
         #expect(try Self.digest(dir) == before, "the readers wrote nothing")
 
