@@ -115,16 +115,16 @@ struct StoreTests {
 
 @Suite("database file mode")
 struct DatabaseModeTests {
-    @Test("a new database is created owner-only, its WAL too")
+    @Test("a new database is created 0640 (owner writes, the group reads, others nothing), its WAL and index too")
     func ownerOnly() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-dbmode-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("h.sqlite").path
         let db = try AppDatabase(path: path)
         try db.record(startedAt: Date(), finishedAt: Date(), outcomes: [])
-        for file in [path, path + "-wal"] where FileManager.default.fileExists(atPath: file) {
+        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
             let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
-            #expect(mode & 0o077 == 0, "\(file): \(String(mode, radix: 8))")
+            #expect(mode & 0o777 == 0o640, "\(file): \(String(mode, radix: 8))")
         }
     }
 }
