@@ -68,7 +68,9 @@ public enum ClientChannel {
     ) async throws -> NIOAsyncChannel<Inbound, Outbound> {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.nanoseconds(Int64(timeoutSeconds * 1e9)))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // (TCP_NODELAY is NIO's default. `.socketOption(.tcp_nodelay)` would set it at the
+            // socket level, where its number is SO_DEBUG: refused to every user but root,
+            // so every connection failed under the unit's own user.)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let implicitTLS {

@@ -11,10 +11,7 @@ public enum Secrets {
         case .file(let path):
             return try firstLine(ofFile: path, what: "password file \(path)")
         case .credential(let name):
-            guard let dir = environment["CREDENTIALS_DIRECTORY"] else {
-                throw ProbeFailure(reason: .secret, message: "secret: systemd credential \(name) requested but $CREDENTIALS_DIRECTORY is not set (LoadCredential=)")
-            }
-            return try firstLine(ofFile: "\(dir)/\(name)", what: "systemd credential \(name)")
+            return try firstLine(ofFile: credentialPath(name, environment: environment), what: "systemd credential \(name)")
         case .env(let name):
             guard let value = environment[name], !value.isEmpty else {
                 throw ProbeFailure(reason: .secret, message: "secret: environment variable \(name) is not set")
@@ -24,6 +21,26 @@ public enum Secrets {
             // Blocks this thread; the run and the SMTP password use `resolveAsync`.
             return try PasswordCommand.runBlocking(command, timeoutSeconds: commandTimeoutSeconds)
         }
+    }
+
+    /// systemd's credential store, searched as `LoadCredential=NAME` searches it.
+    static let credentialStores = ["/etc/credstore", "/run/credstore", "/usr/lib/credstore"]
+
+    /// Where a systemd credential is: in the unit's `$CREDENTIALS_DIRECTORY` (LoadCredential=),
+    /// else in the credential store the units load it from, so an admin's shell (`alert
+    /// test`, `check --probe`, a manual `run`) finds the same secret.
+    static func credentialPath(_ name: String, environment: [String: String]) throws(ProbeFailure) -> String {
+        guard !name.contains("/"), name != "..", name != "." else {
+            throw ProbeFailure(reason: .secret, message: "secret: systemd credential name \(name) is not a plain name")
+        }
+        if let dir = environment["CREDENTIALS_DIRECTORY"], FileManager.default.fileExists(atPath: "\(dir)/\(name)") {
+            return "\(dir)/\(name)"
+        }
+        if let found = credentialStores.map({ "\($0)/\(name)" }).first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            return found
+        }
+        let searched = ((environment["CREDENTIALS_DIRECTORY"].map { [$0] } ?? []) + credentialStores).joined(separator: ", ")
+        throw ProbeFailure(reason: .secret, message: "secret: systemd credential \(name) not found (looked in \(searched))")
     }
 
     static func firstLine(ofFile path: String, what: String) throws(ProbeFailure) -> String {

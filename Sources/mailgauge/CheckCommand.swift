@@ -15,9 +15,10 @@ struct CheckCommand: AsyncParsableCommand {
         abstract: "Nagios/Icinga plugin: status line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
         discussion: """
         Reads the stored state of the last run (or probes afresh with --probe, storing
-        nothing). Perfdata per quota resource: 'storage'=USEDB;WARN;CRIT;0;LIMIT and
-        'storage_pct'=PCT%;WARN;CRIT;0;100. A failed latest probe, stale data (older than
-        --max-age), a missing account or a timeout is UNKNOWN.
+        nothing). Perfdata per quota resource, in bytes and in percent:
+        storage=USEDB;WARN;CRIT;0;LIMIT and storage_pct=PCT%;WARN;CRIT;0;100. A failed
+        latest probe, stale data (older than --max-age), a missing account or a timeout is
+        UNKNOWN.
 
         Thresholds: the config's (account, server, defaults), or -w/-c as usage percentage
         ranges in the plugins' syntax ([@][start:][end], e.g. -w 80 -c 95, -c @0:10 inverts).
