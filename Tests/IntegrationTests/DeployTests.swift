@@ -19,6 +19,17 @@ struct DeployTests {
 extension DeployTests {
     static let units = ["mailgauge.service", "mailgauge.timer", "mailgauge-serve.service"]
 
+    @Test("systemd-analyze security: both services' exposure stays low (≤ 2.0, \"OK\")")
+    func unitSecurity() async throws {
+        for unit in ["mailgauge.service", "mailgauge-serve.service"] {
+            let path = Paths.repository.appendingPathComponent("deploy/systemd/\(unit)").path
+            let out = try await Subprocess.run("/usr/bin/systemd-analyze", ["security", "--offline=yes", "--no-pager", path])
+            let last = out.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            let score = last.split(separator: " ").compactMap { Double($0) }.first
+            #expect(score.map { $0 <= 2.0 } == true, "\(unit): \(last)\(out.stderr)")
+        }
+    }
+
     @Test("scripts/install into DESTDIR: binary, units, config, dashboards; systemd-analyze verify passes; uninstall removes them")
     func installIntoDestdir() async throws {
         let root = try TestFiles.directory("mg-destdir")
