@@ -21,6 +21,9 @@ public struct ExpositionInput: Sendable {
     public var notificationFailures: [String: Int] = [:]
     /// Notices waiting in the outbox.
     public var notificationsPending: Int = 0
+    /// Each account's usage thresholds in force (warning, critical; fractions), exported so
+    /// the Prometheus rules judge with the config's own thresholds.
+    public var thresholds: [String: (warning: Double, critical: Double)] = [:]
 
     public init(states: [AccountState], failureCounts: [String: [String: Int]], lastRun: RunInfo?, folders: FolderExport,
                 version: String, extraGauges: [(name: String, help: String, value: Double)] = []) {
@@ -71,6 +74,10 @@ public enum MetricsRenderer {
                          ([("account", s.id), ("quota_root", $0.root)], $0.fullAt!.timeIntervalSince1970.rounded())
                      }
                  })
+        m.family("mailgauge_warning_ratio", .gauge, help: "The account's warning threshold (share of a limit), from the config.",
+                 states.compactMap { s in input.thresholds[s.id].map { ([("account", s.id)], $0.warning) } })
+        m.family("mailgauge_critical_ratio", .gauge, help: "The account's critical threshold (share of a limit), from the config.",
+                 states.compactMap { s in input.thresholds[s.id].map { ([("account", s.id)], $0.critical) } })
         m.family("mailgauge_messages", .gauge, help: "Messages counted against the quota (QUOTA MESSAGE).", quota(QuotaResourceName.message, usage: true))
         m.family("mailgauge_messages_limit", .gauge, help: "Message limit (QUOTA MESSAGE).", quota(QuotaResourceName.message, usage: false))
         let others = current.flatMap { s in

@@ -36,6 +36,8 @@ struct MetricsAgainstDovecotTests {
         #expect(text.contains("mailgauge_storage_used_bytes{account=\"alice\",quota_root=\"User quota\"} \(quota.value * 1024)\n"))
         #expect(text.contains("mailgauge_storage_limit_bytes{account=\"alice\",quota_root=\"User quota\"} \(quota.limit! * 1024)\n"))
         #expect(text.contains("mailgauge_messages_limit{account=\"carol\",quota_root=\"User quota\"} 400\n"))
+        // The thresholds in force, for the Prometheus rules (the config's defaults here).
+        #expect(text.contains("mailgauge_warning_ratio{account=\"alice\"} 0.8\n") && text.contains("mailgauge_critical_ratio{account=\"alice\"} 0.95\n"), "\(text)")
         #expect(text.contains("mailgauge_up{account=\"bad \\\"quoted\\\" id\"} 0\n"))
         #expect(text.contains("mailgauge_probe_failures_total{account=\"bad \\\"quoted\\\" id\",reason=\"auth\"} 1\n"))
         #expect(!text.contains("storage_used_bytes{account=\"bad"))
