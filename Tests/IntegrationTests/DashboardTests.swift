@@ -104,4 +104,28 @@ struct DashboardTests {
             }
         }
     }
+
+    @Test("ready to import and to read: __inputs and __requires, one account at a time, units and thresholds on every panel, ranked bars instant and sorted")
+    func importable() throws {
+        let url = Paths.repository.appendingPathComponent("dashboards/mailgauge.json")
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let inputs = try #require(dashboard["__inputs"] as? [[String: Any]])
+        #expect(inputs.contains { $0["pluginId"] as? String == "prometheus" && $0["type"] as? String == "datasource" })
+        let requires = try #require(dashboard["__requires"] as? [[String: Any]])
+        #expect(requires.contains { $0["id"] as? String == "grafana" } && requires.contains { $0["id"] as? String == "prometheus" })
+        let variables = (dashboard["templating"] as? [String: Any])?["list"] as? [[String: Any]] ?? []
+        let account = try #require(variables.first { $0["name"] as? String == "account" })
+        #expect(account["multi"] as? Bool == false && account["includeAll"] as? Bool == false, "one account's panels at a time")
+        for panel in (dashboard["panels"] as? [[String: Any]] ?? []) where panel["type"] as? String != "row" {
+            let title = panel["title"] as? String ?? "?"
+            let defaults = (panel["fieldConfig"] as? [String: Any])?["defaults"] as? [String: Any] ?? [:]
+            #expect((defaults["unit"] as? String)?.isEmpty == false, "\(title): no unit")
+            #expect(((defaults["thresholds"] as? [String: Any])?["steps"] as? [Any])?.isEmpty == false, "\(title): no thresholds")
+            if panel["type"] as? String == "bargauge" {
+                for target in panel["targets"] as? [[String: Any]] ?? [] {
+                    #expect(target["instant"] as? Bool == true && (target["expr"] as? String)?.hasPrefix("sort_desc(topk(") == true, "\(title): \(target)")
+                }
+            }
+        }
+    }
 }
