@@ -16,8 +16,9 @@ public enum ConfigLoader {
         case probe, read
     }
 
+    /// `shard`: this agent's share, overriding the config's `shard:` (`run --shard K/N`).
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            purpose: Purpose = .probe) throws -> Loaded {
+                            purpose: Purpose = .probe, shard: Shard? = nil) throws -> Loaded {
         let absolute = absolutePath(path, relativeTo: FileManager.default.currentDirectoryPath)
         guard let data = FileManager.default.contents(atPath: absolute) else {
             throw ConfigErrors(errors: [ConfigError(file: path, line: 0, column: 0, key: "", message: "cannot read the config file")])
@@ -25,11 +26,11 @@ public enum ConfigLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigErrors(errors: [ConfigError(file: path, line: 1, column: 1, key: "", message: "not UTF-8 text")])
         }
-        return try parse(yaml: text, path: absolute, displayPath: path, environment: environment, purpose: purpose)
+        return try parse(yaml: text, path: absolute, displayPath: path, environment: environment, purpose: purpose, shard: shard)
     }
 
     public static func parse(yaml text: String, path: String, displayPath: String? = nil,
-                             environment: [String: String] = [:], purpose: Purpose = .probe) throws -> Loaded {
+                             environment: [String: String] = [:], purpose: Purpose = .probe, shard: Shard? = nil) throws -> Loaded {
         let shown = displayPath ?? path
         let root: Node
         do {
@@ -42,6 +43,7 @@ public enum ConfigLoader {
         }
         let builder = Builder(reader: YAMLReader(file: shown), baseDirectory: directory(of: path), environment: environment,
                               checksSecrets: purpose == .probe)
+        builder.shardOverride = shard
         let config = builder.build(root, path: path)
         if let config, builder.reader.errors.isEmpty {
             return Loaded(config: config, warnings: builder.warnings)
@@ -74,6 +76,8 @@ final class Builder {
     let environment: [String: String]
     /// Whether secret files must exist and be readable now (not for readers).
     let checksSecrets: Bool
+    /// `run --shard K/N`, in place of the config's `shard:`.
+    var shardOverride: Shard?
     var warnings: [ConfigWarning] = []
 
     init(reader: YAMLReader, baseDirectory: String, environment: [String: String], checksSecrets: Bool = true) {
@@ -84,7 +88,7 @@ final class Builder {
     }
 
     static let topKeys = ["database", "concurrency", "lock_wait", "account_timeout", "servers", "defaults", "accounts",
-                          "accounts_file", "master", "owners_file", "folders", "metrics", "alerts", "retention", "schedule"]
+                          "accounts_file", "master", "owners_file", "folders", "metrics", "alerts", "retention", "schedule", "shard"]
     static let serverKeys = ["host", "port", "tls", "ca_file", "timeout", "max_connections", "max_folders",
                              "max_responses_per_command", "auth", "method",
                              "warning", "critical", "forecast_horizon", "min_free", "owner_email"]
@@ -147,8 +151,16 @@ final class Builder {
         let retention = buildRetention(top["retention"]?.value)
         let schedule = buildSchedule(top["schedule"]?.value)
         checkConfigPermissions(configPath)
-        return MailGaugeConfig(path: configPath, database: database, concurrency: concurrency, lockWaitSeconds: lockWait,
-                               accountTimeoutSeconds: accountTimeout, servers: servers, defaults: defaults, accounts: accounts,
-                               folders: folders, metrics: metrics, alerts: alerts, retention: retention, schedule: schedule)
+        var shard: Shard?
+        if let node = top["shard"], let text = reader.string(node.value, "shard") {
+            shard = Shard(parsing: text)
+            if shard == nil { reader.error(node.value, "shard", "expected K/N with 1 ≤ K ≤ N ≤ \(Shard.maximumCount), e.g. 1/4") }
+        }
+        var config = MailGaugeConfig(path: configPath, database: database, concurrency: concurrency, lockWaitSeconds: lockWait,
+                                     accountTimeoutSeconds: accountTimeout, servers: servers, defaults: defaults, accounts: accounts,
+                                     folders: folders, metrics: metrics, alerts: alerts, retention: retention, schedule: schedule)
+        config.listedAccountCount = accounts.count
+        if let shard = shardOverride ?? shard { config.applyShard(shard) }
+        return config
     }
 }

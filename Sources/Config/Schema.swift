@@ -17,6 +17,10 @@ public struct MailGaugeConfig: Sendable {
     public var alerts: Alerts
     public var retention: Retention
     public var schedule: Schedule
+    /// This agent's share of the accounts (nil: all); `accounts` holds only its share.
+    public var shard: Shard? = nil
+    /// How many accounts the config lists before sharding.
+    public var listedAccountCount: Int = 0
 }
 
 /// How to log in (`auth`): SASL PLAIN when offered else LOGIN (`auto`), or one mechanism.

@@ -24,6 +24,9 @@ public struct ExpositionInput: Sendable {
     /// Each account's usage thresholds in force (warning, critical; fractions), exported so
     /// the Prometheus rules judge with the config's own thresholds.
     public var thresholds: [String: (warning: Double, critical: Double)] = [:]
+    /// This agent's shard ("2/4"): a `shard` label on every series, so a fleet's agents
+    /// never collide in Prometheus.
+    public var shard: String?
 
     public init(states: [AccountState], failureCounts: [String: [String: Int]], lastRun: RunInfo?, folders: FolderExport,
                 version: String, extraGauges: [(name: String, help: String, value: Double)] = []) {
@@ -50,6 +53,7 @@ public struct ExpositionInput: Sendable {
 public enum MetricsRenderer {
     public static func render(_ input: ExpositionInput) -> String {
         var m = MetricsText()
+        if let shard = input.shard { m.constantLabels = [("shard", shard)] }
         let states = input.states.sorted { $0.id < $1.id }
         let current = states.filter(\.lastProbeOK)
 

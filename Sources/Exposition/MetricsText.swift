@@ -4,6 +4,8 @@
 /// long-lived registry of gauges such as swift-prometheus keeps.
 struct MetricsText {
     private(set) var text = ""
+    /// Labels every sample carries (the agent's `shard`), before its own.
+    var constantLabels: [(String, String)] = []
 
     enum Kind: String { case gauge, counter }
 
@@ -13,8 +15,9 @@ struct MetricsText {
         text += "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) \(kind.rawValue)\n"
         for sample in samples {
             text += name
-            if !sample.labels.isEmpty {
-                text += "{" + sample.labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
+            let labels = constantLabels + sample.labels
+            if !labels.isEmpty {
+                text += "{" + labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
             }
             text += " " + format(sample.value) + "\n"
         }

@@ -7,6 +7,9 @@ public enum ConfigSummary {
         var out = "config OK: \(config.path)\n"
         out += "  database: \(config.database)\n"
         out += "  accounts: \(config.accounts.count) (concurrency \(config.concurrency))\n"
+        if let shard = config.shard {
+            out += "  shard: \(shard): \(config.accounts.count) of the \(config.listedAccountCount) accounts listed\n"
+        }
         for server in config.servers.values.sorted(by: { $0.name < $1.name }) {
             let count = config.accounts.filter { $0.server == server.name }.count
             let master = config.accounts.filter { $0.server == server.name && $0.authorizationID != nil }.count

@@ -11,6 +11,7 @@ public enum Metrics {
                               extraGauges: [(name: String, help: String, value: Double)] = []) throws -> String {
         let configured = Set(config.accounts.map(\.id))
         var input = ExpositionInput(try database.storedState().limited(to: configured), folders: folderExport(config), version: version)
+        input.shard = config.shard?.description
         let thresholds = Alerting.thresholds(config)
         input.thresholds = Dictionary(config.accounts.map { ($0.id, (thresholds($0.id).warning, thresholds($0.id).critical)) },
                                       uniquingKeysWith: { a, _ in a })

@@ -25,9 +25,13 @@ public enum RunJob {
         public var retryBackoffSeconds: Double
         /// Overrides `alerts.stdout_format` (text or json).
         public var alertsFormat: AlertLineFormat?
+        /// `--shard K/N`: this agent's share, in place of the config's `shard:`.
+        public var shard: Shard?
 
-        public init(configPath: String, progressBar: Bool, retryBackoffSeconds: Double = 2, alertsFormat: AlertLineFormat? = nil) {
+        public init(configPath: String, progressBar: Bool, retryBackoffSeconds: Double = 2, alertsFormat: AlertLineFormat? = nil,
+                    shard: Shard? = nil) {
             self.configPath = configPath
+            self.shard = shard
             self.alertsFormat = alertsFormat
             self.progressBar = progressBar
             self.retryBackoffSeconds = retryBackoffSeconds
@@ -48,7 +52,7 @@ public enum RunJob {
     public static func execute(_ options: Options, logger: Logger) async -> Result {
         var config: MailGaugeConfig
         do {
-            let loaded = try ConfigLoader.load(path: options.configPath)
+            let loaded = try ConfigLoader.load(path: options.configPath, shard: options.shard)
             for warning in loaded.warnings { logger.warning("\(warning)") }
             config = loaded.config
         } catch {

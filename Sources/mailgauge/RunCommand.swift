@@ -10,8 +10,9 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "One pass: probe every configured account and store the results.",
         discussion: """
         Exit 0 when every account was probed, 1 when some failed (each failure is stored
-        with its reason), 2 on config or database errors. When a previous run still holds
-        the lock (after waiting lock_wait), this run does nothing and exits 0.
+        with its reason), 3 when every account failed, 2 on config or database errors.
+        When a previous run still holds the lock (after waiting lock_wait), this run does
+        nothing and exits 0.
         """
     )
 
@@ -26,7 +27,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("alerts-format"), help: "Alert lines on stdout: text or json (default: alerts.stdout_format).")
     var alertsFormat: String?
 
+    @Option(help: "Probe only this agent's share K of N of the accounts (default: the config's shard:, else all).")
+    var shard: String?
+
     func validate() throws {
+        if let shard, Shard(parsing: shard) == nil { throw ValidationError("--shard must be K/N with 1 ≤ K ≤ N ≤ \(Shard.maximumCount)") }
         if let alertsFormat, AlertLineFormat(rawValue: alertsFormat) == nil { throw ValidationError("--alerts-format must be text or json") }
     }
 
@@ -35,7 +40,8 @@ struct RunCommand: AsyncParsableCommand {
         let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? (onTerminal ? .warning : .info)
         let logger = LogSetup.logger(label: "mailgauge.run", level: level)
         let result = await RunJob.execute(.init(configPath: configOption.path, progressBar: onTerminal, retryBackoffSeconds: retryBackoff,
-                                                alertsFormat: alertsFormat.flatMap(AlertLineFormat.init(rawValue:))),
+                                                alertsFormat: alertsFormat.flatMap(AlertLineFormat.init(rawValue:)),
+                                                shard: shard.flatMap(Shard.init(parsing:))),
                                           logger: logger)
         for line in result.alertLines { print(line) }
         switch result.exit {

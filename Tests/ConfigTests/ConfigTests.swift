@@ -278,4 +278,32 @@ struct ConfigTests {
         let writable = try f.errors("servers: { corp: { host: h } }\nowners_file: owners.csv\naccounts: [ { user: a, password_file: alice.pass } ]\n")
         #expect(writable.contains { $0.contains("the owners file is writable by every user") }, "\(writable)")
     }
+
+    @Test("shards: K/N parsed and checked; every account in exactly one shard, spread evenly; config's shard and the override")
+    func shards() throws {
+        #expect(Shard(parsing: "2/4")?.description == "2/4")
+        for bad in ["0/4", "5/4", "1/0", "4", "a/b", "1/2/3", "1/1025", ""] { #expect(Shard(parsing: bad) == nil, "\(bad)") }
+        let ids = (0..<4000).map { "user\($0)@example.com" }
+        let shards = (1...4).map { Shard(parsing: "\($0)/4")! }
+        for id in ids.prefix(500) { #expect(shards.filter { $0.contains(id) }.count == 1, "\(id)") }
+        for shard in shards {
+            let n = ids.filter { shard.contains($0) }.count
+            #expect(n > 850 && n < 1150, "shard \(shard): \(n) of 4000")
+        }
+        let f = try Fixture()
+        let yaml = """
+            servers: { corp: { host: h } }
+            shard: 1/2
+            accounts:
+            \((0..<20).map { "  - { id: a\($0), user: a\($0), password_file: alice.pass }" }.joined(separator: "\n"))
+            """
+        let path = try f.write("sharded.yml", yaml)
+        let first = try ConfigLoader.load(path: path).config
+        let second = try ConfigLoader.load(path: path, shard: Shard(parsing: "2/2")).config
+        #expect(first.shard?.description == "1/2" && second.shard?.description == "2/2" && first.listedAccountCount == 20)
+        #expect(Set(first.accounts.map(\.id)).isDisjoint(with: second.accounts.map(\.id)))
+        #expect(first.accounts.count + second.accounts.count == 20)
+        let bad = try f.errors("servers: { corp: { host: h } }\nshard: 3/2\naccounts: [ { user: a, password_file: alice.pass } ]\n")
+        #expect(bad.contains { $0.contains("mailgauge.yml:2:8: shard: expected K/N with 1 ≤ K ≤ N ≤ 1024") }, "\(bad)")
+    }
 }
