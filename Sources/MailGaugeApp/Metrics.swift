@@ -13,8 +13,10 @@ public enum Metrics {
         var input = ExpositionInput(try database.storedState().limited(to: configured), folders: folderExport(config), version: version)
         input.shard = config.shard?.description
         let thresholds = Alerting.thresholds(config)
-        input.thresholds = Dictionary(config.accounts.map { ($0.id, (thresholds($0.id).warning, thresholds($0.id).critical)) },
-                                      uniquingKeysWith: { a, _ in a })
+        input.thresholds = Dictionary(config.accounts.map { account in
+            let t = thresholds(account.id)
+            return (account.id, (t.warning, t.critical))
+        }, uniquingKeysWith: { a, _ in a })
         input.extraGauges = extraGauges
         return MetricsRenderer.render(input)
     }

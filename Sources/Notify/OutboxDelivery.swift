@@ -12,6 +12,11 @@ public enum OutboxDelivery {
 
     static let autoHeaders = [("Auto-Submitted", "auto-generated"), ("X-Mailer", "mailgauge")]
 
+    /// A rendered notice as mail from mailgauge to `to`.
+    static func message(_ mail: RenderedMail, from: MailAddress, to: [MailAddress], now: Date) -> MailMessage {
+        MailMessage(from: from, to: to, subject: mail.subject, text: mail.text, html: mail.html, date: now, extraHeaders: autoHeaders)
+    }
+
     public static func deliver(_ outbox: any NotificationOutbox, plan: NotificationPlan, now: Date, logger: Logger) async -> [ChannelResult] {
         do {
             let dropped = try outbox.dropStaleNotifications(olderThan: now.addingTimeInterval(-maxAgeSeconds))
@@ -91,8 +96,7 @@ public enum OutboxDelivery {
             if let entries = byChannel[.adminEmail] {
                 handled.insert(.adminEmail)
                 let mail = texts.digest(decode(entries), locale: plan.locale, host: plan.host, configPath: plan.configPath, now: now)
-                outgoing.append((MailMessage(from: email.from, to: email.admins.compactMap { MailAddress(parsing: $0) }, subject: mail.subject,
-                                             text: mail.text, html: mail.html, date: now, extraHeaders: autoHeaders),
+                outgoing.append((message(mail, from: email.from, to: email.admins.compactMap { MailAddress(parsing: $0) }, now: now),
                                  email.admins, entries.map(\.id), .adminEmail, "email"))
             }
             for (channel, entries) in byChannel.sorted(by: { $0.key < $1.key }) {
@@ -105,8 +109,7 @@ public enum OutboxDelivery {
                     try? recorder.outbox.notificationsDelivered(ids: entries.map(\.id))
                     continue
                 }
-                outgoing.append((MailMessage(from: email.from, to: [MailAddress(owner.address)], subject: mail.subject, text: mail.text,
-                                             html: mail.html, date: now, extraHeaders: autoHeaders),
+                outgoing.append((message(mail, from: email.from, to: [MailAddress(owner.address)], now: now),
                                  [owner.address], entries.map(\.id), channel, "owner_email \(id)"))
             }
             if !outgoing.isEmpty {
@@ -173,9 +176,8 @@ public enum OutboxDelivery {
                 if email.admins.isEmpty {
                     results.append(ChannelResult(channel: "email", ok: false, detail: "alerts.email.to is empty: no admin to send to"))
                 } else {
-                    let message = MailMessage(from: email.from, to: email.admins.compactMap { MailAddress(parsing: $0) },
-                                              subject: mail.subject, text: mail.text, html: mail.html, date: now, extraHeaders: autoHeaders)
-                    let outcome = await transport.send([(message, email.admins)], logger: logger).first ?? .failure(NotifyError("not sent"))
+                    let test = message(mail, from: email.from, to: email.admins.compactMap { MailAddress(parsing: $0) }, now: now)
+                    let outcome = await transport.send([(test, email.admins)], logger: logger).first ?? .failure(NotifyError("not sent"))
                     switch outcome {
                     case .success(let d): results.append(ChannelResult(channel: "email", ok: true, detail: d))
                     case .failure(let e): results.append(ChannelResult(channel: "email", ok: false, detail: e.message))
