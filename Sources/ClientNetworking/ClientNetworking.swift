@@ -66,7 +66,7 @@ public enum ClientChannel {
         host: String, port: Int, timeoutSeconds: Double, implicitTLS: TLSHandlerFactory?,
         makeFramingHandler: @escaping @Sendable () -> any ChannelHandler
     ) async throws -> NIOAsyncChannel<Inbound, Outbound> {
-        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        try await ClientBootstrap(group: EventLoopAffinity.current ?? MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.nanoseconds(Int64(timeoutSeconds * 1e9)))
             // (TCP_NODELAY is NIO's default. `.socketOption(.tcp_nodelay)` would set it at the
             // socket level, where its number is SO_DEBUG: refused to every user but root,

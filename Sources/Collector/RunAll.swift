@@ -1,5 +1,6 @@
 import Foundation
 import IMAPClient
+import ClientNetworking
 import IMAPCore
 public import Logging
 public import MailGaugeCore
@@ -11,13 +12,20 @@ public enum RunAll {
     public static func run(_ targets: [ProbeTarget], options: RunOptions, logger: Logger,
                            onOutcome: @escaping @Sendable (AccountOutcome) -> Void = { _ in }) async -> [AccountOutcome] {
         let gate = ConnectionGate(widths: options.maxConnections)
+        // Each probe lives on one event loop, its connection's (see EventLoopAffinity).
+        let loops = EventLoopAffinity.loops()
         return await withTaskGroup(of: AccountOutcome.self) { group in
             var outcomes: [AccountOutcome] = []
             outcomes.reserveCapacity(targets.count)
             var pending = targets[...]
+            var started = 0
             func startNext() {
                 guard let target = pending.popFirst() else { return }
-                group.addTask { await probeWithRetry(target, options: options, gate: gate, logger: logger) }
+                let loop = loops[started % loops.count]
+                started += 1
+                group.addTask {
+                    await EventLoopAffinity.run(on: loop) { await probeWithRetry(target, options: options, gate: gate, logger: logger) }
+                }
             }
             for _ in 0..<max(1, options.concurrency) { startNext() }
             for await outcome in group {

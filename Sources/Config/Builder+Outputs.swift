@@ -85,7 +85,17 @@ extension Builder {
     }
 
     func buildSchedule(_ node: Node?) -> Schedule {
-        let m = node.map { reader.mapping($0, "schedule", allowed: ["interval"]) } ?? [:]
-        return Schedule(intervalSeconds: m["interval"].flatMap { reader.duration($0.value, "schedule.interval", range: 1...7 * 86400) ?? nil } ?? 900)
+        let m = node.map { reader.mapping($0, "schedule", allowed: ["interval", "policy", "max_interval", "reserve"]) } ?? [:]
+        var schedule = Schedule(intervalSeconds: m["interval"].flatMap { reader.duration($0.value, "schedule.interval", range: 1...7 * 86400) ?? nil } ?? 900)
+        if let n = m["policy"], let policy = reader.choice(n.value, "schedule.policy", SchedulePolicy.self) { schedule.policy = policy }
+        if let n = m["max_interval"], let seconds = reader.duration(n.value, "schedule.max_interval", range: 60...30 * 86400) ?? nil {
+            if seconds < schedule.intervalSeconds {
+                reader.error(n.value, "schedule.max_interval", "must be at least schedule.interval (\(Units.describe(seconds: schedule.intervalSeconds)))")
+            } else {
+                schedule.maxIntervalSeconds = seconds
+            }
+        }
+        if let n = m["reserve"], let share = reader.percent(n.value, "schedule.reserve") { schedule.reserve = share }
+        return schedule
     }
 }

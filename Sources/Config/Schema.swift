@@ -196,5 +196,19 @@ public struct Retention: Sendable, Hashable {
 }
 
 public struct Schedule: Sendable, Hashable {
+    /// The timer's (or `serve`'s) pass interval.
     public var intervalSeconds: Double
+    public var policy: SchedulePolicy = .adaptive
+    /// Adaptive: the longest an account goes unprobed.
+    public var maxIntervalSeconds: Double = 86400
+    /// Adaptive: headroom held back for a jump no history predicts, as a share of the limit.
+    public var reserve: Double = 0.05
+}
+
+/// Which accounts a pass probes.
+public enum SchedulePolicy: String, Sendable, Hashable, CaseIterable {
+    /// Those due by their headroom and growth (see `ProbeSchedule`).
+    case adaptive
+    /// Every account, every pass.
+    case fixed
 }

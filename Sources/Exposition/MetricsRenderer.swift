@@ -114,6 +114,9 @@ public enum MetricsRenderer {
                  states.map { ([("account", $0.id)], $0.lastProbeDuration) })
         m.family("mailgauge_last_success_timestamp_seconds", .gauge, help: "Unix time of the account's latest successful probe.",
                  states.compactMap { s in s.lastSuccess.map { ([("account", s.id)], $0.timeIntervalSince1970.rounded()) } })
+        m.family("mailgauge_next_probe_timestamp_seconds", .gauge,
+                 help: "Unix time the adaptive schedule probes the account next (schedule.policy adaptive).",
+                 states.compactMap { s in s.nextProbeAt.map { ([("account", s.id)], $0.timeIntervalSince1970.rounded()) } })
         m.family("mailgauge_probe_failures_total", .counter, help: "Failed probes of the account, by reason.",
                  input.failureCounts.keys.sorted().flatMap { account in
                      input.failureCounts[account, default: [:]].sorted { $0.key < $1.key }.map {

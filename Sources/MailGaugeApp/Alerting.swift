@@ -4,7 +4,7 @@ import MailGaugeCore
 /// The alert thresholds in force for each account, from the config.
 enum Alerting {
     /// Thresholds for one account: account overrides, then its server's, then defaults.
-    static func thresholds(_ config: MailGaugeConfig) -> (String) -> AlertRules.Thresholds {
+    static func thresholds(_ config: MailGaugeConfig) -> @Sendable (String) -> AlertRules.Thresholds {
         let accounts = Dictionary(config.accounts.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return { id in
             let account = accounts[id]

@@ -219,7 +219,9 @@ public enum NagiosCheck {
                 return Output(state: .unknown, text: "MAILGAUGE UNKNOWN - database \(config.database): \(error)")
             }
         }
-        let maxAge = maxAgeSeconds ?? max(3 * config.schedule.intervalSeconds, 3600)
+        // Adaptive polling leaves a quiet account unprobed for up to max_interval.
+        let longestGap = config.schedule.policy == .adaptive ? config.schedule.maxIntervalSeconds : 0
+        let maxAge = maxAgeSeconds ?? max(longestGap + 3 * config.schedule.intervalSeconds, 3600)
         return evaluate(ids.map { ($0, inputs[$0]) }, thresholds: thresholds, ranges: ranges, maxAgeSeconds: maxAge, now: now)
     }
 }

@@ -31,6 +31,9 @@ public enum Reports {
         /// The latest `[ALERT]` text from the server, as received, and when it came.
         public var serverAlert: String?
         public var serverAlertAt: Date?
+        /// When the adaptive schedule probes it next, and why (ProbeSchedule.Reason).
+        public var nextProbeAt: Date?
+        public var nextProbeReason: String?
 
         enum CodingKeys: String, CodingKey {
             case account, user, server, quotaStatus = "quota_status", usedBytes = "used_bytes", limitBytes = "limit_bytes"
@@ -39,6 +42,7 @@ public enum Reports {
             case failureReason = "failure_reason", failureMessage = "failure_message"
             case consecutiveFailures = "consecutive_failures", alerts
             case serverAlert = "server_alert", serverAlertAt = "server_alert_at"
+            case nextProbeAt = "next_probe_at", nextProbeReason = "next_probe_reason"
         }
     }
 
@@ -67,7 +71,8 @@ public enum Reports {
                 lastSuccess: state.lastSuccess, ok: state.lastProbeOK,
                 failureReason: state.lastProbeOK ? nil : state.failureReason,
                 failureMessage: state.lastProbeOK ? nil : state.failureMessage, consecutiveFailures: state.consecutiveFailures,
-                alerts: firing[state.id] ?? [], serverAlert: state.serverAlert, serverAlertAt: state.serverAlertAt)
+                alerts: firing[state.id] ?? [], serverAlert: state.serverAlert, serverAlertAt: state.serverAlertAt,
+                nextProbeAt: state.nextProbeAt, nextProbeReason: state.nextProbeReason)
         }
         // Fullest first; accounts without a limit after, by name.
         .sorted { ($0.percent ?? -1, $1.account) > ($1.percent ?? -1, $0.account) }
@@ -78,7 +83,7 @@ public enum Reports {
         case .json:
             return try json(rows)
         case .csv:
-            var out = "account,user,server,quota_status,used_bytes,limit_bytes,percent,trend_bytes_per_day,last_success,ok,failure_reason,alerts\n"
+            var out = "account,user,server,quota_status,used_bytes,limit_bytes,percent,trend_bytes_per_day,last_success,ok,failure_reason,alerts,next_probe\n"
             for r in rows {
                 var fields: [String] = [r.account, r.user, r.server, r.quotaStatus ?? ""]
                 fields.append(r.usedBytes?.description ?? "")
@@ -89,11 +94,12 @@ public enum Reports {
                 fields.append(r.ok ? "1" : "0")
                 fields.append(r.failureReason ?? "")
                 fields.append(r.alerts.joined(separator: ";"))
+                fields.append(r.nextProbeAt.map { iso($0) } ?? "")
                 out += fields.map(csvField).joined(separator: ",") + "\n"
             }
             return out
         case .table:
-            var table: [[String]] = [["ACCOUNT", "USED", "LIMIT", "USE", "TREND/DAY", "FULL BY", "LAST SUCCESS", "STATUS", "ALERTS"]]
+            var table: [[String]] = [["ACCOUNT", "USED", "LIMIT", "USE", "TREND/DAY", "FULL BY", "LAST SUCCESS", "NEXT PROBE", "STATUS", "ALERTS"]]
             for r in rows {
                 let status = r.ok ? (r.quotaStatus == "ok" ? "ok" : (r.quotaStatus ?? "ok")) :
                     "FAILED \(r.failureReason ?? "") (\(r.consecutiveFailures)x)"
@@ -104,7 +110,7 @@ public enum Reports {
                     r.percent.map { SizeFormat.fixed($0, digits: 1) + " %" } ?? "-",
                     r.trendBytesPerDay.map { ($0 >= 0 ? "+" : "-") + (Quantity.wholeCount(abs($0)).map(SizeFormat.bytes) ?? "?") } ?? "-",
                     r.storageFullAt.map { String(iso($0).prefix(10)) } ?? "-",
-                    r.lastSuccess.map { relative($0, now: now) } ?? "never", status,
+                    r.lastSuccess.map { relative($0, now: now) } ?? "never", nextProbe(r.nextProbeAt, now: now), status,
                     alerts,
                 ])
             }
@@ -195,6 +201,16 @@ public enum Reports {
         if s < 7200 { return "\(s / 60)m ago" }
         if s < 172_800 { return "\(s / 3600)h ago" }
         return "\(s / 86400)d ago"
+    }
+
+    /// "next pass" when due now, else "in 3h".
+    static func nextProbe(_ date: Date?, now: Date) -> String {
+        guard let date else { return "next pass" }
+        let s = Int(date.timeIntervalSince(now))
+        if s < 60 { return "next pass" }
+        if s < 7200 { return "in \(s / 60)m" }
+        if s < 172_800 { return "in \(s / 3600)h" }
+        return "in \(s / 86400)d"
     }
 
     static func csvField(_ s: String) -> String {

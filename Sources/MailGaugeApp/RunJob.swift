@@ -27,10 +27,13 @@ public enum RunJob {
         public var alertsFormat: AlertLineFormat?
         /// `--shard K/N`: this agent's share, in place of the config's `shard:`.
         public var shard: Shard?
+        /// `--all`: probe every account, due or not.
+        public var probeAll: Bool
 
         public init(configPath: String, progressBar: Bool, retryBackoffSeconds: Double = 2, alertsFormat: AlertLineFormat? = nil,
-                    shard: Shard? = nil) {
+                    shard: Shard? = nil, probeAll: Bool = false) {
             self.configPath = configPath
+            self.probeAll = probeAll
             self.shard = shard
             self.alertsFormat = alertsFormat
             self.progressBar = progressBar
@@ -60,13 +63,14 @@ public enum RunJob {
         }
         if let format = options.alertsFormat { config.alerts.stdoutFormat = format }
         return await pass(config: config, progressBar: options.progressBar, retryBackoffSeconds: options.retryBackoffSeconds,
-                          logger: logger)
+                          probeAll: options.probeAll, logger: logger)
     }
 
     /// One pass with a loaded config (`run`, and each of `serve`'s passes). Cancelled
     /// before the results are stored, it stores nothing: an abandoned pass leaves the
     /// history as it was.
-    public static func pass(config: MailGaugeConfig, progressBar: Bool, retryBackoffSeconds: Double, logger: Logger) async -> Result {
+    public static func pass(config: MailGaugeConfig, progressBar: Bool, retryBackoffSeconds: Double, probeAll: Bool = false,
+                            logger: Logger) async -> Result {
         // The lock comes first: two runs starting together must not both create and
         // migrate the database.
         let lock: RunLock?
@@ -91,8 +95,18 @@ public enum RunJob {
                           message: "database \(config.database): \(error)")
         }
 
-        let targets = Targets.make(config)
         let started = Date()
+        // Adaptive polling: only the accounts due now (see ProbeSchedule).
+        var probed = config
+        do {
+            probed.accounts = Scheduling.due(config, dueTimes: try database.probeDueTimes(), now: started.timeIntervalSince1970,
+                                             all: probeAll)
+        } catch {
+            return Result(exit: .configOrDatabase, config: config, outcomes: [], summary: nil,
+                          message: "database \(config.database): \(error)")
+        }
+        let notDue = config.accounts.count - probed.accounts.count
+        let targets = Targets.make(probed)
         let progress = Progress(total: targets.count, bar: progressBar)
         let outcomes = await RunAll.run(targets, options: Targets.options(config, retryBackoffSeconds: retryBackoffSeconds),
                                         logger: logger) { outcome in
@@ -109,7 +123,8 @@ public enum RunJob {
             summary = try database.record(
                 startedAt: started, finishedAt: finished, outcomes: outcomes,
                 retention: RetentionPolicy(rawSeconds: config.retention.rawSeconds, hourlySeconds: config.retention.hourlySeconds,
-                                           dailySeconds: config.retention.dailySeconds))
+                                           dailySeconds: config.retention.dailySeconds),
+                schedule: Scheduling.settings(config))
         } catch {
             return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: nil,
                           message: "database \(config.database): cannot store the run: \(error)")
@@ -145,7 +160,8 @@ public enum RunJob {
         for f in failed { byReason[f.reason.rawValue, default: 0] += 1 }
         let reasons = byReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let seconds = SizeFormat.fixed(finished.timeIntervalSince(started), digits: 1)
-        let message = "run \(summary.runID): \(outcomes.count) accounts, \(failed.count) failed\(reasons.isEmpty ? "" : " (\(reasons))") in \(seconds) s"
+        let skipped = notDue > 0 ? " (\(notDue) not due)" : ""
+        let message = "run \(summary.runID): \(outcomes.count) accounts\(skipped), \(failed.count) failed\(reasons.isEmpty ? "" : " (\(reasons))") in \(seconds) s"
         let exit: Exit = failed.isEmpty ? .allProbed : failed.count == outcomes.count ? .allFailed : .someFailed
         return Result(exit: exit, config: config, outcomes: outcomes, summary: summary,
                       message: message, alertLines: alertLines)

@@ -78,6 +78,9 @@ public struct AccountState: Sendable, Hashable {
     /// with `DisplayText` to show it), and when.
     public var serverAlert: String?
     public var serverAlertAt: Date?
+    /// When the adaptive schedule next probes it, and why (`ProbeSchedule.Reason`).
+    public var nextProbeAt: Date?
+    public var nextProbeReason: String?
 
     /// Characters of server alert text kept.
     public static let maxServerAlertLength = 2000
@@ -85,7 +88,9 @@ public struct AccountState: Sendable, Hashable {
     public init(id: String, user: String, server: String, lastSeen: Date, lastSuccess: Date?, consecutiveFailures: Int,
                 lastProbeOK: Bool, lastProbeDuration: Double, failureReason: String?, failureMessage: String?, quotaStatus: String?,
                 quota: [QuotaPoint], folders: [FolderPoint], forecasts: [StoredForecast] = [], serverAlert: String? = nil,
-                serverAlertAt: Date? = nil) {
+                serverAlertAt: Date? = nil, nextProbeAt: Date? = nil, nextProbeReason: String? = nil) {
+        self.nextProbeAt = nextProbeAt
+        self.nextProbeReason = nextProbeReason
         self.id = id
         self.user = user
         self.server = server

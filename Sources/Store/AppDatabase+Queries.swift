@@ -49,7 +49,7 @@ extension AppDatabase {
         do {
             let accounts = try Row.fetchAll(db, sql: """
                 SELECT a.id, a.user, a.server, a.last_seen, a.last_success, a.consecutive_failures,
-                       a.server_alert, a.server_alert_at, p.ok, p.duration_seconds, p.failure_reason, p.failure_message, p.quota_status
+                       a.server_alert, a.server_alert_at, a.next_probe_at, a.next_probe_reason, p.ok, p.duration_seconds, p.failure_reason, p.failure_message, p.quota_status
                 FROM account a
                 LEFT JOIN probe p ON p.account_id = a.id AND p.at = a.last_seen
                 ORDER BY a.id
@@ -89,8 +89,21 @@ extension AppDatabase {
                     failureReason: row["failure_reason"], failureMessage: row["failure_message"],
                     quotaStatus: row["quota_status"], quota: quota[id] ?? [], folders: folders[id] ?? [],
                     forecasts: forecasts[id] ?? [], serverAlert: row["server_alert"],
-                    serverAlertAt: (row["server_alert_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+                    serverAlertAt: (row["server_alert_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    nextProbeAt: (row["next_probe_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    nextProbeReason: row["next_probe_reason"])
             }
+        }
+    }
+
+    /// Each known account's next due time (seconds since 1970; absent: never scheduled).
+    public func probeDueTimes() throws -> [String: Double] {
+        try writer.read { db in
+            var due: [String: Double] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, next_probe_at FROM account WHERE next_probe_at IS NOT NULL") {
+                due[row["id"]] = row["next_probe_at"]
+            }
+            return due
         }
     }
 

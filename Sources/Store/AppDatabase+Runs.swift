@@ -26,7 +26,8 @@ extension AppDatabase {
     /// Stores one run's outcomes and prunes old history, all in one transaction.
     @discardableResult
     public func record(startedAt: Date, finishedAt: Date, outcomes: [AccountOutcome],
-                       retention: RetentionPolicy? = nil, forecast: Forecast.Options = .init()) throws -> RunSummary {
+                       retention: RetentionPolicy? = nil, forecast: Forecast.Options = .init(),
+                       schedule: ProbeSchedule.Settings? = nil) throws -> RunSummary {
         try writer.write { db in
             let failures = outcomes.filter { $0.failure != nil }.count
             try db.execute(sql: "INSERT INTO run (started_at, finished_at, accounts, failures) VALUES (?, ?, ?, ?)",
@@ -90,8 +91,16 @@ extension AppDatabase {
                                                          Int64(clamping: f.sizeBytes.value)])
                 }
             }
+            let probedAt = Dictionary(outcomes.map { ($0.accountID, $0.at.timeIntervalSince1970) }, uniquingKeysWith: max)
             try Self.updateForecasts(db, accounts: outcomes.filter { $0.snapshot != nil }.map(\.accountID), now: finishedAt,
-                                     options: forecast)
+                                     options: forecast, schedule: schedule, probedAt: probedAt)
+            if let schedule {
+                let setDue = try db.cachedStatement(sql: "UPDATE account SET next_probe_at = ?, next_probe_reason = ? WHERE id = ?")
+                for outcome in outcomes where outcome.snapshot == nil {
+                    let due = ProbeSchedule.afterFailure(probedAt: outcome.at.timeIntervalSince1970, options: schedule.options)
+                    try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, outcome.accountID])
+                }
+            }
             let pruned = try retention.map { try Self.prune(db, now: finishedAt, policy: $0) } ?? 0
             return RunSummary(runID: runID, accounts: outcomes.count, failures: failures, pruned: pruned)
         }
@@ -100,7 +109,9 @@ extension AppDatabase {
     /// Recomputes the forecast of every quota resource of these accounts from the last
     /// `options.windowSeconds` of history, reduced to the largest usage per hour (enough
     /// for a trend over days, and bounded work per account).
-    static func updateForecasts(_ db: Database, accounts: [String], now: Date, options: Forecast.Options) throws {
+    /// With `schedule`, the account's next due time follows from the same history.
+    static func updateForecasts(_ db: Database, accounts: [String], now: Date, options: Forecast.Options,
+                                schedule: ProbeSchedule.Settings? = nil, probedAt: [String: Double] = [:]) throws {
         let t = now.timeIntervalSince1970
         let history = try db.cachedStatement(sql: """
             SELECT root, resource, CAST(at / 3600 AS INTEGER) * 3600 AS hour, MAX(usage) AS usage, MAX("limit") AS "limit"
@@ -114,6 +125,7 @@ extension AppDatabase {
             INSERT INTO forecast (account_id, root, resource, full_at, slope_per_second, status, computed_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
+        let setDue = try db.cachedStatement(sql: "UPDATE account SET next_probe_at = ?, next_probe_reason = ? WHERE id = ?")
         for account in accounts {
             let since = t - options.windowSeconds
             var series: [String: (root: String, resource: String, points: [Forecast.Point])] = [:]
@@ -123,11 +135,22 @@ extension AppDatabase {
                 series["\(root)\u{0}\(resource)", default: (root, resource, [])].points.append(point)
             }
             try clear.execute(arguments: [account])
+            var outlooks: [ProbeSchedule.Outlook] = []
             for (root, resource, points) in series.values {
-                // The decision is MailGaugeCore's; this only loads and saves.
+                // The decisions are MailGaugeCore's; this only loads and saves.
                 let forecast = StoredForecast.from(points, root: root, resource: resource, now: t, options: options)
                 try insert.execute(arguments: [account, root, resource, forecast.fullAt?.timeIntervalSince1970, forecast.slopePerSecond,
                                                forecast.status, t])
+                if let latest = points.last {
+                    outlooks.append(ProbeSchedule.Outlook(resource: resource, usage: latest.usage, limit: latest.limit,
+                                                          growth: ProbeSchedule.Growth(points),
+                                                          forecastFullAt: forecast.fullAt?.timeIntervalSince1970))
+                }
+            }
+            if let schedule {
+                let due = ProbeSchedule.afterSuccess(probedAt: probedAt[account] ?? t, outlooks: outlooks,
+                                                     thresholds: schedule.thresholds(account), options: schedule.options)
+                try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, account])
             }
         }
     }

@@ -233,6 +233,13 @@ public struct AppDatabase: Sendable {
                 ALTER TABLE account ADD COLUMN server_alert_at REAL;
                 """)
         }
+        migrator.registerMigration("v6-probe-schedule") { db in
+            try db.execute(sql: """
+                -- When the account is next due for a probe (adaptive polling), and why.
+                ALTER TABLE account ADD COLUMN next_probe_at REAL;
+                ALTER TABLE account ADD COLUMN next_probe_reason TEXT;
+                """)
+        }
         return migrator
     }
 }

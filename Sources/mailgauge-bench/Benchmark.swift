@@ -5,14 +5,20 @@ import Store
 
 /// Benchmarks that need no server (run by scripts/benchmark; not a test):
 ///   mailgauge-bench metrics [ACCOUNTS] [FOLDERS]
+///   mailgauge-bench schedule [ACCOUNTS] [DAYS]   (see ScheduleSimulation)
 /// fills a database with one run of ACCOUNTS × FOLDERS (default 10,000 × 10), then times
 /// storing that run and rendering /metrics from it (all folders exported, the worst case).
 @main
 struct Benchmark {
     static func main() throws {
         let args = CommandLine.arguments.dropFirst()
+        if args.first == "schedule" {
+            ScheduleSimulation.run(accounts: args.dropFirst().first.flatMap(Int.init) ?? 10_000,
+                                   days: args.dropFirst(2).first.flatMap(Int.init) ?? 30)
+            return
+        }
         guard args.first == "metrics" else {
-            print("usage: mailgauge-bench metrics [ACCOUNTS] [FOLDERS]")
+            print("usage: mailgauge-bench metrics [ACCOUNTS] [FOLDERS] | schedule [ACCOUNTS] [DAYS]")
             exit(2)
         }
         let accounts = args.dropFirst().first.flatMap(Int.init) ?? 10_000

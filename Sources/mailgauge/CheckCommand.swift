@@ -44,7 +44,7 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(help: "Probe the account(s) now instead of reading the stored state.")
     var probe = false
 
-    @Option(name: .customLong("max-age"), help: "Stored data older than this is UNKNOWN (e.g. 1h; default: 3 schedule intervals, at least 1h).")
+    @Option(name: .customLong("max-age"), help: "Stored data older than this is UNKNOWN (e.g. 1h; default: 3 schedule intervals, plus max_interval under the adaptive policy, at least 1h).")
     var maxAge: String?
 
     @Flag(name: [.customShort("V"), .long], help: "Print the plugin's version and exit (3, as the guidelines say).")

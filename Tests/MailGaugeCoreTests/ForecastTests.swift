@@ -97,6 +97,26 @@ struct ForecastTests {
         let t = try #require(fullAt(Forecast.timeToFull(old + recent, now: Self.now)))
         #expect(abs(t - (Self.now + 50 * Self.day)) < 1)
     }
+
+    @Test("the median by selection equals the median of the sorted values")
+    func medianBySelection() {
+        var rng = SplitMix64(seed: 7)
+        for count in [1, 2, 3, 4, 5, 10, 11, 100, 1001, 4000] {
+            for shape in 0..<4 {
+                let values: [Double] = (0..<count).map { i in
+                    switch shape {
+                    case 0: Double(rng.next() % 1000) / 7  // many duplicates
+                    case 1: Double(i)  // sorted
+                    case 2: Double(count - i)  // reversed
+                    default: Double(rng.next() % 3)  // almost all equal
+                    }
+                }
+                let sorted = values.sorted()
+                let expected = count % 2 == 1 ? sorted[count / 2] : (sorted[count / 2 - 1] + sorted[count / 2]) / 2
+                #expect(Forecast.median(values) == expected, "count \(count), shape \(shape)")
+            }
+        }
+    }
 }
 
 struct SplitMix64 {
