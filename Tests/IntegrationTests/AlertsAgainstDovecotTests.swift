@@ -28,20 +28,20 @@ struct AlertsAgainstDovecotTests {
         let frank = try await dovecot.doveadmQuota("frank").first { $0.resource == "STORAGE" }!
         let percent = (Double(frank.value) / Double(frank.limit!) * 1000).rounded() / 10
         let warningFigure = "\(percent) %"
-        let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let first = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         #expect(alerts(first).map { $0.replacingAll(" (", with: "|").split(separator: "|")[0] } == [
             "ALERT firing critical carol STORAGE: 97.3 %",
             "ALERT firing warning frank STORAGE: \(warningFigure)",
         ], "\(first.stdout)")
-        let second = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let second = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         #expect(alerts(second) == ["ALERT firing probe_failing locked probe: 2 failed runs in a row"], "\(second.stdout)")
         try write(format: "json")
-        let third = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let third = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         #expect(alerts(third).isEmpty, "nothing new: \(third.stdout)")
         // Usage drops below warning minus hysteresis: a resolved notice, as a JSON line.
         try await dovecot.setQuotaLimit("frank", kib: 100_000)
         try write(format: "text")  // --alerts-format overrides the config
-        let fourth = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config, "--alerts-format", "json"], timeoutSeconds: 120)
+        let fourth = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config, "--alerts-format", "json"], timeoutSeconds: 120)
         let lines = alerts(fourth)
         #expect(lines.count == 1)
         let object = try JSONSerialization.jsonObject(with: Data((lines.first ?? "{}").utf8)) as? [String: Any]

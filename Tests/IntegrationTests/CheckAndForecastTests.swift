@@ -36,7 +36,7 @@ struct CheckAndForecastTests {
         let before = try await check([])
         #expect(before.status == 3 && before.stdout.hasPrefix("MAILGAUGE UNKNOWN - no database at"), "\(before.stdout)")
 
-        _ = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        _ = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         // `report` shows the alerts firing now beside the figures.
         let report = try await Subprocess.run(Paths.mailgauge, ["report", "-c", config, "--format", "json"])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
@@ -89,7 +89,7 @@ struct CheckAndForecastTests {
         let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-filling")
         let config = try Self.config(dovecot, dir: dir, accounts: ["alice"])
-        let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let first = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         #expect(first.status == 0 && !first.stdout.contains("ALERT"), "alice is at 50 %: \(first.stdout)")
 
         // 48 hours of growth before now, 1500 → 2450 KiB of alice's 5000 KiB: ≈ 20 KiB an
@@ -106,7 +106,7 @@ struct CheckAndForecastTests {
         let seeded = try await Subprocess.run("/usr/bin/sqlite3", [dir.appendingPathComponent("mailgauge.sqlite").path, sql])
         #expect(seeded.status == 0, "\(seeded.stderr)")
 
-        let second = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let second = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         let alerts = second.stdout.split(separator: "\n").filter { $0.hasPrefix("ALERT") }
         #expect(alerts.count == 1, "\(second.stdout)")
         #expect(alerts.first?.hasPrefix("ALERT firing filling alice STORAGE: full in ") == true, "\(second.stdout)")
@@ -123,7 +123,7 @@ struct CheckAndForecastTests {
         let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-plugin")
         let config = try Self.config(dovecot, dir: dir, accounts: ["alice", "carol"])
-        #expect(try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120).status == 0)
+        #expect(try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120).status == 0)
         func check(_ args: [String], environment: [String: String]? = nil) async throws -> Subprocess.Output {
             try await Subprocess.run(Paths.mailgauge, ["check"] + args, environment: environment, timeoutSeconds: 60)
         }

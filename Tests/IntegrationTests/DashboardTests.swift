@@ -37,7 +37,7 @@ struct DashboardTests {
         // and a notification channel is down (so the notification panels have data).
         try """
             \(TestConfig.header(dovecot, dir: dir))
-            schedule: { interval: 2s }
+            schedule: { interval: 2s, policy: fixed }
             folders: { export: all }
             accounts:
               - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }

@@ -91,14 +91,14 @@ struct NotificationsTests {
         #expect(en.text?.contains("- Trash: \(SizeFormat.bytes(trash.1)) in \(trash.0) messages. Empty the Trash") == true, "\(en.text ?? "")")
 
         // Same state: nothing new is sent.
-        let second = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let second = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         #expect(second.status == 0)
         #expect(try await sink.messages().count == 3)
 
         // hank's limit is raised: his usage drops below warning − hysteresis → a resolved
         // notice in the admin digest, nothing to him.
         try await dovecot.setQuotaLimit("hank", kib: hankLimit * 2)
-        let third = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let third = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         #expect(third.status == 0)
         #expect(third.stdout.contains("ALERT resolved warning hank STORAGE"), "\(third.stdout)\(third.stderr)")
         let after = try await sink.messages()
@@ -117,7 +117,7 @@ struct NotificationsTests {
         let accounts = "  - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }"
         let closedPort = try freePort()
         var config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(sink, dovecot: dovecot, port: closedPort), accounts: accounts)
-        let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let first = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         #expect(first.status == 0, "a channel failure does not fail the run: \(first.stderr)")
         #expect(first.stderr.contains("notification not delivered; will retry next run"), "\(first.stderr)")
         #expect(first.stderr.contains("connection refused"), "\(first.stderr)")
@@ -126,7 +126,7 @@ struct NotificationsTests {
         #expect(metrics.contains("mailgauge_notifications_pending 1\n"), "\(metrics)")
 
         config = try Self.config(dovecot, dir: dir, smtp: try Self.smtp(sink, dovecot: dovecot), accounts: accounts)
-        let second = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let second = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         #expect(second.status == 0)
         let messages = try await sink.messages()
         #expect(messages.map(\.subject) == ["[mailgauge] 1 critical"], "the notice of the first run, delivered late")
@@ -182,7 +182,7 @@ struct NotificationsTests {
             alerts:
               webhook: { url: "\(am.alertsURL)", format: alertmanager }
             """.write(toFile: path, atomically: true, encoding: .utf8)
-        let run = try await Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
+        let run = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", path], timeoutSeconds: 120)
         #expect(run.status == 0, "\(run.stderr)")
         let alerts = try await am.alerts()
         let carol = try #require(alerts.first { ($0["labels"] as? [String: String])?["account"] == "carol" }, "\(alerts)")
@@ -214,7 +214,7 @@ struct NotificationsTests {
             alerts:
               webhook: { url: "http://127.0.0.1:\(port)/hooks/secret-token", format: json }
             """.write(toFile: path, atomically: true, encoding: .utf8)
-        let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
+        let first = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", path], timeoutSeconds: 120)
         #expect(first.status == 0)
         #expect(!first.stderr.contains("secret-token"), "webhook URLs are logged without their path")
         let posted = receiver.bodies()
@@ -228,7 +228,7 @@ struct NotificationsTests {
         let carol = try await storage(dovecot, "carol")
         #expect((notices.first?["usage"] as? NSNumber)?.uint64Value == carol.used)
         #expect((notices.first?["limit"] as? NSNumber)?.uint64Value == carol.limit && notices.first?["figures_resource"] as? String == "STORAGE")
-        _ = try await Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
+        _ = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", path], timeoutSeconds: 120)
         #expect(receiver.bodies().count == 1)
     }
 
@@ -251,11 +251,11 @@ struct NotificationsTests {
         try "75".write(toFile: dir.appendingPathComponent("status").path, atomically: true, encoding: .utf8)
         let accounts = "  - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }"
         let config = try Self.config(dovecot, dir: dir, smtp: "sendmail: \(script)", accounts: accounts)
-        let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        let first = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         #expect(first.status == 0)
         #expect(first.stderr.contains("exited 75"), "\(first.stderr)")
         try "0".write(toFile: dir.appendingPathComponent("status").path, atomically: true, encoding: .utf8)
-        _ = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        _ = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", config], timeoutSeconds: 120)
         let args = try String(contentsOfFile: "\(dir.path)/out/1.args", encoding: .utf8)
         #expect(args == "-i\n-f\nmailgauge@example.test\n--\npostmaster@example.test\n")
         let message = try String(contentsOfFile: "\(dir.path)/out/1.eml", encoding: .utf8)

@@ -18,6 +18,8 @@ struct RunAgainstDovecotTests {
             concurrency: \(concurrency)
             lock_wait: \(lockWait)
             account_timeout: 20s
+            # A short pass, so an account due "every pass" is due again within the test.
+            schedule: { interval: 4s }
             servers:
               \(TestConfig.server(dovecot, options: "timeout: 10s, max_connections: 12"))
               silent: { host: 127.0.0.1, port: \(silentPort ?? 9), tls: none, timeout: 1s }
@@ -78,7 +80,7 @@ struct RunAgainstDovecotTests {
 
         // More mail for a few accounts; the second run appends a second sample.
         for user in [users[1], users[2], users[196]] { try await dovecot.addMail(user, folder: "INBOX", count: 4, size: 30000) }
-        let second = try await Self.run(setup.config)
+        let second = try await Self.run(setup.config, extra: ["--all"])
         #expect(second.status == 1)
         let history = try await Subprocess.run(Paths.mailgauge, ["history", "-c", setup.config, users[1], "--format", "json"])
         #expect(history.status == 0, "\(history.stderr)")
@@ -93,6 +95,26 @@ struct RunAgainstDovecotTests {
         #expect(report.stdout.contains("\"failure_reason\":\"timeout\""))
         let table = try await Subprocess.run(Paths.mailgauge, ["report", "-c", setup.config])
         #expect(table.stdout.contains("FAILED auth (2x)"), "\(table.stdout.prefix(400))")
+
+        // Adaptive polling (the default): the next pass probes only the accounts due — the
+        // two failing ones and any at or near a threshold — not the quiet ones.
+        struct Row: Decodable {
+            var account: String, percent: Double?, ok: Bool
+            var nextProbeAt: String?, nextProbeReason: String?
+            enum CodingKeys: String, CodingKey {
+                case account, percent, ok, nextProbeAt = "next_probe_at", nextProbeReason = "next_probe_reason"
+            }
+        }
+        let rows = try JSONDecoder().decode([Row].self, from: Data(report.stdout.utf8))
+        #expect(rows.count == 201 && rows.allSatisfy { $0.nextProbeAt != nil })
+        #expect(rows.filter { !$0.ok }.allSatisfy { $0.nextProbeReason == "failing" })
+        let quiet = rows.filter { $0.nextProbeReason == "headroom" || $0.nextProbeReason == "unlimited" }
+        #expect(quiet.count > 150, "most of the scale users are far from their limits")
+        try await Task.sleep(for: .seconds(3))
+        let third = try await Self.run(setup.config)
+        #expect(third.stdout.contains("run 3: \(201 - quiet.count) accounts (\(quiet.count) not due), 2 failed"), "\(third.stdout)")
+        let scheduled = try AppDatabase(path: setup.database).latestStates()
+        #expect(scheduled.filter { $0.nextProbeReason == "failing" }.count == 2)
     }
 
     @Test("SIGKILL part-way, repeatedly: integrity ok, no partial run, next run succeeds")
