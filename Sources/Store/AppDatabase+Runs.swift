@@ -23,12 +23,17 @@ public struct RunSummary: Sendable, Hashable {
 }
 
 extension AppDatabase {
-    /// Stores one run's outcomes and prunes old history, all in one transaction.
+    /// Stores one run's outcomes and prunes old history, all in one transaction; then, outside
+    /// it, recomputes the forecasts that may have moved (usage changed, or an hour passed)
+    /// and, with `schedule`, every probed account's next due time, written in a second, short
+    /// one. Interrupted between the two, the history is whole and the forecasts are those of
+    /// the previous run (the next run recomputes them: their usage changed or they aged).
     @discardableResult
     public func record(startedAt: Date, finishedAt: Date, outcomes: [AccountOutcome],
                        retention: RetentionPolicy? = nil, forecast: Forecast.Options = .init(),
                        schedule: ProbeSchedule.Settings? = nil) throws -> RunSummary {
-        try writer.write { db in
+        let t = finishedAt.timeIntervalSince1970
+        let (summary, stale) = try writer.write { db -> (RunSummary, [String]) in
             let failures = outcomes.filter { $0.failure != nil }.count
             try db.execute(sql: "INSERT INTO run (started_at, finished_at, accounts, failures) VALUES (?, ?, ?, ?)",
                            arguments: [startedAt.timeIntervalSince1970, finishedAt.timeIntervalSince1970, outcomes.count, failures])
@@ -56,6 +61,16 @@ extension AppDatabase {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let setServerAlert = try db.cachedStatement(sql: "UPDATE account SET server_alert = ?, server_alert_at = ? WHERE id = ?")
+            let upsertHourly = try db.cachedStatement(sql: """
+                INSERT INTO quota_hourly (account_id, root, resource, hour, usage, "limit") VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT DO UPDATE SET usage = MAX(usage, excluded.usage), "limit" = MAX("limit", excluded."limit")
+                """)
+            let previousQuota = try db.cachedStatement(sql: """
+                SELECT root, resource, usage, "limit" FROM quota_sample
+                WHERE account_id = ? AND at = (SELECT last_success FROM account WHERE id = ?)
+                """)
+            let forecastComputed = try db.cachedStatement(sql: "SELECT MIN(computed_at) FROM forecast WHERE account_id = ?")
+            var stale: [String] = []
             let countFailure = try db.cachedStatement(sql: """
                 INSERT INTO failure_count (account_id, reason, count) VALUES (?, ?, 1)
                 ON CONFLICT DO UPDATE SET count = count + 1
@@ -63,6 +78,22 @@ extension AppDatabase {
             for outcome in outcomes {
                 let at = outcome.at.timeIntervalSince1970
                 let success: Double? = outcome.snapshot == nil ? nil : at
+                // Forecasts only for accounts whose usage or limit moved, or whose forecast
+                // is an hour old (the window slides); read before this run's sample lands.
+                if let snapshot = outcome.snapshot {
+                    var previous: [String: [Int64]] = [:]
+                    for row in try Row.fetchAll(previousQuota, arguments: [outcome.accountID, outcome.accountID]) {
+                        previous["\(row["root"] as String)\u{0}\(row["resource"] as String)"] = [row["usage"], row["limit"]]
+                    }
+                    var current: [String: [Int64]] = [:]
+                    for root in snapshot.quotaRoots {
+                        for r in root.resources {
+                            current["\(root.name)\u{0}\(r.resource)"] = [Int64(clamping: r.usage), Int64(clamping: r.limit)]
+                        }
+                    }
+                    let computed = try Double.fetchOne(forecastComputed, arguments: [outcome.accountID])
+                    if previous != current || computed.map({ $0 < t - 3600 }) ?? true { stale.append(outcome.accountID) }
+                }
                 try upsertAccount.execute(arguments: [outcome.accountID, outcome.user, outcome.server, at, at, success,
                                                       success == nil ? 1 : 0])
                 try insertProbe.execute(arguments: [
@@ -83,6 +114,8 @@ extension AppDatabase {
                     for r in root.resources {
                         try insertQuota.execute(arguments: [outcome.accountID, at, runID, root.name, r.resource,
                                                             Int64(clamping: r.usage), Int64(clamping: r.limit)])
+                        try upsertHourly.execute(arguments: [outcome.accountID, root.name, r.resource, (at / 3600).rounded(.down) * 3600,
+                                                             Int64(clamping: r.usage), Int64(clamping: r.limit)])
                     }
                 }
                 for f in snapshot.folders {
@@ -91,67 +124,102 @@ extension AppDatabase {
                                                          Int64(clamping: f.sizeBytes.value)])
                 }
             }
-            let probedAt = Dictionary(outcomes.map { ($0.accountID, $0.at.timeIntervalSince1970) }, uniquingKeysWith: max)
-            try Self.updateForecasts(db, accounts: outcomes.filter { $0.snapshot != nil }.map(\.accountID), now: finishedAt,
-                                     options: forecast, schedule: schedule, probedAt: probedAt)
-            if let schedule {
-                let setDue = try db.cachedStatement(sql: "UPDATE account SET next_probe_at = ?, next_probe_reason = ? WHERE id = ?")
-                for outcome in outcomes where outcome.snapshot == nil {
-                    let due = ProbeSchedule.afterFailure(probedAt: outcome.at.timeIntervalSince1970, options: schedule.options)
-                    try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, outcome.accountID])
+            let pruned = try retention.map { try Self.prune(db, now: finishedAt, policy: $0) } ?? 0
+            // The hourly series is only read over the forecast window.
+            try db.execute(sql: "DELETE FROM quota_hourly WHERE hour < ?", arguments: [t - forecast.windowSeconds - 86400])
+            return (RunSummary(runID: runID, accounts: outcomes.count, failures: failures, pruned: pruned), stale)
+        }
+        // Outside the write transaction: read the series, compute (pure), then write.
+        let series = try writer.read { db in try Self.hourlySeries(db, accounts: stale, since: t - forecast.windowSeconds) }
+        let forecasts = series.mapValues { resources in
+            resources.map { (root, resource, points) in
+                ComputedForecast(forecast: StoredForecast.from(points, root: root, resource: resource, now: t, options: forecast),
+                                 growth: ProbeSchedule.Growth(points))
+            }
+        }
+        try writer.write { db in
+            try Self.saveForecasts(db, forecasts, computedAt: t)
+            if let schedule { try Self.saveDueTimes(db, outcomes: outcomes, schedule: schedule) }
+        }
+        return summary
+    }
+
+    /// A forecast with the growth figures the schedule keeps beside it.
+    struct ComputedForecast {
+        var forecast: StoredForecast
+        var growth: ProbeSchedule.Growth
+    }
+
+    /// Each account's resources' largest usage per hour since `since`, oldest first.
+    static func hourlySeries(_ db: Database, accounts: [String], since: Double) throws
+        -> [String: [(root: String, resource: String, points: [Forecast.Point])]] {
+        let statement = try db.cachedStatement(sql: """
+            SELECT root, resource, hour, usage, "limit" FROM quota_hourly
+            WHERE account_id = ? AND hour >= ? ORDER BY root, resource, hour
+            """)
+        var out: [String: [(root: String, resource: String, points: [Forecast.Point])]] = [:]
+        for account in accounts {
+            var resources: [(root: String, resource: String, points: [Forecast.Point])] = []
+            for row in try Row.fetchAll(statement, arguments: [account, since]) {
+                let root: String = row["root"], resource: String = row["resource"]
+                let point = Forecast.Point(time: row["hour"], usage: row["usage"], limit: row["limit"])
+                if let last = resources.last, last.root == root, last.resource == resource {
+                    resources[resources.count - 1].points.append(point)
+                } else {
+                    resources.append((root, resource, [point]))
                 }
             }
-            let pruned = try retention.map { try Self.prune(db, now: finishedAt, policy: $0) } ?? 0
-            return RunSummary(runID: runID, accounts: outcomes.count, failures: failures, pruned: pruned)
+            out[account] = resources
+        }
+        return out
+    }
+
+    static func saveForecasts(_ db: Database, _ forecasts: [String: [ComputedForecast]], computedAt t: Double) throws {
+        let clear = try db.cachedStatement(sql: "DELETE FROM forecast WHERE account_id = ?")
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO forecast (account_id, root, resource, full_at, slope_per_second, status, computed_at, fastest_growth, largest_rise)
+            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM account WHERE id = ?1)
+            """)
+        for (account, computed) in forecasts {
+            try clear.execute(arguments: [account])
+            for c in computed {
+                let f = c.forecast
+                try insert.execute(arguments: [account, f.root, f.resource, f.fullAt?.timeIntervalSince1970, f.slopePerSecond, f.status, t,
+                                               c.growth.fastestPerSecond, c.growth.largestRise])
+            }
         }
     }
 
-    /// Recomputes the forecast of every quota resource of these accounts from the last
-    /// `options.windowSeconds` of history, reduced to the largest usage per hour (enough
-    /// for a trend over days, and bounded work per account).
-    /// With `schedule`, the account's next due time follows from the same history.
-    static func updateForecasts(_ db: Database, accounts: [String], now: Date, options: Forecast.Options,
-                                schedule: ProbeSchedule.Settings? = nil, probedAt: [String: Double] = [:]) throws {
-        let t = now.timeIntervalSince1970
-        let history = try db.cachedStatement(sql: """
-            SELECT root, resource, CAST(at / 3600 AS INTEGER) * 3600 AS hour, MAX(usage) AS usage, MAX("limit") AS "limit"
-            FROM (SELECT at, root, resource, usage, "limit" FROM quota_sample WHERE account_id = ? AND at >= ?
-                  UNION ALL
-                  SELECT bucket, root, resource, usage, "limit" FROM quota_rollup WHERE account_id = ? AND bucket >= ?)
-            GROUP BY root, resource, hour ORDER BY root, resource, hour
-            """)
-        let clear = try db.cachedStatement(sql: "DELETE FROM forecast WHERE account_id = ?")
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO forecast (account_id, root, resource, full_at, slope_per_second, status, computed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
+    /// Every probed account's next due time: from its snapshot's usage and limits and the
+    /// stored forecast and growth of each resource (just computed, or kept because nothing
+    /// moved); a failed probe is due next pass.
+    static func saveDueTimes(_ db: Database, outcomes: [AccountOutcome], schedule: ProbeSchedule.Settings) throws {
         let setDue = try db.cachedStatement(sql: "UPDATE account SET next_probe_at = ?, next_probe_reason = ? WHERE id = ?")
-        for account in accounts {
-            let since = t - options.windowSeconds
-            var series: [String: (root: String, resource: String, points: [Forecast.Point])] = [:]
-            for row in try Row.fetchAll(history, arguments: [account, since, account, since]) {
-                let root: String = row["root"], resource: String = row["resource"]
-                let point = Forecast.Point(time: row["hour"], usage: row["usage"], limit: row["limit"])
-                series["\(root)\u{0}\(resource)", default: (root, resource, [])].points.append(point)
+        let stored = try db.cachedStatement(sql: """
+            SELECT root, resource, full_at, fastest_growth, largest_rise FROM forecast WHERE account_id = ?
+            """)
+        for outcome in outcomes {
+            let at = outcome.at.timeIntervalSince1970
+            guard let snapshot = outcome.snapshot else {
+                let due = ProbeSchedule.afterFailure(probedAt: at, options: schedule.options)
+                try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, outcome.accountID])
+                continue
             }
-            try clear.execute(arguments: [account])
-            var outlooks: [ProbeSchedule.Outlook] = []
-            for (root, resource, points) in series.values {
-                // The decisions are MailGaugeCore's; this only loads and saves.
-                let forecast = StoredForecast.from(points, root: root, resource: resource, now: t, options: options)
-                try insert.execute(arguments: [account, root, resource, forecast.fullAt?.timeIntervalSince1970, forecast.slopePerSecond,
-                                               forecast.status, t])
-                if let latest = points.last {
-                    outlooks.append(ProbeSchedule.Outlook(resource: resource, usage: latest.usage, limit: latest.limit,
-                                                          growth: ProbeSchedule.Growth(points),
-                                                          forecastFullAt: forecast.fullAt?.timeIntervalSince1970))
+            var known: [String: (fullAt: Double?, growth: ProbeSchedule.Growth)] = [:]
+            for row in try Row.fetchAll(stored, arguments: [outcome.accountID]) {
+                known["\(row["root"] as String)\u{0}\(row["resource"] as String)"] =
+                    (row["full_at"], ProbeSchedule.Growth(fastestPerSecond: row["fastest_growth"], largestRise: row["largest_rise"]))
+            }
+            let outlooks = snapshot.quotaRoots.flatMap { root in
+                root.resources.map { r in
+                    let k = known["\(root.name)\u{0}\(r.resource)"]
+                    return ProbeSchedule.Outlook(resource: r.resource, usage: Double(r.usage), limit: Double(r.limit),
+                                                 growth: k?.growth ?? .init(), forecastFullAt: k?.fullAt)
                 }
             }
-            if let schedule {
-                let due = ProbeSchedule.afterSuccess(probedAt: probedAt[account] ?? t, outlooks: outlooks,
-                                                     thresholds: schedule.thresholds(account), options: schedule.options)
-                try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, account])
-            }
+            let due = ProbeSchedule.afterSuccess(probedAt: at, outlooks: outlooks, thresholds: schedule.thresholds(outcome.accountID),
+                                                 options: schedule.options)
+            try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, outcome.accountID])
         }
     }
 

@@ -240,6 +240,32 @@ public struct AppDatabase: Sendable {
                 ALTER TABLE account ADD COLUMN next_probe_reason TEXT;
                 """)
         }
+        migrator.registerMigration("v7-hourly-series") { db in
+            try db.execute(sql: """
+                -- Each resource's largest usage per hour over the forecast window, kept up to
+                -- date as samples arrive: what forecasts and the schedule read (336 rows per
+                -- resource for 14 days, not 1,344 raw samples).
+                CREATE TABLE quota_hourly (
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    root TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    hour REAL NOT NULL,
+                    usage INTEGER NOT NULL,
+                    "limit" INTEGER NOT NULL,
+                    PRIMARY KEY (account_id, root, resource, hour)
+                ) WITHOUT ROWID;
+                INSERT INTO quota_hourly (account_id, root, resource, hour, usage, "limit")
+                    SELECT account_id, root, resource, hour, MAX(usage), MAX("limit") FROM (
+                        SELECT account_id, root, resource, CAST(at / 3600 AS INTEGER) * 3600 AS hour, usage, "limit"
+                        FROM quota_sample
+                        UNION ALL
+                        SELECT account_id, root, resource, bucket, usage, "limit" FROM quota_rollup WHERE resolution = 'hour')
+                    GROUP BY 1, 2, 3, 4;
+                -- What the schedule needs of a resource's history without reading it again.
+                ALTER TABLE forecast ADD COLUMN fastest_growth REAL NOT NULL DEFAULT 0;
+                ALTER TABLE forecast ADD COLUMN largest_rise REAL NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

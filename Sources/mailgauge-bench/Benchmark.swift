@@ -5,7 +5,7 @@ import Store
 
 /// Benchmarks that need no server (run by scripts/benchmark; not a test):
 ///   mailgauge-bench metrics [ACCOUNTS] [FOLDERS]
-///   mailgauge-bench schedule [ACCOUNTS] [DAYS]   (see ScheduleSimulation)
+///   mailgauge-bench schedule [ACCOUNTS] [DAYS] [MAX_INTERVAL_HOURS] [RESERVE_PERCENT]   (see ScheduleSimulation)
 /// fills a database with one run of ACCOUNTS × FOLDERS (default 10,000 × 10), then times
 /// storing that run and rendering /metrics from it (all folders exported, the worst case).
 @main
@@ -13,12 +13,15 @@ struct Benchmark {
     static func main() throws {
         let args = CommandLine.arguments.dropFirst()
         if args.first == "schedule" {
+            var options = ProbeSchedule.Options()
+            if let hours = args.dropFirst(3).first.flatMap(Double.init) { options.maxIntervalSeconds = hours * 3600 }
+            if let percent = args.dropFirst(4).first.flatMap(Double.init) { options.reserveFraction = percent / 100 }
             ScheduleSimulation.run(accounts: args.dropFirst().first.flatMap(Int.init) ?? 10_000,
-                                   days: args.dropFirst(2).first.flatMap(Int.init) ?? 30)
+                                   days: args.dropFirst(2).first.flatMap(Int.init) ?? 30, options: options)
             return
         }
         guard args.first == "metrics" else {
-            print("usage: mailgauge-bench metrics [ACCOUNTS] [FOLDERS] | schedule [ACCOUNTS] [DAYS]")
+            print("usage: mailgauge-bench metrics [ACCOUNTS] [FOLDERS] | schedule [ACCOUNTS] [DAYS] [MAX_INTERVAL_HOURS] [RESERVE_PERCENT]")
             exit(2)
         }
         let accounts = args.dropFirst().first.flatMap(Int.init) ?? 10_000

@@ -1,7 +1,7 @@
 import Foundation
 import MailGaugeCore
 
-/// `mailgauge-bench schedule [ACCOUNTS] [DAYS]`: replays synthetic mailbox growth for
+/// `mailgauge-bench schedule [ACCOUNTS] [DAYS] [MAX_INTERVAL_HOURS] [RESERVE_PERCENT]`: replays synthetic mailbox growth for
 /// ACCOUNTS accounts over DAYS days (after a 14-day warm-up that fills the history) and
 /// compares the adaptive schedule with probing every account every 15-minute pass:
 /// logins per day, and for every threshold crossing (warning 80 %, critical 95 %, full)
@@ -45,13 +45,12 @@ enum ScheduleSimulation {
         var adaptiveStep: Int?
     }
 
-    static func run(accounts count: Int, days: Int) {
+    static func run(accounts count: Int, days: Int, options: ProbeSchedule.Options = .init()) {
         var rng = SplitMix64(seed: 20261202)
         let totalDays = warmupDays + days
         let steps = totalDays * 96
         let countFrom = warmupDays * 96
         let thresholds = AlertRules.Thresholds()
-        let options = ProbeSchedule.Options()
         let levels = [thresholds.warning, thresholds.critical, 1.0]
         let limits: [Double] = [1024, 2048, 5120, 10240]
         var accounts: [Account] = (0..<count).map { _ in
@@ -99,7 +98,8 @@ enum ScheduleSimulation {
         }
         let simulated = Date().timeIntervalSince(started)
         let fixedPerDay = Double(fixedLogins) / Double(days), adaptivePerDay = Double(adaptiveLogins) / Double(days)
-        print("benchmark schedule: \(count) accounts, \(days) days after a \(warmupDays)-day warm-up, 15-minute passes "
+        print("benchmark schedule: \(count) accounts, \(days) days after a \(warmupDays)-day warm-up, 15-minute passes, "
+              + "max_interval \(Int(options.maxIntervalSeconds / 3600))h, reserve \(Int(options.reserveFraction * 100))% "
               + "(simulated in \(String(format: "%.1f", simulated)) s)")
         print(String(format: "logins per day: fixed %.0f, adaptive %.0f: %.1fx fewer", fixedPerDay, adaptivePerDay,
                      fixedPerDay / max(adaptivePerDay, 1)))

@@ -98,6 +98,49 @@ struct StoreTests {
         #expect(states["flat"]?.forecasts.first { $0.resource == "STORAGE" }?.fullAt == nil)
     }
 
+    @Test("next due times from the stored history: growing sooner than flat, failing next pass, over a threshold every pass")
+    func dueTimes() throws {
+        let db = try AppDatabase.inMemory()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let schedule = ProbeSchedule.Settings(options: .init(), thresholds: { _ in AlertRules.Thresholds() })
+        // Every 6 hours for 3 days; limits are 4,000 KiB (see snapshot).
+        for step in stride(from: 12, through: 0, by: -1) {
+            let at = now.addingTimeInterval(-Double(step) * 21600)
+            try db.record(startedAt: at, finishedAt: at, outcomes: [
+                Self.ok("jumpy", at: at, usage: step > 3 ? 1000 : 1600),  // flat, one jump of 600 KiB
+                Self.ok("flat", at: at, usage: 1000),
+                Self.ok("high", at: at, usage: 3300),  // 82.5 %
+                step == 0 ? Self.failed("broken", at: at) : Self.ok("broken", at: at, usage: 1000),
+            ], schedule: schedule)
+        }
+        let states = Dictionary(uniqueKeysWithValues: try db.latestStates().map { ($0.id, $0) })
+        let due = try db.probeDueTimes()
+        let t = now.timeIntervalSince1970
+        #expect(states["flat"]?.nextProbeReason == "headroom" && due["flat"] == t + 86400)
+        // Not filling (the forecast's median slope is flat), but the jump seen counts: 3,200 −
+        // 1,600 − 2 × 600 = 400 KiB of headroom at 600 KiB per 6 h, halved: 2 hours.
+        #expect(states["jumpy"]?.nextProbeReason == "headroom" && due["jumpy"] == t + 7200)
+        #expect(states["high"]?.nextProbeReason == "over_threshold" && due["high"] == t + 900)
+        #expect(states["broken"]?.nextProbeReason == "failing" && due["broken"] == t + 900)
+    }
+
+    @Test("forecasts are recomputed only when usage moved or an hour passed")
+    func forecastsOnlyWhenChanged() throws {
+        let db = try AppDatabase.inMemory()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        func computedAt(_ id: String) throws -> Double? {
+            try db.writer.read { try Double.fetchOne($0, sql: "SELECT MIN(computed_at) FROM forecast WHERE account_id = ?", arguments: [id]) }
+        }
+        try db.record(startedAt: t0, finishedAt: t0, outcomes: [Self.ok("same", at: t0, usage: 1000), Self.ok("moving", at: t0, usage: 1000)])
+        let t1 = t0 + 900
+        try db.record(startedAt: t1, finishedAt: t1, outcomes: [Self.ok("same", at: t1, usage: 1000), Self.ok("moving", at: t1, usage: 1010)])
+        #expect(try computedAt("same") == t0.timeIntervalSince1970)
+        #expect(try computedAt("moving") == t1.timeIntervalSince1970)
+        let t2 = t0 + 3700
+        try db.record(startedAt: t2, finishedAt: t2, outcomes: [Self.ok("same", at: t2, usage: 1000)])
+        #expect(try computedAt("same") == t2.timeIntervalSince1970)
+    }
+
     @Test("file database: WAL mode, schema migrated once, reopened intact")
     func fileDatabase() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mg-store-\(UUID()).sqlite").path
