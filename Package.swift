@@ -141,7 +141,7 @@ let package = Package(
         // Benchmarks that need no server (scripts/benchmark metrics).
         .executableTarget(
             name: "mailgauge-bench",
-            dependencies: ["Exposition", "Store", "MailGaugeCore"],
+            dependencies: ["Exposition", "Store", "MailGaugeCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(

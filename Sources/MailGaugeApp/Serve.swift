@@ -49,6 +49,10 @@ actor ServeState {
     private var reloadTime = Date()
     private var database: AppDatabase?
     private var ready = false
+    /// `/metrics` as rendered after the last pass (or reload): a scrape serves these bytes
+    /// instead of reading and rendering 10,000 accounts again. Stored state only changes
+    /// in a pass, so nothing newer exists until the next one.
+    private var renderedMetrics: String?
     let logger: Logger
 
     init(configPath: String, config: MailGaugeConfig, logger: Logger) {
@@ -63,16 +67,22 @@ actor ServeState {
             for warning in loaded.warnings { logger.warning("\(warning)") }
             if loaded.config.database != config.database { database = nil }
             config = loaded.config
+            renderedMetrics = nil
             reloadOK = true
             reloadTime = Date()
             logger.info("config reloaded", metadata: ["accounts": "\(config.accounts.count)"])
         } catch {
             reloadOK = false
+            renderedMetrics = nil
             logger.error("config reload failed; keeping the previous config", metadata: ["error": "\(error)"])
         }
     }
 
-    func markReady() { ready = true }
+    /// A pass finished: ready, and the stored state changed.
+    func passFinished(stored: Bool) {
+        if stored { ready = true }
+        renderedMetrics = nil
+    }
 
     func openDatabase() throws -> AppDatabase {
         if let database { return database }
@@ -96,7 +106,8 @@ actor ServeState {
                     return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
                                  body: Metrics.renderWithoutDatabase(extraGauges: gauges))
                 }
-                let text = try Metrics.render(try openDatabase(), config: config, extraGauges: gauges)
+                let text = try renderedMetrics ?? Metrics.render(try openDatabase(), config: config, extraGauges: gauges)
+                renderedMetrics = text
                 return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
             } catch {
                 // The reason goes to the log, not to whoever scrapes (paths, SQL).
@@ -137,7 +148,7 @@ struct SchedulerService: Service {
             }
             for line in result.alertLines { logger.notice("\(line)") }
             logger.notice("\(result.message)")
-            if result.summary != nil { await state.markReady() }
+            await state.passFinished(stored: result.summary != nil)
             let wait = max(1, config.schedule.intervalSeconds - Date().timeIntervalSince(started))
             _ = await cancelWhenGracefulShutdown { try? await Task.sleep(for: .seconds(wait)) }
         }

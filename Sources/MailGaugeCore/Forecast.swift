@@ -30,11 +30,13 @@ public enum Forecast {
         public var dropFractionOfLimit: Double
         /// Growth slower than this share of the limit per day counts as flat.
         public var flatFractionPerDay: Double
-        /// Pairwise slopes are computed on at most this many evenly spaced samples.
+        /// Pairwise slopes are computed on at most this many evenly spaced samples (120 of
+        /// 14 days' 336 hours: one every 2.8 hours, 7,140 slopes instead of 56,280; the
+        /// forecast was most of a pass's store time at 10,000 accounts).
         public var maximumSamples: Int
 
         public init(windowSeconds: Double = 14 * 86400, minimumSamples: Int = 6, minimumSpanSeconds: Double = 86400,
-                    dropFractionOfLimit: Double = 0.05, flatFractionPerDay: Double = 0.0005, maximumSamples: Int = 300) {
+                    dropFractionOfLimit: Double = 0.05, flatFractionPerDay: Double = 0.0005, maximumSamples: Int = 120) {
             self.windowSeconds = windowSeconds
             self.minimumSamples = minimumSamples
             self.minimumSpanSeconds = minimumSpanSeconds

@@ -264,6 +264,11 @@ public struct AppDatabase: Sendable {
                 -- What the schedule needs of a resource's history without reading it again.
                 ALTER TABLE forecast ADD COLUMN fastest_growth REAL NOT NULL DEFAULT 0;
                 ALTER TABLE forecast ADD COLUMN largest_rise REAL NOT NULL DEFAULT 0;
+                -- When periodic whole-history work (the full prune) last ran.
+                CREATE TABLE maintenance (
+                    task TEXT PRIMARY KEY NOT NULL,
+                    last_run REAL NOT NULL
+                );
                 """)
         }
         return migrator

@@ -1,13 +1,15 @@
 import Exposition
 import Foundation
+import GRDB
 import MailGaugeCore
 import Store
 
 /// Benchmarks that need no server (run by scripts/benchmark; not a test):
-///   mailgauge-bench metrics [ACCOUNTS] [FOLDERS]
+///   mailgauge-bench metrics [ACCOUNTS] [FOLDERS] [DAYS]
 ///   mailgauge-bench schedule [ACCOUNTS] [DAYS] [MAX_INTERVAL_HOURS] [RESERVE_PERCENT]   (see ScheduleSimulation)
-/// fills a database with one run of ACCOUNTS × FOLDERS (default 10,000 × 10), then times
-/// storing that run and rendering /metrics from it (all folders exported, the worst case).
+/// seeds DAYS (default 14) of 15-minute quota history for ACCOUNTS (default 10,000), then
+/// times two passes of ACCOUNTS × FOLDERS (default 10): storing with forecasts and due
+/// times, alert evaluation, reading and rendering /metrics (all folders, the worst case).
 @main
 struct Benchmark {
     static func main() throws {
@@ -26,45 +28,90 @@ struct Benchmark {
         }
         let accounts = args.dropFirst().first.flatMap(Int.init) ?? 10_000
         let folders = args.dropFirst(2).first.flatMap(Int.init) ?? 10
+        let days = args.dropFirst(3).first.flatMap(Int.init) ?? 14
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let database = try AppDatabase(path: dir.appendingPathComponent("bench.sqlite").path)
+        let keep = ProcessInfo.processInfo.environment["MAILGAUGE_BENCH_KEEP"] != nil
+        defer { if !keep { try? FileManager.default.removeItem(at: dir) } }
+        let path = dir.appendingPathComponent("bench.sqlite").path
+        if keep { print("benchmark pass: database kept at \(path)") }
+        let database = try AppDatabase(path: path)
 
         let now = Date()
-        let outcomes = (0..<accounts).map { i -> AccountOutcome in
-            let snapshot = MailboxSnapshot(
-                quotaRoots: [QuotaRootUsage(name: "User quota", resources: [
-                    ResourceUsage(resource: QuotaResourceName.storage, usage: UInt64(1000 + i), limit: 1_048_576),
-                    ResourceUsage(resource: QuotaResourceName.message, usage: UInt64(i % 5000), limit: 100_000),
-                ])],
-                quotaStatus: .ok,
-                folders: (0..<folders).map { f in
-                    FolderUsage(name: "Folder \(f)", rawName: "Folder \(f)", specialUse: f == 0 ? ["\\Sent"] : [],
-                                messages: UInt64(f * 10), sizeBytes: ByteCount(clamping: UInt64((f + 1) * 1000 + i)))
-                },
-                method: .listStatus, capabilities: [], durationSeconds: 0.05)
-            let result: Result<MailboxSnapshot, ProbeFailure> = i % 100 == 99
-                ? .failure(ProbeFailure(reason: .auth, message: "auth: failed")) : .success(snapshot)
-            return AccountOutcome(accountID: "user\(i)@example.com", user: "user\(i)@example.com", server: "corp", at: now,
-                                  durationSeconds: 0.05, result: result)
+        let seeding = try time { try seedHistory(path: path, accounts: accounts, days: days, before: now) }
+        print("benchmark pass: seeded \(days) days of 15-minute history for \(accounts) accounts in \(format(seeding.seconds)) s")
+        let thresholds: @Sendable (String) -> AlertRules.Thresholds = { _ in AlertRules.Thresholds() }
+        let schedule = ProbeSchedule.Settings(options: .init(), thresholds: thresholds)
+        let retention = RetentionPolicy(rawSeconds: 35 * 86400, hourlySeconds: 400 * 86400, dailySeconds: nil)
+        // Two passes: every account's usage moved (a forecast each), then one in five.
+        for (pass, moving) in [(1, 1), (2, 5)] {
+            let at = now.addingTimeInterval(Double(pass) * 900)
+            let outcomes = (0..<accounts).map { i in
+                // Pass 1 moves every account by 1; pass 2 moves one in five by 1 more.
+                outcome(i, folders: folders, at: at, usage: UInt64(1000 + i + days * 96 + 1 + (pass == 2 && i % moving == 0 ? 1 : 0)))
+            }
+            let store = try time { try database.record(startedAt: at, finishedAt: at, outcomes: outcomes, retention: retention, schedule: schedule) }
+            let alerts = try time { try database.evaluateAlerts(now: at, thresholds: thresholds) }
+            let rendered = try time { MetricsRenderer.render(ExpositionInput(try database.storedState(), folders: .all, version: "bench")) }
+            let series = rendered.value.split(separator: "\n").filter { !$0.hasPrefix("#") }.count
+            let total = store.seconds + alerts.seconds + rendered.seconds
+            print("benchmark pass \(pass): \(accounts) accounts x \(folders) folders, usage moved in 1 of \(moving): "
+                  + "store + forecasts + due times \(format(store.seconds)) s, alerts \(format(alerts.seconds)) s, "
+                  + "read + render /metrics \(format(rendered.seconds)) s (\(series) series, \(rendered.value.utf8.count / 1024) KiB); "
+                  + "total \(format(total)) s")
         }
-        let store = try time { try database.record(startedAt: now, finishedAt: now, outcomes: outcomes) }
-        print("benchmark store: one run of \(accounts) accounts x \(folders) folders written in \(format(store.seconds)) s")
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print("benchmark pass: peak RSS \(usage.ru_maxrss / 1024) MB")
+    }
 
-        let rounds = 5
-        var bestRead = Double.infinity, bestRender = Double.infinity
-        var text = ""
-        for _ in 0..<rounds {
-            let read = try time { ExpositionInput(try database.storedState(), folders: .all, version: "bench") }
-            let rendered = time { MetricsRenderer.render(read.value) }
-            text = rendered.value
-            bestRead = min(bestRead, read.seconds)
-            bestRender = min(bestRender, rendered.seconds)
+    static func outcome(_ i: Int, folders: Int, at: Date, usage: UInt64) -> AccountOutcome {
+        let snapshot = MailboxSnapshot(
+            quotaRoots: [QuotaRootUsage(name: "User quota", resources: [
+                ResourceUsage(resource: QuotaResourceName.storage, usage: usage, limit: 1_048_576),
+                ResourceUsage(resource: QuotaResourceName.message, usage: UInt64(i % 5000), limit: 100_000),
+            ])],
+            quotaStatus: .ok,
+            folders: (0..<folders).map { f in
+                FolderUsage(name: "Folder \(f)", rawName: "Folder \(f)", specialUse: f == 0 ? ["\\Sent"] : [],
+                            messages: UInt64(f * 10), sizeBytes: ByteCount(clamping: UInt64((f + 1) * 1000 + i)))
+            },
+            method: .listStatus, capabilities: [], durationSeconds: 0.05)
+        let result: Result<MailboxSnapshot, ProbeFailure> = i % 100 == 99
+            ? .failure(ProbeFailure(reason: .auth, message: "auth: failed")) : .success(snapshot)
+        return AccountOutcome(accountID: "user\(i)@example.com", user: "user\(i)@example.com", server: "corp", at: at,
+                              durationSeconds: 0.05, result: result)
+    }
+
+    /// DAYS of 15-minute quota history before `before` for every account, written with SQL
+    /// (as `record` would leave it: raw samples and the hourly series; folder history is not
+    /// read by a pass and is left out).
+    static func seedHistory(path: String, accounts: Int, days: Int, before: Date) throws {
+        let queue = try DatabaseQueue(path: path)
+        let steps = days * 96
+        let t0 = before.timeIntervalSince1970 - Double(steps) * 900
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO run (id, started_at, finished_at, accounts, failures) VALUES (1, ?, ?, ?, 0)",
+                           arguments: [t0, t0, accounts])
+            try db.execute(sql: """
+                WITH RECURSIVE a(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM a WHERE i < ? - 1)
+                INSERT INTO account (id, user, server, first_seen, last_seen, last_success)
+                SELECT 'user' || i || '@example.com', 'user' || i || '@example.com', 'corp', ?, ?, ? FROM a
+                """, arguments: [accounts, t0, before.timeIntervalSince1970, before.timeIntervalSince1970 - 900])
+            try db.execute(sql: """
+                WITH RECURSIVE a(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM a WHERE i < ? - 1),
+                               s(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM s WHERE k < ? - 1)
+                INSERT INTO quota_sample (account_id, at, run_id, root, resource, usage, "limit")
+                SELECT 'user' || i || '@example.com', ? + k * 900, 1, 'User quota', r.resource, r.base + i + k, r.lim
+                FROM a, s, (SELECT 'STORAGE' AS resource, 1000 AS base, 1048576 AS lim
+                            UNION ALL SELECT 'MESSAGE', 0, 100000) r
+                """, arguments: [accounts, steps, t0])
+            try db.execute(sql: """
+                INSERT INTO quota_hourly (account_id, root, resource, hour, usage, "limit")
+                SELECT account_id, root, resource, CAST(at / 3600 AS INTEGER) * 3600, MAX(usage), MAX("limit")
+                FROM quota_sample GROUP BY 1, 2, 3, 4
+                """)
         }
-        let series = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.count
-        print("benchmark metrics: \(accounts) accounts x \(folders) folders -> \(series) series, \(text.utf8.count / 1024) KiB; "
-              + "best of \(rounds): database read \(format(bestRead)) s + render \(format(bestRender)) s")
     }
 
     static func time<T>(_ body: () throws -> T) rethrows -> (value: T, seconds: Double) {
