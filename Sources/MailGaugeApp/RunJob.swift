@@ -45,7 +45,6 @@ public enum RunJob {
     public struct Result: Sendable {
         public var exit: Exit
         public var config: MailGaugeConfig?
-        public var outcomes: [AccountOutcome]
         public var summary: RunSummary?
         public var message: String
         /// Alert notices of this run, already formatted for stdout.
@@ -59,7 +58,7 @@ public enum RunJob {
             for warning in loaded.warnings { logger.warning("\(warning)") }
             config = loaded.config
         } catch {
-            return Result(exit: .configOrDatabase, config: nil, outcomes: [], summary: nil, message: "\(error)")
+            return Result(exit: .configOrDatabase, config: nil, summary: nil, message: "\(error)")
         }
         if let format = options.alertsFormat { config.alerts.stdoutFormat = format }
         return await pass(config: config, progressBar: options.progressBar, retryBackoffSeconds: options.retryBackoffSeconds,
@@ -77,13 +76,13 @@ public enum RunJob {
         do {
             lock = try RunLock.acquire(databasePath: config.database, waitSeconds: config.lockWaitSeconds)
         } catch {
-            return Result(exit: .configOrDatabase, config: config, outcomes: [], summary: nil,
+            return Result(exit: .configOrDatabase, config: config, summary: nil,
                           message: "database \(config.database): cannot create the lock file: \(error)")
         }
         guard let lock else {
             // Documented behaviour: a run that finds another still going does nothing and
             // exits 0, so a slow run plus a timer never double-probes or double-counts.
-            return Result(exit: .allProbed, config: config, outcomes: [], summary: nil,
+            return Result(exit: .allProbed, config: config, summary: nil,
                           message: "previous run still in progress (\(config.database).lock is held); this run did nothing")
         }
         defer { withExtendedLifetime(lock) {} }
@@ -91,7 +90,7 @@ public enum RunJob {
         do {
             database = try AppDatabase(path: config.database)
         } catch {
-            return Result(exit: .configOrDatabase, config: config, outcomes: [], summary: nil,
+            return Result(exit: .configOrDatabase, config: config, summary: nil,
                           message: "database \(config.database): \(error)")
         }
 
@@ -102,7 +101,7 @@ public enum RunJob {
             probed.accounts = Scheduling.due(config, dueTimes: try database.probeDueTimes(), now: started.timeIntervalSince1970,
                                              all: probeAll)
         } catch {
-            return Result(exit: .configOrDatabase, config: config, outcomes: [], summary: nil,
+            return Result(exit: .configOrDatabase, config: config, summary: nil,
                           message: "database \(config.database): \(error)")
         }
         let notDue = config.accounts.count - probed.accounts.count
@@ -115,9 +114,13 @@ public enum RunJob {
         }
         progress.finish()
         guard !Task.isCancelled else {
-            return Result(exit: .configOrDatabase, config: config, outcomes: [], summary: nil, message: "pass abandoned; nothing stored")
+            return Result(exit: .configOrDatabase, config: config, summary: nil, message: "pass abandoned; nothing stored")
         }
         let finished = Date()
+        // What the message and exit status need; the outcomes themselves are released once
+        // stored (at 10,000 accounts they are most of a pass's memory).
+        let probedCount = outcomes.count
+        let failed = outcomes.compactMap(\.failure)
         let summary: RunSummary
         do {
             summary = try database.record(
@@ -126,7 +129,7 @@ public enum RunJob {
                                            dailySeconds: config.retention.dailySeconds),
                 schedule: Scheduling.settings(config))
         } catch {
-            return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: nil,
+            return Result(exit: .configOrDatabase, config: config, summary: nil,
                           message: "database \(config.database): cannot store the run: \(error)")
         }
         var alertLines: [String] = []
@@ -139,7 +142,7 @@ public enum RunJob {
                 alertLines = StdoutChannel.lines(notices.map { Notice($0, at: finished) }, json: config.alerts.stdoutFormat == .json)
             }
         } catch {
-            return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: summary,
+            return Result(exit: .configOrDatabase, config: config, summary: summary,
                           message: "run \(summary.runID) stored, but alert evaluation failed: \(error)")
         }
         // Delivery failures are logged, counted and retried next run; they do not change
@@ -151,19 +154,18 @@ public enum RunJob {
                 try Textfile.write(try Metrics.render(database, config: config), to: path)
             } catch {
                 logger.error("metrics textfile not written", metadata: ["path": "\(path)", "error": "\(error)"])
-                return Result(exit: .configOrDatabase, config: config, outcomes: outcomes, summary: summary,
+                return Result(exit: .configOrDatabase, config: config, summary: summary,
                               message: "run \(summary.runID) stored, but \(error)")
             }
         }
-        let failed = outcomes.compactMap(\.failure)
         var byReason: [String: Int] = [:]
         for f in failed { byReason[f.reason.rawValue, default: 0] += 1 }
         let reasons = byReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let seconds = SizeFormat.fixed(finished.timeIntervalSince(started), digits: 1)
         let skipped = notDue > 0 ? " (\(notDue) not due)" : ""
-        let message = "run \(summary.runID): \(outcomes.count) accounts\(skipped), \(failed.count) failed\(reasons.isEmpty ? "" : " (\(reasons))") in \(seconds) s"
-        let exit: Exit = failed.isEmpty ? .allProbed : failed.count == outcomes.count ? .allFailed : .someFailed
-        return Result(exit: exit, config: config, outcomes: outcomes, summary: summary,
+        let message = "run \(summary.runID): \(probedCount) accounts\(skipped), \(failed.count) failed\(reasons.isEmpty ? "" : " (\(reasons))") in \(seconds) s"
+        let exit: Exit = failed.isEmpty ? .allProbed : failed.count == probedCount ? .allFailed : .someFailed
+        return Result(exit: exit, config: config, summary: summary,
                       message: message, alertLines: alertLines)
     }
 
