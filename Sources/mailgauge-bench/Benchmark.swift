@@ -43,19 +43,21 @@ struct Benchmark {
         let thresholds: @Sendable (String) -> AlertRules.Thresholds = { _ in AlertRules.Thresholds() }
         let schedule = ProbeSchedule.Settings(options: .init(), thresholds: thresholds)
         let retention = RetentionPolicy(rawSeconds: 35 * 86400, hourlySeconds: 400 * 86400, dailySeconds: nil)
-        // Two passes: every account's usage moved (a forecast each), then one in five.
-        for (pass, moving) in [(1, 1), (2, 5)] {
+        // Three passes: every account probed and moved (a forecast each, and the daily full
+        // prune); every account probed, one in five moved (the fixed schedule); one in five
+        // probed, each moved (what the adaptive schedule probes: about a fifth).
+        for (pass, moving) in [(1, 1), (2, 5), (3, 5)] {
             let at = now.addingTimeInterval(Double(pass) * 900)
-            let outcomes = (0..<accounts).map { i in
-                // Pass 1 moves every account by 1; pass 2 moves one in five by 1 more.
-                outcome(i, folders: folders, at: at, usage: UInt64(1000 + i + days * 96 + 1 + (pass == 2 && i % moving == 0 ? 1 : 0)))
+            let probed = pass == 3 ? Array(stride(from: 0, to: accounts, by: moving)) : Array(0..<accounts)
+            let outcomes = probed.map { i in
+                outcome(i, folders: folders, at: at, usage: UInt64(1000 + i + days * 96 + 1 + (pass >= 2 && i % moving == 0 ? pass - 1 : 0)))
             }
             let store = try time { try database.record(startedAt: at, finishedAt: at, outcomes: outcomes, retention: retention, schedule: schedule) }
             let alerts = try time { try database.evaluateAlerts(now: at, thresholds: thresholds) }
             let rendered = try time { MetricsRenderer.render(ExpositionInput(try database.storedState(), folders: .all, version: "bench")) }
             let series = rendered.value.split(separator: "\n").filter { !$0.hasPrefix("#") }.count
             let total = store.seconds + alerts.seconds + rendered.seconds
-            print("benchmark pass \(pass): \(accounts) accounts x \(folders) folders, usage moved in 1 of \(moving): "
+            print("benchmark pass \(pass): \(accounts) accounts x \(folders) folders, \(outcomes.count) probed, usage moved in 1 of \(pass == 1 ? 1 : moving) of all: "
                   + "store + forecasts + due times \(format(store.seconds)) s, alerts \(format(alerts.seconds)) s, "
                   + "read + render /metrics \(format(rendered.seconds)) s (\(series) series, \(rendered.value.utf8.count / 1024) KiB); "
                   + "total \(format(total)) s")

@@ -126,7 +126,7 @@ struct RunAgainstDovecotTests {
         for attempt in 0..<6 {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Paths.mailgauge)
-            process.arguments = ["run", "-c", setup.config]
+            process.arguments = ["run", "--all", "-c", setup.config]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -166,7 +166,7 @@ struct RunAgainstDovecotTests {
         let outputs = try [0, 1].map { _ -> (Process, URL) in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Paths.mailgauge)
-            process.arguments = ["run", "-c", setup.config]
+            process.arguments = ["run", "--all", "-c", setup.config]
             let out = setup.dir.appendingPathComponent("out-\(UUID().uuidString)")
             _ = FileManager.default.createFile(atPath: out.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: out)
