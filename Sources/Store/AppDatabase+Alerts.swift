@@ -27,7 +27,7 @@ extension AppDatabase {
                 ON CONFLICT DO UPDATE SET state = excluded.state, since = excluded.since,
                     last_notified = excluded.last_notified, value = excluded.value
                 """)
-            let states = try Self.latestStates(db).filter { accounts?.contains($0.id) ?? true }
+            let states = try Self.latestStates(db, withFolders: false).filter { accounts?.contains($0.id) ?? true }
             let result = AlertEvaluation.evaluate(states: states, previous: previous, thresholds: thresholds, now: now)
             for change in result.changes {
                 let s = change.state

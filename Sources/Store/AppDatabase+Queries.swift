@@ -45,7 +45,9 @@ extension AppDatabase {
         }
     }
 
-    static func latestStates(_ db: Database) throws -> [AccountState] {
+    /// `withFolders: false` leaves each state's folders empty: alert evaluation reads every
+    /// account and needs none of their ten-odd folder rows.
+    static func latestStates(_ db: Database, withFolders: Bool = true) throws -> [AccountState] {
         do {
             let accounts = try Row.fetchAll(db, sql: """
                 SELECT a.id, a.user, a.server, a.last_seen, a.last_success, a.consecutive_failures,
@@ -66,11 +68,11 @@ extension AppDatabase {
                 quota[row["account_id"], default: []].append(Self.quotaPoint(row))
             }
             var folders: [String: [FolderPoint]] = [:]
-            for row in try Row.fetchAll(db, sql: """
+            for row in try Row.fetchAll(db, sql: withFolders ? """
                 SELECT f.account_id, f.at, f.name, f.special_use, f.messages, f.size_bytes
                 FROM account a CROSS JOIN folder_sample f ON f.account_id = a.id AND f.at = a.last_success
                 ORDER BY f.account_id, f.size_bytes DESC, f.name
-                """) {
+                """ : "SELECT NULL LIMIT 0") {
                 folders[row["account_id"], default: []].append(Self.folderPoint(row))
             }
             var forecasts: [String: [StoredForecast]] = [:]
