@@ -89,15 +89,17 @@ extension Builder {
             definedAt: reader.location(node))
     }
 
-    /// One admin login reaches many mailboxes: Dovecot master users log in with SASL
-    /// PLAIN, authzid = the mailbox owner, authcid = the master user.
+    /// One admin login reaches many mailboxes: SASL PLAIN, authzid = the mailbox owner,
+    /// authcid = the master user (Dovecot master users, Cyrus admins); `cyrus_admin` also
+    /// reads every quota in bulk (see `MasterMode`).
     func buildMaster(_ node: Node, defaults: Defaults, servers: [String: ServerConfig]) -> [AccountConfig] {
         let m = reader.mapping(node, "master", allowed: Self.masterKeys)
         guard let userNode = m["user"], let masterUser = reader.string(userNode.value, "master.user") else {
             reader.error(node, "master.user", "missing (the master/admin login)")
             return []
         }
-        _ = m["mode"].flatMap { reader.oneOf($0.value, "master.mode", ["dovecot_master"]) }
+        let mode = m["mode"].flatMap { reader.oneOf($0.value, "master.mode", ["sasl_authzid", "dovecot_master", "cyrus_admin"]) }
+            .map { $0 == "cyrus_admin" ? MasterMode.cyrusAdmin : .saslAuthzid } ?? .saslAuthzid
         guard let server = serverName(m, "master", defaults: defaults, servers: servers, owner: node),
               let (secret, _) = secret(m, "master", owner: node, allowToken: false) else { return [] }
         guard let usersNode = m["users_file"], let usersFile = reader.string(usersNode.value, "master.users_file") else {
@@ -122,7 +124,7 @@ extension Builder {
             accounts.append(AccountConfig(
                 id: fields.count == 2 ? fields[1] : fields[0], user: fields[0], server: server, loginUser: masterUser,
                 authorizationID: fields[0], secret: secret, secretIsToken: false, auth: .plain, thresholds: ThresholdOverrides(),
-                ownerEmail: nil, locale: nil, notifyOwner: nil, definedAt: "\(file):\(index + 1)"))
+                ownerEmail: nil, locale: nil, notifyOwner: nil, definedAt: "\(file):\(index + 1)", masterMode: mode))
         }
         return accounts
     }

@@ -140,6 +140,20 @@ public struct AccountConfig: Sendable, Hashable {
     public var notifyOwner: Bool?
     /// Where the account was defined (file:line), for messages.
     public var definedAt: String
+    /// Set for accounts of a `master:` block: how the admin login reaches them.
+    public var masterMode: MasterMode? = nil
+}
+
+/// How a `master:` login reaches the listed mailboxes.
+public enum MasterMode: String, Sendable, Hashable, CaseIterable {
+    /// SASL PLAIN with the mailbox owner as authorization identity and the admin as
+    /// authentication identity (Dovecot master users, Cyrus proxy admins). Its old name,
+    /// `dovecot_master`, is still accepted.
+    case saslAuthzid = "sasl_authzid"
+    /// As `sasl_authzid` for folder probes, plus one admin session per pass reading every
+    /// listed user's quota root with GETQUOTA (Cyrus IMAP): a pass sees every quota for
+    /// one login; folder detail comes from the per-user probes the schedule says are due.
+    case cyrusAdmin = "cyrus_admin"
 }
 
 public struct FolderExport: Sendable, Hashable {

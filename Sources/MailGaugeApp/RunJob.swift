@@ -95,19 +95,38 @@ public enum RunJob {
         }
 
         let started = Date()
-        // Adaptive polling: only the accounts due now (see ProbeSchedule).
+        // cyrus_admin: every listed account's quota over one admin login first.
+        let bulkAccounts = probeAll ? [] : config.accounts.filter { $0.masterMode == .cyrusAdmin }
+        let bulk = bulkAccounts.isEmpty ? BulkQuotaPass.Result() : await BulkQuotaPass.read(config, accounts: bulkAccounts, logger: logger)
+        // Adaptive polling: only the accounts due now (see ProbeSchedule), and those a fresh
+        // bulk reading puts at or near a threshold.
         var probed = config
         do {
-            probed.accounts = Scheduling.due(config, dueTimes: try database.probeDueTimes(), now: started.timeIntervalSince1970,
-                                             all: probeAll)
+            let due = Set(Scheduling.due(config, dueTimes: try database.probeDueTimes(), now: started.timeIntervalSince1970,
+                                         all: probeAll).map(\.id))
+            let thresholds = Alerting.thresholds(config)
+            let options = Scheduling.options(config)
+            probed.accounts = config.accounts.filter { account in
+                due.contains(account.id) || bulk.readings[account.id].map {
+                    BulkQuotaPass.dueNow($0, thresholds: thresholds(account.id), options: options, now: started.timeIntervalSince1970)
+                } == true
+            }
         } catch {
             return Result(exit: .configOrDatabase, config: config, summary: nil,
                           message: "database \(config.database): \(error)")
         }
         let notDue = config.accounts.count - probed.accounts.count
+        let probedIDs = Set(probed.accounts.map(\.id))
+        // The others' quota, read in bulk, is stored as a quota-only reading.
+        let quotaOnly: [AccountOutcome] = bulkAccounts.compactMap { account in
+            guard !probedIDs.contains(account.id), case .quota(let status, let roots)? = bulk.readings[account.id] else { return nil }
+            return AccountOutcome(accountID: account.id, user: account.user, server: account.server, at: bulk.at,
+                                  durationSeconds: bulk.seconds / Double(max(1, bulkAccounts.count)),
+                                  result: .success(.quotaOnly(roots, status: status, durationSeconds: 0)))
+        }
         let targets = Targets.make(probed)
         let progress = Progress(total: targets.count, bar: progressBar)
-        let outcomes = await RunAll.run(targets, options: Targets.options(config, retryBackoffSeconds: retryBackoffSeconds),
+        let outcomes = await quotaOnly + RunAll.run(targets, options: Targets.options(config, retryBackoffSeconds: retryBackoffSeconds),
                                         logger: logger) { outcome in
             progress.record(outcome)
             if !progressBar { log(outcome, logger) }
@@ -119,7 +138,8 @@ public enum RunJob {
         let finished = Date()
         // What the message and exit status need; the outcomes themselves are released once
         // stored (at 10,000 accounts they are most of a pass's memory).
-        let probedCount = outcomes.count
+        let probedCount = outcomes.count - quotaOnly.count
+        let storedCount = outcomes.count
         let failed = outcomes.compactMap(\.failure)
         let summary: RunSummary
         do {
@@ -162,9 +182,12 @@ public enum RunJob {
         for f in failed { byReason[f.reason.rawValue, default: 0] += 1 }
         let reasons = byReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let seconds = SizeFormat.fixed(finished.timeIntervalSince(started), digits: 1)
-        let skipped = notDue > 0 ? " (\(notDue) not due)" : ""
+        var skipped = notDue > 0 ? " (\(notDue) not due)" : ""
+        if bulk.logins > 0 {
+            skipped += "; quota of \(bulk.readings.count) read over \(bulk.logins) admin login\(bulk.logins == 1 ? "" : "s")"
+        }
         let message = "run \(summary.runID): \(probedCount) accounts\(skipped), \(failed.count) failed\(reasons.isEmpty ? "" : " (\(reasons))") in \(seconds) s"
-        let exit: Exit = failed.isEmpty ? .allProbed : failed.count == probedCount ? .allFailed : .someFailed
+        let exit: Exit = failed.isEmpty ? .allProbed : failed.count == storedCount ? .allFailed : .someFailed
         return Result(exit: exit, config: config, summary: summary,
                       message: message, alertLines: alertLines)
     }

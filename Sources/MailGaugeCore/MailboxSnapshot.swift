@@ -10,6 +10,10 @@ public struct MailboxSnapshot: Sendable, Hashable, Codable {
     /// `[ALERT]` texts the server sent over the protected session (RFC 3501 §7.1: they
     /// must reach a person), as received; escape with `DisplayText` to show them.
     public var alerts: [String]
+    /// False for a quota-only reading (`cyrus_admin` bulk quota for an account not due for
+    /// a folder probe): `folders` is empty because nobody looked, not because there are none,
+    /// and the store keeps the last folder reading.
+    public var foldersIncluded = true
 
     public init(quotaRoots: [QuotaRootUsage], quotaStatus: QuotaStatus, folders: [FolderUsage], method: FolderMethod,
                 capabilities: [String], durationSeconds: Double, alerts: [String] = []) {
@@ -36,6 +40,14 @@ public struct MailboxSnapshot: Sendable, Hashable, Codable {
                   capabilities: try c.decode([String].self, forKey: .capabilities),
                   durationSeconds: try c.decode(Double.self, forKey: .durationSeconds),
                   alerts: try c.decodeIfPresent([String].self, forKey: .alerts) ?? [])
+    }
+
+    /// Quota read by an admin session, without a folder probe.
+    public static func quotaOnly(_ roots: [QuotaRootUsage], status: QuotaStatus, durationSeconds: Double) -> MailboxSnapshot {
+        var snapshot = MailboxSnapshot(quotaRoots: roots, quotaStatus: status, folders: [], method: .listStatus, capabilities: [],
+                                       durationSeconds: durationSeconds)
+        snapshot.foldersIncluded = false
+        return snapshot
     }
 
     /// Sum of all folder sizes, in bytes (saturating: see `Quantity`).

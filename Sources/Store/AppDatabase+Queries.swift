@@ -70,7 +70,7 @@ extension AppDatabase {
             var folders: [String: [FolderPoint]] = [:]
             for row in try Row.fetchAll(db, sql: withFolders ? """
                 SELECT f.account_id, f.at, f.name, f.special_use, f.messages, f.size_bytes
-                FROM account a CROSS JOIN folder_sample f ON f.account_id = a.id AND f.at = a.last_success
+                FROM account a CROSS JOIN folder_sample f ON f.account_id = a.id AND f.at = a.last_folders_at
                 ORDER BY f.account_id, f.size_bytes DESC, f.name
                 """ : "SELECT NULL LIMIT 0") {
                 folders[row["account_id"], default: []].append(Self.folderPoint(row))

@@ -39,11 +39,12 @@ extension AppDatabase {
                            arguments: [startedAt.timeIntervalSince1970, finishedAt.timeIntervalSince1970, outcomes.count, failures])
             let runID = db.lastInsertedRowID
             let upsertAccount = try db.cachedStatement(sql: """
-                INSERT INTO account (id, user, server, first_seen, last_seen, last_success, consecutive_failures)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO account (id, user, server, first_seen, last_seen, last_success, consecutive_failures, last_folders_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET
                     user = excluded.user, server = excluded.server, last_seen = excluded.last_seen,
                     last_success = COALESCE(excluded.last_success, account.last_success),
+                    last_folders_at = COALESCE(excluded.last_folders_at, account.last_folders_at),
                     consecutive_failures = CASE WHEN excluded.last_success IS NULL
                         THEN account.consecutive_failures + 1 ELSE 0 END
                 """)
@@ -94,11 +95,13 @@ extension AppDatabase {
                     let computed = try Double.fetchOne(forecastComputed, arguments: [outcome.accountID])
                     if previous != current || computed.map({ $0 < t - 3600 }) ?? true { stale.append(outcome.accountID) }
                 }
+                let foldersAt: Double? = outcome.snapshot?.foldersIncluded == true ? at : nil
                 try upsertAccount.execute(arguments: [outcome.accountID, outcome.user, outcome.server, at, at, success,
-                                                      success == nil ? 1 : 0])
+                                                      success == nil ? 1 : 0, foldersAt])
                 try insertProbe.execute(arguments: [
                     runID, outcome.accountID, at, outcome.snapshot != nil, outcome.durationSeconds, outcome.attempts,
-                    outcome.snapshot?.quotaStatus.rawValue, outcome.snapshot?.method.rawValue,
+                    outcome.snapshot?.quotaStatus.rawValue,
+                    outcome.snapshot.flatMap { $0.foldersIncluded ? $0.method.rawValue : "bulk_quota" },
                     outcome.failure?.reason.rawValue, outcome.failure?.message,
                 ])
                 if let failure = outcome.failure {
@@ -118,7 +121,7 @@ extension AppDatabase {
                                                              Int64(clamping: r.usage), Int64(clamping: r.limit)])
                     }
                 }
-                for f in snapshot.folders {
+                for f in snapshot.folders where snapshot.foldersIncluded {
                     try insertFolder.execute(arguments: [outcome.accountID, at, runID, f.name, f.rawName,
                                                          f.specialUse.joined(separator: " "), Int64(clamping: f.messages),
                                                          Int64(clamping: f.sizeBytes.value)])

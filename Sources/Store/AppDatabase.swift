@@ -271,6 +271,14 @@ public struct AppDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v8-folder-reading") { db in
+            try db.execute(sql: """
+                -- When the account's folders were last read: a quota-only reading (bulk
+                -- quota) moves last_success but not this, so its folders stay shown.
+                ALTER TABLE account ADD COLUMN last_folders_at REAL;
+                UPDATE account SET last_folders_at = last_success;
+                """)
+        }
         return migrator
     }
 }

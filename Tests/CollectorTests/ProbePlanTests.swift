@@ -73,3 +73,13 @@ struct AccountURLTests {
         }
     }
 }
+
+@Suite("bulk quota: Cyrus quota root names")
+struct BulkQuotaNameTests {
+    @Test("user<sep>login; with the '.' separator a '.' in the login is '^'")
+    func names() {
+        #expect(BulkQuota.quotaRoot(of: "alice", separator: ".") == "user.alice")
+        #expect(BulkQuota.quotaRoot(of: "first.last", separator: ".") == "user.first^last")
+        #expect(BulkQuota.quotaRoot(of: "first.last", separator: "/") == "user/first.last")
+    }
+}

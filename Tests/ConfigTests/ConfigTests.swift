@@ -65,6 +65,31 @@ struct ConfigTests {
         schedule: { interval: 5m }
         """
 
+    @Test("master modes: sasl_authzid, its old name dovecot_master, cyrus_admin; schedule policy")
+    func masterModesAndSchedule() throws {
+        let f = try Fixture()
+        try f.write("users.txt", "gina\n")
+        func config(_ mode: String, schedule: String = "") throws -> MailGaugeConfig {
+            try f.load("""
+                database: db.sqlite
+                servers: { corp: { host: imap.example.com } }
+                master: { user: admin, password_file: master.pass, mode: \(mode), users_file: users.txt, server: corp }
+                \(schedule)
+                """).config
+        }
+        #expect(try config("sasl_authzid").accounts.first?.masterMode == .saslAuthzid)
+        #expect(try config("dovecot_master").accounts.first?.masterMode == .saslAuthzid)
+        let cyrus = try config("cyrus_admin").accounts.first
+        #expect(cyrus?.masterMode == .cyrusAdmin && cyrus?.loginUser == "admin" && cyrus?.authorizationID == "gina")
+        #expect(throws: ConfigErrors.self) { try config("cyrus") }
+        let adaptive = try config("cyrus_admin").schedule
+        #expect(adaptive.policy == .adaptive && adaptive.maxIntervalSeconds == 86400 && adaptive.reserve == 0.05)
+        let fixed = try config("cyrus_admin", schedule: "schedule: { interval: 10m, policy: fixed, max_interval: 6h, reserve: 10% }").schedule
+        #expect(fixed.policy == .fixed && fixed.maxIntervalSeconds == 21600 && fixed.reserve == 0.10 && fixed.intervalSeconds == 600)
+        #expect(throws: ConfigErrors.self) { try config("cyrus_admin", schedule: "schedule: { interval: 1h, max_interval: 30m }") }
+        #expect(throws: ConfigErrors.self) { try config("cyrus_admin", schedule: "schedule: { policy: sometimes }") }
+    }
+
     @Test("a full config gives typed values")
     func valid() throws {
         let f = try Fixture()

@@ -45,7 +45,7 @@ actor CyrusFixture {
     }
 }
 
-@Suite("a real Cyrus IMAP 3.6")
+@Suite("a real Cyrus IMAP 3.6", .serialized)
 struct CyrusTests {
     struct Account: Decodable { var user: String; var password: String }
 
@@ -98,5 +98,54 @@ struct CyrusTests {
             #expect(state.folders.count == 4, "\(a.user): \(state.folders.map(\.name))")
             #expect(state.folders.reduce(0) { $0 + $1.messages } == expected?["MESSAGE"]?.0)
         }
+    }
+
+    @Test("cyrus_admin: one admin login reads every quota each pass; folders only for the accounts due")
+    func adminBulkQuota() async throws {
+        let env = try await CyrusFixture.shared.env()
+        let accounts = try JSONDecoder().decode([Account].self, from: Data(try #require(env["MAILGAUGE_CYRUS_ACCOUNTS"]).utf8))
+        let dir = try TestFiles.directory("mg-cyrus-admin")
+        try accounts.map(\.user).joined(separator: "\n").write(to: dir.appendingPathComponent("users.txt"), atomically: true, encoding: .utf8)
+        let config = dir.appendingPathComponent("mailgauge.yml").path
+        try """
+            database: \(dir.path)/mailgauge.sqlite
+            # A short pass, so "every pass" comes round within the test.
+            schedule: { interval: 4s }
+            servers:
+              cyrus: { host: localhost, port: \(try #require(env["MAILGAUGE_CYRUS_IMAPS_PORT"])), tls: implicit, ca_file: \(try #require(env["MAILGAUGE_CYRUS_CA_FILE"])) }
+            master: { user: \(try #require(env["MAILGAUGE_CYRUS_ADMIN"])), password_file: \(try #require(env["MAILGAUGE_CYRUS_ADMIN_PASSWORD_FILE"])), mode: cyrus_admin, users_file: users.txt, server: cyrus }
+            alerts: { stdout: false }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        // First pass: every account is new, so every one gets a folder probe (as the admin,
+        // with the user as authorization identity), beside the bulk reading.
+        let first = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(first.status == 0, "\(first.stdout) \(first.stderr)")
+        #expect(first.stdout.contains("run 1: 5 accounts; quota of 5 read over 1 admin login"), "\(first.stdout)")
+        try await Task.sleep(for: .seconds(3))
+        // Second pass: only bob (83 %) and carol (94 %), over the warning threshold, are
+        // due for folders; alice, dave and erin get a quota-only reading from the bulk read.
+        let second = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
+        #expect(second.stdout.contains("run 2: 2 accounts (3 not due); quota of 5 read over 1 admin login"), "\(second.stdout)")
+
+        let truth = try await CyrusFixture.quotaReport()
+        let db = try AppDatabase(path: "\(dir.path)/mailgauge.sqlite")
+        let states = Dictionary(uniqueKeysWithValues: try db.latestStates().map { ($0.id, $0) })
+        for a in accounts {
+            let state = try #require(states[a.user])
+            #expect(state.lastProbeOK, "\(a.user)")
+            if let cyrus = truth["user.\(a.user)"]?["STORAGE"] {
+                let stored = state.quota.first { $0.resource == "STORAGE" }
+                #expect(stored?.usage == cyrus.0 && stored?.limit == cyrus.1, "\(a.user): \(String(describing: stored)) vs \(cyrus)")
+            } else {
+                #expect(state.quota.isEmpty, "\(a.user) has no quota root")
+            }
+            // The folders shown are the last folder probe's, whether or not this pass probed them.
+            #expect(state.folders.count == 4, "\(a.user): \(state.folders.count) folders")
+        }
+        let samples = try await Subprocess.run("/usr/bin/sqlite3", ["\(dir.path)/mailgauge.sqlite",
+            "SELECT account_id, COUNT(DISTINCT at) FROM quota_sample WHERE resource = 'STORAGE' GROUP BY 1 ORDER BY 1;"
+            + "SELECT account_id, COUNT(DISTINCT at) FROM folder_sample GROUP BY 1 ORDER BY 1;"]).stdout
+        // Two quota readings for every limited account; two folder readings only for the two due.
+        #expect(samples == "alice|2\nbob|2\ncarol|2\nerin|2\nalice|1\nbob|2\ncarol|2\ndave|1\nerin|1\n", "\(samples)")
     }
 }
