@@ -202,6 +202,10 @@ extension AppDatabase {
     /// moved); a failed probe is due next pass.
     static func saveDueTimes(_ db: Database, outcomes: [AccountOutcome], schedule: ProbeSchedule.Settings) throws {
         let setDue = try db.cachedStatement(sql: "UPDATE account SET next_probe_at = ?, next_probe_reason = ? WHERE id = ?")
+        let bringForward = try db.cachedStatement(sql: """
+            UPDATE account SET next_probe_at = ?1, next_probe_reason = ?2
+            WHERE id = ?3 AND (next_probe_at IS NULL OR next_probe_at > ?1)
+            """)
         let stored = try db.cachedStatement(sql: """
             SELECT root, resource, full_at, fastest_growth, largest_rise FROM forecast WHERE account_id = ?
             """)
@@ -226,7 +230,13 @@ extension AppDatabase {
             }
             let due = ProbeSchedule.afterSuccess(probedAt: at, outlooks: outlooks, thresholds: schedule.thresholds(outcome.accountID),
                                                  options: schedule.options)
-            try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, outcome.accountID])
+            if snapshot.foldersIncluded {
+                try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, outcome.accountID])
+            } else {
+                // A quota-only reading may bring the folder probe forward, never push it
+                // back: otherwise a quiet account read in bulk every pass would never be due.
+                try bringForward.execute(arguments: [due.dueAt, due.reason.rawValue, outcome.accountID])
+            }
         }
     }
 

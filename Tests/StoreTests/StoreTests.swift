@@ -124,6 +124,30 @@ struct StoreTests {
         #expect(states["broken"]?.nextProbeReason == "failing" && due["broken"] == t + 900)
     }
 
+    @Test("a quota-only reading brings a folder probe forward, never pushes it back; folders stay the last probe's")
+    func quotaOnlyReadings() throws {
+        let db = try AppDatabase.inMemory()
+        let schedule = ProbeSchedule.Settings(options: .init(), thresholds: { _ in AlertRules.Thresholds() })
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        try db.record(startedAt: t0, finishedAt: t0, outcomes: [Self.ok("quiet", at: t0, usage: 1000)], schedule: schedule)
+        let due0 = try #require(try db.probeDueTimes()["quiet"])
+        #expect(due0 == t0.timeIntervalSince1970 + 86400)
+        func quotaOnly(_ usage: UInt64, at: Date) -> AccountOutcome {
+            let roots = Self.snapshot(usage: usage).quotaRoots
+            return AccountOutcome(accountID: "quiet", user: "quiet@x", server: "corp", at: at, durationSeconds: 0,
+                                  result: .success(.quotaOnly(roots, status: .ok, durationSeconds: 0)))
+        }
+        let t1 = t0 + 900
+        try db.record(startedAt: t1, finishedAt: t1, outcomes: [quotaOnly(1000, at: t1)], schedule: schedule)
+        #expect(try db.probeDueTimes()["quiet"] == due0, "a quiet reading does not push it back")
+        let state = try #require(try db.latestStates().first)
+        #expect(state.folders.map(\.name) == ["INBOX", "Sent"] && state.quota.first { $0.resource == "STORAGE" }?.usage == 1000)
+        let t2 = t0 + 1800
+        try db.record(startedAt: t2, finishedAt: t2, outcomes: [quotaOnly(3300, at: t2)], schedule: schedule)  // 82.5 %
+        #expect(try db.probeDueTimes()["quiet"] == t2.timeIntervalSince1970 + 900, "over a threshold: the next pass")
+        #expect(try db.latestStates().first?.quota.first { $0.resource == "STORAGE" }?.usage == 3300)
+    }
+
     @Test("forecasts are recomputed only when usage moved or an hour passed")
     func forecastsOnlyWhenChanged() throws {
         let db = try AppDatabase.inMemory()
