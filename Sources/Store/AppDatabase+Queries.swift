@@ -48,56 +48,59 @@ extension AppDatabase {
     /// `withFolders: false` leaves each state's folders empty: alert evaluation reads every
     /// account and needs none of their ten-odd folder rows.
     static func latestStates(_ db: Database, withFolders: Bool = true) throws -> [AccountState] {
-        do {
-            let accounts = try Row.fetchAll(db, sql: """
-                SELECT a.id, a.user, a.server, a.last_seen, a.last_success, a.consecutive_failures,
-                       a.server_alert, a.server_alert_at, a.next_probe_at, a.next_probe_reason, p.ok, p.duration_seconds, p.failure_reason, p.failure_message, p.quota_status
-                FROM account a
-                LEFT JOIN probe p ON p.account_id = a.id AND p.at = a.last_seen
-                ORDER BY a.id
-                """)
-            // The quota and folders of each account's last successful probe. CROSS JOIN keeps
-            // the account table outside: a lookup by primary key per account, never a scan of
-            // the samples (millions of rows at 10,000 accounts × 14 days).
-            var quota: [String: [QuotaPoint]] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT q.account_id, q.at, q.root, q.resource, q.usage, q."limit", 'raw' AS resolution
-                FROM account a CROSS JOIN quota_sample q ON q.account_id = a.id AND q.at = a.last_success
-                ORDER BY q.account_id, q.root, q.resource
-                """) {
-                quota[row["account_id"], default: []].append(Self.quotaPoint(row))
-            }
-            var folders: [String: [FolderPoint]] = [:]
-            for row in try Row.fetchAll(db, sql: withFolders ? """
+        // Cursors, not fetchAll: at 10,000 accounts the rows fetched all at once (accounts,
+        // 20,000 quota points, 100,000 folders) were a large share of a run's peak memory.
+        // The quota and folders of each account's last successful probe. CROSS JOIN keeps
+        // the account table outside: a lookup by primary key per account, never a scan of
+        // the samples (millions of rows at 10,000 accounts × 14 days).
+        var quota: [String: [QuotaPoint]] = [:]
+        let quotaRows = try Row.fetchCursor(db, sql: """
+            SELECT q.account_id, q.at, q.root, q.resource, q.usage, q."limit", 'raw' AS resolution
+            FROM account a CROSS JOIN quota_sample q ON q.account_id = a.id AND q.at = a.last_success
+            ORDER BY q.account_id, q.root, q.resource
+            """)
+        while let row = try quotaRows.next() { quota[row["account_id"], default: []].append(Self.quotaPoint(row)) }
+        var folders: [String: [FolderPoint]] = [:]
+        if withFolders {
+            let folderRows = try Row.fetchCursor(db, sql: """
                 SELECT f.account_id, f.at, f.name, f.special_use, f.messages, f.size_bytes
                 FROM account a CROSS JOIN folder_sample f ON f.account_id = a.id AND f.at = a.last_folders_at
                 ORDER BY f.account_id, f.size_bytes DESC, f.name
-                """ : "SELECT NULL LIMIT 0") {
-                folders[row["account_id"], default: []].append(Self.folderPoint(row))
-            }
-            var forecasts: [String: [StoredForecast]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM forecast ORDER BY account_id, root, resource") {
-                forecasts[row["account_id"], default: []].append(StoredForecast(
-                    root: row["root"], resource: row["resource"],
-                    fullAt: (row["full_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    slopePerSecond: row["slope_per_second"], status: row["status"]))
-            }
-            return accounts.map { row in
-                let id: String = row["id"]
-                return AccountState(
-                    id: id, user: row["user"], server: row["server"],
-                    lastSeen: Date(timeIntervalSince1970: row["last_seen"]),
-                    lastSuccess: (row["last_success"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    consecutiveFailures: row["consecutive_failures"],
-                    lastProbeOK: (row["ok"] as Bool?) ?? false, lastProbeDuration: (row["duration_seconds"] as Double?) ?? 0,
-                    failureReason: row["failure_reason"], failureMessage: row["failure_message"],
-                    quotaStatus: row["quota_status"], quota: quota[id] ?? [], folders: folders[id] ?? [],
-                    forecasts: forecasts[id] ?? [], serverAlert: row["server_alert"],
-                    serverAlertAt: (row["server_alert_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    nextProbeAt: (row["next_probe_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                    nextProbeReason: row["next_probe_reason"])
-            }
+                """)
+            while let row = try folderRows.next() { folders[row["account_id"], default: []].append(Self.folderPoint(row)) }
         }
+        var forecasts: [String: [StoredForecast]] = [:]
+        let forecastRows = try Row.fetchCursor(db, sql: "SELECT * FROM forecast ORDER BY account_id, root, resource")
+        while let row = try forecastRows.next() {
+            forecasts[row["account_id"], default: []].append(StoredForecast(
+                root: row["root"], resource: row["resource"],
+                fullAt: (row["full_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                slopePerSecond: row["slope_per_second"], status: row["status"]))
+        }
+        var states: [AccountState] = []
+        let accounts = try Row.fetchCursor(db, sql: """
+            SELECT a.id, a.user, a.server, a.last_seen, a.last_success, a.consecutive_failures,
+                   a.server_alert, a.server_alert_at, a.next_probe_at, a.next_probe_reason, p.ok, p.duration_seconds, p.failure_reason, p.failure_message, p.quota_status
+            FROM account a
+            LEFT JOIN probe p ON p.account_id = a.id AND p.at = a.last_seen
+            ORDER BY a.id
+            """)
+        while let row = try accounts.next() {
+            let id: String = row["id"]
+            states.append(AccountState(
+                id: id, user: row["user"], server: row["server"],
+                lastSeen: Date(timeIntervalSince1970: row["last_seen"]),
+                lastSuccess: (row["last_success"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                consecutiveFailures: row["consecutive_failures"],
+                lastProbeOK: (row["ok"] as Bool?) ?? false, lastProbeDuration: (row["duration_seconds"] as Double?) ?? 0,
+                failureReason: row["failure_reason"], failureMessage: row["failure_message"],
+                quotaStatus: row["quota_status"], quota: quota.removeValue(forKey: id) ?? [], folders: folders.removeValue(forKey: id) ?? [],
+                forecasts: forecasts.removeValue(forKey: id) ?? [], serverAlert: row["server_alert"],
+                serverAlertAt: (row["server_alert_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                nextProbeAt: (row["next_probe_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                nextProbeReason: row["next_probe_reason"]))
+        }
+        return states
     }
 
     /// Each known account's next due time (seconds since 1970; absent: never scheduled).
