@@ -13,18 +13,9 @@ public enum EventLoopAffinity {
     @TaskLocal public static var current: (any EventLoop)?
 
     /// `body` with the loop as its executor preference and its connections' loop.
-    public static func run<T, Failure: Error>(
-        on loop: any EventLoop, _ body: () async throws(Failure) -> T
-    ) async throws(Failure) -> T {
-        let executor = EventLoopTaskExecutor(loop)
-        return try await withTaskExecutorPreference(executor) { () async throws(Failure) -> T in
-            do {
-                return try await $current.withValue(loop) { try await body() }
-            } catch let error as Failure {
-                throw error
-            } catch {
-                preconditionFailure("unreachable: body throws only Failure")
-            }
+    public static func run<T>(on loop: any EventLoop, _ body: () async -> T) async -> T {
+        await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) {
+            await $current.withValue(loop) { await body() }
         }
     }
 

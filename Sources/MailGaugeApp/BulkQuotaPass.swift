@@ -1,5 +1,4 @@
 import Collector
-public import Config
 public import Foundation
 import IMAPClient
 public import Logging
@@ -10,21 +9,19 @@ import MailGaugeCore
 /// folder probe now; the others get a quota-only reading stored for this pass.
 enum BulkQuotaPass {
     struct Result {
-        /// Quota-only outcomes for the accounts not probed this pass.
+        /// Every bulk account's reading, by account id.
         var readings: [String: BulkQuota.Reading] = [:]
         var at = Date()
         var seconds = 0.0
         var logins = 0
     }
 
-    /// One admin session per (server, admin login) among `accounts`. A failed session is
-    /// logged; its accounts simply have no quota-only reading this pass.
-    static func read(_ config: MailGaugeConfig, accounts: [AccountConfig], logger: Logger) async -> Result {
+    /// One admin session per (server, admin login) among `targets` (the pass's own: its
+    /// TLS contexts and secret cache are shared with the probes). A failed session is
+    /// logged; its accounts simply have no reading this pass.
+    static func read(_ targets: [ProbeTarget], logger: Logger) async -> Result {
         var result = Result()
         let started = ContinuousClock.now
-        var scoped = config
-        scoped.accounts = accounts
-        let targets = Targets.make(scoped, logger: logger)
         let groups = Dictionary(grouping: targets) { "\($0.serverName)\u{0}\($0.loginUser)" }
         for (_, group) in groups.sorted(by: { $0.key < $1.key }) {
             guard let first = group.first, first.setupFailure == nil else { continue }

@@ -95,36 +95,27 @@ public enum RunJob {
         }
 
         let started = Date()
-        // cyrus_admin: every listed account's quota over one admin login first.
-        let bulkAccounts = probeAll ? [] : config.accounts.filter { $0.masterMode == .cyrusAdmin }
-        let bulk = bulkAccounts.isEmpty ? BulkQuotaPass.Result() : await BulkQuotaPass.read(config, accounts: bulkAccounts, logger: logger)
-        // Adaptive polling: only the accounts due now (see ProbeSchedule), and those a fresh
-        // bulk reading puts at or near a threshold.
-        var probed = config
+        // Adaptive polling (see ProbeSchedule): the accounts due by their stored schedule,
+        // and the cyrus_admin accounts, whose quota is read in bulk first.
+        let due: Set<String>
         do {
-            let due = Set(Scheduling.due(config, dueTimes: try database.probeDueTimes(), now: started.timeIntervalSince1970,
-                                         all: probeAll).map(\.id))
-            let thresholds = Alerting.thresholds(config)
-            let options = Scheduling.options(config)
-            probed.accounts = config.accounts.filter { account in
-                due.contains(account.id) || bulk.readings[account.id].map {
-                    BulkQuotaPass.dueNow($0, thresholds: thresholds(account.id), options: options, now: started.timeIntervalSince1970)
-                } == true
-            }
+            due = Scheduling.due(config, dueTimes: try database.probeDueTimes(), now: started.timeIntervalSince1970, all: probeAll)
         } catch {
             return Result(exit: .configOrDatabase, config: config, summary: nil,
                           message: "database \(config.database): \(error)")
         }
-        let notDue = config.accounts.count - probed.accounts.count
-        let probedIDs = Set(probed.accounts.map(\.id))
-        // The others' quota, read in bulk, is stored as a quota-only reading.
-        let quotaOnly: [AccountOutcome] = bulkAccounts.compactMap { account in
-            guard !probedIDs.contains(account.id), case .quota(let status, let roots)? = bulk.readings[account.id] else { return nil }
-            return AccountOutcome(accountID: account.id, user: account.user, server: account.server, at: bulk.at,
-                                  durationSeconds: bulk.seconds / Double(max(1, bulkAccounts.count)),
-                                  result: .success(.quotaOnly(roots, status: status, durationSeconds: 0)))
-        }
-        let targets = Targets.make(probed)
+        let bulkIDs = probeAll ? [] : Set(config.accounts.filter { $0.masterMode == .cyrusAdmin }.map(\.id))
+        // One set of targets for the pass: one TLS context per server and one secret cache
+        // for the bulk reading and the probes alike.
+        var candidates = config
+        candidates.accounts = config.accounts.filter { due.contains($0.id) || bulkIDs.contains($0.id) }
+        let allTargets = Targets.make(candidates)
+        let bulkTargets = allTargets.filter { bulkIDs.contains($0.accountID) }
+        let bulk = bulkTargets.isEmpty ? BulkQuotaPass.Result() : await BulkQuotaPass.read(bulkTargets, logger: logger)
+        let selection = Scheduling.select(config, due: due, bulk: bulk, now: started)
+        let targets = allTargets.filter { selection.probe.contains($0.accountID) }
+        let notDue = config.accounts.count - targets.count
+        let quotaOnly = selection.quotaOnly
         let progress = Progress(total: targets.count, bar: progressBar)
         let outcomes = await quotaOnly + RunAll.run(targets, options: Targets.options(config, retryBackoffSeconds: retryBackoffSeconds),
                                         logger: logger) { outcome in

@@ -1,4 +1,6 @@
+import Collector
 public import Config
+import Foundation
 public import MailGaugeCore
 
 /// The config's `schedule:` as the collector's and store's adaptive-polling settings.
@@ -14,11 +16,36 @@ public enum Scheduling {
         ProbeSchedule.Settings(options: options(config), thresholds: Alerting.thresholds(config))
     }
 
-    /// The accounts a pass starting at `now` probes: those due, or all (`--all`, `policy:
-    /// fixed`). An account the store has never scheduled (new, or never probed) is due.
-    static func due(_ config: MailGaugeConfig, dueTimes: [String: Double], now: Double, all: Bool) -> [AccountConfig] {
+    /// The accounts due by their stored schedule at `now`: all with `--all` or `policy:
+    /// fixed`; an account the store has never scheduled (new, or never probed) is due.
+    static func due(_ config: MailGaugeConfig, dueTimes: [String: Double], now: Double, all: Bool) -> Set<String> {
         let options = options(config)
-        guard !all else { return config.accounts }
-        return config.accounts.filter { ProbeSchedule.isDue(dueTimes[$0.id], now: now, options: options) }
+        return Set(config.accounts.lazy.filter { all || ProbeSchedule.isDue(dueTimes[$0.id], now: now, options: options) }.map(\.id))
+    }
+
+    /// What a pass does with each account: probe it (due by its schedule, or put at or near
+    /// a threshold by a fresh bulk reading), or store the quota the bulk reading gave.
+    struct Selection {
+        var probe: Set<String>
+        var quotaOnly: [AccountOutcome]
+    }
+
+    static func select(_ config: MailGaugeConfig, due: Set<String>, bulk: BulkQuotaPass.Result, now: Date) -> Selection {
+        let thresholds = Alerting.thresholds(config)
+        let options = options(config)
+        var probe = due
+        for (id, reading) in bulk.readings where BulkQuotaPass.dueNow(reading, thresholds: thresholds(id), options: options,
+                                                                     now: now.timeIntervalSince1970) {
+            probe.insert(id)
+        }
+        let accounts = Dictionary(config.accounts.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let share = bulk.seconds / Double(max(1, bulk.readings.count))
+        var quotaOnly: [AccountOutcome] = []
+        for (id, reading) in bulk.readings.sorted(by: { $0.key < $1.key }) where !probe.contains(id) {
+            guard case .quota(let status, let roots) = reading, let account = accounts[id] else { continue }
+            quotaOnly.append(AccountOutcome(accountID: id, user: account.user, server: account.server, at: bulk.at,
+                                            durationSeconds: share, result: .success(.quotaOnly(roots, status: status, durationSeconds: share))))
+        }
+        return Selection(probe: probe, quotaOnly: quotaOnly)
     }
 }

@@ -130,8 +130,7 @@ extension AppDatabase {
             let pruned = try retention.map { policy in
                 try Self.prune(db, now: finishedAt, policy: policy, accounts: outcomes.map(\.accountID))
             } ?? 0
-            // (The hourly series is trimmed to the forecast window by the daily full prune; it
-            // is read with a time filter, so a day's extra rows cost nothing meanwhile.)
+            try Self.trimHourlySeries(db, now: t, keepSeconds: forecast.windowSeconds)
             return (RunSummary(runID: runID, accounts: outcomes.count, failures: failures, pruned: pruned), stale)
         }
         // Outside the write transaction: read the series, compute (pure), then write.
@@ -255,6 +254,15 @@ extension AppDatabase {
             """).execute(arguments: arguments)
     }
 
+    /// Drops the hourly series older than the forecast window, once a day (whatever the
+    /// retention): a scan of the table, and it is read with a time filter anyway.
+    static func trimHourlySeries(_ db: Database, now t: Double, keepSeconds: Double) throws {
+        let last = try Double.fetchOne(db, sql: "SELECT last_run FROM maintenance WHERE task = 'hourly_series'") ?? 0
+        guard t - last >= fullPruneIntervalSeconds else { return }
+        try db.execute(sql: "DELETE FROM quota_hourly WHERE hour < ?", arguments: [t - keepSeconds - 86400])
+        try db.execute(sql: "INSERT OR REPLACE INTO maintenance (task, last_run) VALUES ('hourly_series', ?)", arguments: [t])
+    }
+
     /// How often the whole history is swept; in between, each run prunes only the accounts
     /// it probed (index range deletes, not a scan of every sample).
     static let fullPruneIntervalSeconds = 86400.0
@@ -271,7 +279,6 @@ extension AppDatabase {
         let lastFull = try Double.fetchOne(db, sql: "SELECT last_run FROM maintenance WHERE task = 'prune'") ?? 0
         guard let accounts, t - lastFull < fullPruneIntervalSeconds else {
             let removed = try prune(db, t: t, policy: policy, account: nil)
-            try db.execute(sql: "DELETE FROM quota_hourly WHERE hour < ?", arguments: [t - Forecast.Options().windowSeconds - 86400])
             try db.execute(sql: "INSERT OR REPLACE INTO maintenance (task, last_run) VALUES ('prune', ?)", arguments: [t])
             return removed
         }
