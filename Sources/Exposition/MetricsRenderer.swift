@@ -52,17 +52,21 @@ public struct ExpositionInput: Sendable {
 /// success time, and no usage: a stale figure must not look current.
 public enum MetricsRenderer {
     public static func render(_ input: ExpositionInput) -> String {
-        var m = MetricsText()
-        if let shard = input.shard { m.constantLabels = [("shard", shard)] }
+        // About 90 bytes a sample; reserved up front so the buffer is not copied as it grows.
+        let folderCount = input.folders == .none ? 0 : input.states.reduce(0) { $0 + $1.folders.count }
+        var m = MetricsText(capacity: 4096 + 90 * (2 * folderCount + 12 * input.states.count),
+                            constantLabels: input.shard.map { [("shard", $0)] } ?? [])
         let states = input.states.sorted { $0.id < $1.id }
         let current = states.filter(\.lastProbeOK)
 
         // A figure that cannot be represented is left out, not wrapped (see `Quantity`).
-        func quota(_ resource: String, usage: Bool) -> [(labels: [(String, String)], value: Double)] {
-            current.flatMap { s in
-                s.quota.filter { $0.resource == resource }.sorted { $0.root < $1.root }.compactMap { q in
-                    Quantity.baseUnits(usage ? q.usage : q.limit, resource: resource).map {
-                        ([("account", s.id), ("quota_root", q.root)], Double($0))
+        func quota(_ resource: String, usage: Bool) -> (inout MetricsText.Family) -> Void {
+            { f in
+                for s in current {
+                    for q in s.quota.filter({ $0.resource == resource }).sorted(by: { $0.root < $1.root }) {
+                        if let value = Quantity.baseUnits(usage ? q.usage : q.limit, resource: resource) {
+                            f.add(("account", s.id), ("quota_root", q.root), Double(value))
+                        }
                     }
                 }
             }
@@ -72,57 +76,78 @@ public enum MetricsRenderer {
         m.family("mailgauge_storage_limit_bytes", .gauge, help: "Storage limit, from the server's QUOTA STORAGE (KiB × 1024).",
                  quota(QuotaResourceName.storage, usage: false))
         m.family("mailgauge_storage_full_forecast_timestamp_seconds", .gauge,
-                 help: "When storage is forecast to reach its limit (absent when not growing or too little history).",
-                 current.flatMap { s in
-                     s.forecasts.filter { $0.resource == QuotaResourceName.storage && $0.fullAt != nil }.map {
-                         ([("account", s.id), ("quota_root", $0.root)], $0.fullAt!.timeIntervalSince1970.rounded())
-                     }
-                 })
-        m.family("mailgauge_warning_ratio", .gauge, help: "The account's warning threshold (share of a limit), from the config.",
-                 states.compactMap { s in input.thresholds[s.id].map { ([("account", s.id)], $0.warning) } })
-        m.family("mailgauge_critical_ratio", .gauge, help: "The account's critical threshold (share of a limit), from the config.",
-                 states.compactMap { s in input.thresholds[s.id].map { ([("account", s.id)], $0.critical) } })
-        m.family("mailgauge_messages", .gauge, help: "Messages counted against the quota (QUOTA MESSAGE).", quota(QuotaResourceName.message, usage: true))
-        m.family("mailgauge_messages_limit", .gauge, help: "Message limit (QUOTA MESSAGE).", quota(QuotaResourceName.message, usage: false))
-        let others = current.flatMap { s in
-            s.quota.filter { $0.resource != QuotaResourceName.storage && $0.resource != QuotaResourceName.message }.map { (s.id, $0) }
-        }
-        m.family("mailgauge_quota_resource_usage", .gauge, help: "Usage of other quota resources, in the server's unit.",
-                 others.map { ([("account", $0.0), ("quota_root", $0.1.root), ("resource", $0.1.resource)], Double($0.1.usage)) })
-        m.family("mailgauge_quota_resource_limit", .gauge, help: "Limit of other quota resources, in the server's unit.",
-                 others.map { ([("account", $0.0), ("quota_root", $0.1.root), ("resource", $0.1.resource)], Double($0.1.limit)) })
-
-        let folders: [(String, FolderPoint)] = current.flatMap { s -> [(String, FolderPoint)] in
-            let sorted = s.folders.sorted { ($0.sizeBytes, $1.name) > ($1.sizeBytes, $0.name) }
-            switch input.folders {
-            case .none: return []
-            case .top(let n): return sorted.prefix(n).sorted { $0.name < $1.name }.map { (s.id, $0) }
-            case .all: return sorted.sorted { $0.name < $1.name }.map { (s.id, $0) }
+                 help: "When storage is forecast to reach its limit (absent when not growing or too little history).") { f in
+            for s in current {
+                for forecast in s.forecasts where forecast.resource == QuotaResourceName.storage {
+                    if let full = forecast.fullAt {
+                        f.add(("account", s.id), ("quota_root", forecast.root), full.timeIntervalSince1970.rounded())
+                    }
+                }
             }
         }
-        func folderLabels(_ f: (String, FolderPoint)) -> [(String, String)] {
-            [("account", f.0), ("mailbox", f.1.name), ("special_use", f.1.specialUse.joined(separator: " "))]
+        m.family("mailgauge_warning_ratio", .gauge, help: "The account's warning threshold (share of a limit), from the config.") { f in
+            for s in states { if let t = input.thresholds[s.id] { f.add(("account", s.id), t.warning) } }
+        }
+        m.family("mailgauge_critical_ratio", .gauge, help: "The account's critical threshold (share of a limit), from the config.") { f in
+            for s in states { if let t = input.thresholds[s.id] { f.add(("account", s.id), t.critical) } }
+        }
+        m.family("mailgauge_messages", .gauge, help: "Messages counted against the quota (QUOTA MESSAGE).", quota(QuotaResourceName.message, usage: true))
+        m.family("mailgauge_messages_limit", .gauge, help: "Message limit (QUOTA MESSAGE).", quota(QuotaResourceName.message, usage: false))
+        func others(usage: Bool) -> (inout MetricsText.Family) -> Void {
+            { f in
+                for s in current {
+                    for q in s.quota where q.resource != QuotaResourceName.storage && q.resource != QuotaResourceName.message {
+                        f.add(("account", s.id), ("quota_root", q.root), ("resource", q.resource), Double(usage ? q.usage : q.limit))
+                    }
+                }
+            }
+        }
+        m.family("mailgauge_quota_resource_usage", .gauge, help: "Usage of other quota resources, in the server's unit.", others(usage: true))
+        m.family("mailgauge_quota_resource_limit", .gauge, help: "Limit of other quota resources, in the server's unit.", others(usage: false))
+
+        // Each account's exported folders, by name; the special-use text joined once.
+        let folders: [(account: String, folders: [(FolderPoint, specialUse: String)])] = input.folders == .none ? [] : current.map { s in
+            let chosen: [FolderPoint]
+            switch input.folders {
+            case .none: chosen = []
+            case .top(let n): chosen = Array(s.folders.sorted { ($0.sizeBytes, $1.name) > ($1.sizeBytes, $0.name) }.prefix(n))
+            case .all: chosen = s.folders
+            }
+            return (s.id, chosen.sorted { $0.name < $1.name }.map { ($0, $0.specialUse.joined(separator: " ")) })
+        }
+        func folderFamily(_ value: @escaping (FolderPoint) -> Double) -> (inout MetricsText.Family) -> Void {
+            { f in
+                for account in folders {
+                    for (folder, special) in account.folders {
+                        f.add(("account", account.account), ("mailbox", folder.name), ("special_use", special), value(folder))
+                    }
+                }
+            }
         }
         m.family("mailgauge_mailbox_size_bytes", .gauge, help: "Size of a mailbox (folder), sum of its messages' RFC822.SIZE.",
-                 folders.map { (folderLabels($0), $0.1.sizeBytes.doubleValue) })
-        m.family("mailgauge_mailbox_messages", .gauge, help: "Messages in a mailbox (folder).",
-                 folders.map { (folderLabels($0), Double($0.1.messages)) })
+                 folderFamily { $0.sizeBytes.doubleValue })
+        m.family("mailgauge_mailbox_messages", .gauge, help: "Messages in a mailbox (folder).", folderFamily { Double($0.messages) })
 
-        m.family("mailgauge_up", .gauge, help: "1 when the account's latest probe succeeded, 0 when it failed.",
-                 states.map { ([("account", $0.id)], $0.lastProbeOK ? 1 : 0) })
-        m.family("mailgauge_probe_duration_seconds", .gauge, help: "Duration of the account's latest probe, retries included.",
-                 states.map { ([("account", $0.id)], $0.lastProbeDuration) })
-        m.family("mailgauge_last_success_timestamp_seconds", .gauge, help: "Unix time of the account's latest successful probe.",
-                 states.compactMap { s in s.lastSuccess.map { ([("account", s.id)], $0.timeIntervalSince1970.rounded()) } })
+        m.family("mailgauge_up", .gauge, help: "1 when the account's latest probe succeeded, 0 when it failed.") { f in
+            for s in states { f.add(("account", s.id), s.lastProbeOK ? 1 : 0) }
+        }
+        m.family("mailgauge_probe_duration_seconds", .gauge, help: "Duration of the account's latest probe, retries included.") { f in
+            for s in states { f.add(("account", s.id), s.lastProbeDuration) }
+        }
+        m.family("mailgauge_last_success_timestamp_seconds", .gauge, help: "Unix time of the account's latest successful probe.") { f in
+            for s in states { if let at = s.lastSuccess { f.add(("account", s.id), at.timeIntervalSince1970.rounded()) } }
+        }
         m.family("mailgauge_next_probe_timestamp_seconds", .gauge,
-                 help: "Unix time the adaptive schedule probes the account next (schedule.policy adaptive).",
-                 states.compactMap { s in s.nextProbeAt.map { ([("account", s.id)], $0.timeIntervalSince1970.rounded()) } })
-        m.family("mailgauge_probe_failures_total", .counter, help: "Failed probes of the account, by reason.",
-                 input.failureCounts.keys.sorted().flatMap { account in
-                     input.failureCounts[account, default: [:]].sorted { $0.key < $1.key }.map {
-                         ([("account", account), ("reason", $0.key)], Double($0.value))
-                     }
-                 })
+                 help: "Unix time the adaptive schedule probes the account next (schedule.policy adaptive).") { f in
+            for s in states { if let at = s.nextProbeAt { f.add(("account", s.id), at.timeIntervalSince1970.rounded()) } }
+        }
+        m.family("mailgauge_probe_failures_total", .counter, help: "Failed probes of the account, by reason.") { f in
+            for account in input.failureCounts.keys.sorted() {
+                for (reason, count) in input.failureCounts[account, default: [:]].sorted(by: { $0.key < $1.key }) {
+                    f.add(("account", account), ("reason", reason), Double(count))
+                }
+            }
+        }
         if let run = input.lastRun {
             m.family("mailgauge_run_duration_seconds", .gauge, help: "Duration of the latest run.",
                      [([], run.finishedAt.timeIntervalSince(run.startedAt))])
