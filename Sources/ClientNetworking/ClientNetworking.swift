@@ -9,9 +9,13 @@ public struct TLSClientContext: Sendable {
     public let context: NIOSSLContext
     /// The CA file it trusts; nil: the system store.
     public let caFile: String?
+    /// The certificates of `caFile` (none for the system store): where server health looks
+    /// for the issuers of a server's certificate.
+    public let trusted: [NIOSSLCertificate]
 
     public init(caFile: String?) throws(ClientTLS.SetupError) {
-        self.context = try ClientTLS.context(caFile: caFile)
+        self.trusted = try caFile.map(ClientTLS.certificates(inFile:)) ?? []
+        self.context = try ClientTLS.context(trusting: caFile == nil ? nil : trusted)
         self.caFile = caFile
     }
 }
@@ -26,20 +30,27 @@ public enum ClientTLS {
     /// TLS 1.2 minimum (RFC 8996), full certificate and host name verification, against
     /// the system trust store or the CAs in `caFile`.
     public static func context(caFile: String?) throws(SetupError) -> NIOSSLContext {
+        try context(trusting: caFile.map(certificates(inFile:)))
+    }
+
+    /// The same, trusting `certificates` (nil: the system store).
+    static func context(trusting certificates: [NIOSSLCertificate]?) throws(SetupError) -> NIOSSLContext {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         tls.certificateVerification = .fullVerification
-        if let caFile {
-            do {
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-            } catch {
-                throw SetupError(description: "cannot read CA file \(caFile): \(error)")
-            }
-        }
+        if let certificates { tls.trustRoots = .certificates(certificates) }
         do {
             return try NIOSSLContext(configuration: tls)
         } catch {
             throw SetupError(description: "cannot set up TLS: \(error)")
+        }
+    }
+
+    static func certificates(inFile caFile: String) throws(SetupError) -> [NIOSSLCertificate] {
+        do {
+            return try NIOSSLCertificate.fromPEMFile(caFile)
+        } catch {
+            throw SetupError(description: "cannot read CA file \(caFile): \(error)")
         }
     }
 
@@ -74,6 +85,7 @@ public enum ClientChannel {
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let implicitTLS {
+                        try channel.pipeline.syncOperations.addHandler(ServerHelloObserver())
                         try channel.pipeline.syncOperations.addHandler(implicitTLS.makeHandler())
                     }
                     try channel.pipeline.syncOperations.addHandler(makeFramingHandler())

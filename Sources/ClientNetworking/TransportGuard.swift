@@ -77,6 +77,7 @@ public struct TransportGuard: Sendable {
         try checkStartTLSAccepted(bufferedBytes: bufferedBytes)
         guard let tls else { throw Violation.dataAfterStartTLS }
         try context.pipeline.syncOperations.addHandler(tls.makeHandler(), position: .first)
+        try context.pipeline.syncOperations.addHandler(ServerHelloObserver(), position: .first)
     }
 }
 

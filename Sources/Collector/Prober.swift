@@ -1,5 +1,6 @@
 import Foundation
 public import IMAPClient
+import ClientNetworking
 import IMAPCore
 public import Logging
 public import MailGaugeCore
@@ -41,18 +42,32 @@ public struct Prober: Sendable {
         let maxFolders = self.maxFolders
         let credentials = self.credentials
         let logger = self.logger
+        let endpoint = "\(connection.host):\(connection.port)"
         return try await IMAPConnection.withConnection(connection, logger: logger) { imap in
+            let offered = imap.capabilities.map(\.name).sorted()
             try await imap.authenticate(credentials)
+            let loggedIn = started.duration(to: .now)
             let plan = try ProbePlan.make(capabilities: imap.capabilities, forced: forcedMethod)
             let (status, roots) = plan.readQuota ? try await Self.readQuota(imap) : (.unsupported, [])
             let folders = try await Self.readFolders(imap, plan: plan, maxFolders: maxFolders, logger: logger)
             let elapsed = started.duration(to: .now)
-            return MailboxSnapshot(
+            var snapshot = MailboxSnapshot(
                 quotaRoots: roots, quotaStatus: status, folders: folders, method: plan.folderMethod,
-                capabilities: imap.capabilities.map(\.name).sorted(),
-                durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                alerts: imap.alerts)
+                capabilities: imap.capabilities.map(\.name).sorted(), durationSeconds: Self.seconds(elapsed), alerts: imap.alerts)
+            snapshot.connection = ConnectionFacts(endpoint: endpoint, tls: imap.tlsFacts.map(Self.session), loginSeconds: Self.seconds(loggedIn),
+                                                  capabilities: Array(offered.prefix(200)))
+            return snapshot
         }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    static func session(_ facts: TLSFacts) -> TLSSession {
+        TLSSession(version: facts.version, cipher: facts.cipher, certificate: CertificateSummary(
+            notAfter: Date(timeIntervalSince1970: facts.notAfter), chainNotAfter: Date(timeIntervalSince1970: facts.chainNotAfter),
+            subject: facts.subject, issuer: facts.issuer, subjectAlternativeNames: facts.subjectAlternativeNames))
     }
 
     // MARK: - Quota

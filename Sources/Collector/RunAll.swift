@@ -9,7 +9,7 @@ public import MailGaugeCore
 /// backoff for transient failures, slower pacing on [LIMIT]; each account's failure is
 /// recorded and classified and never stops the others.
 public enum RunAll {
-    public static func run(_ targets: [ProbeTarget], options: RunOptions, logger: Logger,
+    public static func run(_ targets: [ProbeTarget], options: RunOptions, logger: Logger, health: ServerHealthRecorder? = nil,
                            onOutcome: @escaping @Sendable (AccountOutcome) -> Void = { _ in }) async -> [AccountOutcome] {
         let gate = ConnectionGate(widths: options.maxConnections)
         // Each probe lives on one event loop, its connection's (see EventLoopAffinity).
@@ -24,7 +24,7 @@ public enum RunAll {
                 let loop = loops[started % loops.count]
                 started += 1
                 group.addTask {
-                    await EventLoopAffinity.run(on: loop) { await probeWithRetry(target, options: options, gate: gate, logger: logger) }
+                    await EventLoopAffinity.run(on: loop) { await probeWithRetry(target, options: options, gate: gate, logger: logger, health: health) }
                 }
             }
             for _ in 0..<max(1, options.concurrency) { startNext() }
@@ -37,7 +37,8 @@ public enum RunAll {
         }
     }
 
-    static func probeWithRetry(_ target: ProbeTarget, options: RunOptions, gate: ConnectionGate, logger: Logger) async -> AccountOutcome {
+    static func probeWithRetry(_ target: ProbeTarget, options: RunOptions, gate: ConnectionGate, logger: Logger,
+                               health: ServerHealthRecorder? = nil) async -> AccountOutcome {
         let started = Date()
         let clock = ContinuousClock()
         let begin = clock.now
@@ -49,7 +50,7 @@ public enum RunAll {
         repeat {
             attempts += 1
             result = await Deadline.run(seconds: options.accountTimeoutSeconds - secondsSince(begin, clock)) {
-                await probeOnce(target, gate: gate, logger: logger)
+                await probeOnce(target, gate: gate, logger: logger, health: health)
             } ?? .failure(Task.isCancelled
                 ? ProbeFailure(reason: .timeout, message: "cancelled: the run was stopped")
                 : ProbeFailure(reason: .timeout, message: "timeout: probe took longer than \(Int(options.accountTimeoutSeconds))s",
@@ -66,7 +67,8 @@ public enum RunAll {
                               durationSeconds: secondsSince(begin, clock), result: result, attempts: attempts)
     }
 
-    static func probeOnce(_ target: ProbeTarget, gate: ConnectionGate, logger: Logger) async -> Result<MailboxSnapshot, ProbeFailure> {
+    static func probeOnce(_ target: ProbeTarget, gate: ConnectionGate, logger: Logger,
+                          health: ServerHealthRecorder? = nil) async -> Result<MailboxSnapshot, ProbeFailure> {
         if let failure = target.setupFailure { return .failure(failure) }
         let secret: String
         do {
@@ -84,10 +86,18 @@ public enum RunAll {
             var snapshot = try await prober.probe()
             // A run keeps every outcome until it stores them, and stores no capabilities:
             // thirty-odd strings per account were megabytes at 10,000 accounts.
+            // The server's facts go to the pass's tally, not into every account's outcome.
             snapshot.capabilities = []
+            if let facts = snapshot.connection { health?.add(server: target.serverName, facts) }
+            snapshot.connection = nil
             result = .success(snapshot)
         } catch {
-            result = .failure(ProbeFailure.classify(error))
+            let failure = ProbeFailure.classify(error)
+            if failure.reason == .tls {
+                health?.addTLSFailure(server: target.serverName, endpoint: "\(target.connection.host):\(target.connection.port)",
+                                      message: failure.message)
+            }
+            result = .failure(failure)
         }
         await gate.release(target.serverName)
         return result
@@ -97,4 +107,22 @@ public enum RunAll {
         let d = start.duration(to: clock.now)
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
+}
+
+/// The pass's server health tally, fed by concurrent probes.
+public final class ServerHealthRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tally = ServerHealthTally()
+
+    public init() {}
+
+    func add(server: String, _ facts: ConnectionFacts) {
+        lock.withLock { tally.add(server: server, facts) }
+    }
+
+    func addTLSFailure(server: String, endpoint: String, message: String) {
+        lock.withLock { tally.addTLSFailure(server: server, endpoint: endpoint, message: message) }
+    }
+
+    public var result: ServerHealthTally { lock.withLock { tally } }
 }

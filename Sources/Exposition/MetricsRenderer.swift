@@ -24,6 +24,8 @@ public struct ExpositionInput: Sendable {
     /// Each account's usage thresholds in force (warning, critical; fractions), exported so
     /// the Prometheus rules judge with the config's own thresholds.
     public var thresholds: [String: (warning: Double, critical: Double)] = [:]
+    /// Each server endpoint's health after the latest pass that reached it.
+    public var servers: [ServerHealth] = []
     /// This agent's shard ("2/4"): a `shard` label on every series, so a fleet's agents
     /// never collide in Prometheus.
     public var shard: String?
@@ -44,6 +46,7 @@ public struct ExpositionInput: Sendable {
                   version: version)
         notificationFailures = stored.notificationFailures
         notificationsPending = stored.notificationsPending
+        servers = stored.servers
     }
 }
 
@@ -128,6 +131,8 @@ public enum MetricsRenderer {
                  folderFamily { $0.sizeBytes.doubleValue })
         m.family("mailgauge_mailbox_messages", .gauge, help: "Messages in a mailbox (folder).", folderFamily { Double($0.messages) })
 
+        renderServers(input.servers, into: &m)
+
         m.family("mailgauge_up", .gauge, help: "1 when the account's latest probe succeeded, 0 when it failed.") { f in
             for s in states { f.add(("account", s.id), s.lastProbeOK ? 1 : 0) }
         }
@@ -166,5 +171,47 @@ public enum MetricsRenderer {
         for g in input.extraGauges { m.family(g.name, .gauge, help: g.help, [([], g.value)]) }
         m.family("mailgauge_build_info", .gauge, help: "mailgauge's version.", [([("version", input.version)], 1)])
         return m.text
+    }
+
+    /// Server health: one series set per server endpoint.
+    static func renderServers(_ servers: [ServerHealth], into m: inout MetricsText) {
+        func labels(_ h: ServerHealth) -> [(String, String)] { [("server", h.server), ("endpoint", h.endpoint)] }
+        m.family("mailgauge_server_certificate_expiry_timestamp_seconds", .gauge,
+                 help: "When the first certificate of the server's chain expires (leaf, or a trusted issuer from ca_file).") { f in
+            for h in servers { if let tls = h.tls { f.add(labels(h), tls.certificate.chainNotAfter.timeIntervalSince1970.rounded()) } }
+        }
+        m.family("mailgauge_server_tls_info", .gauge, help: "The TLS version and cipher the server negotiated (always 1).") { f in
+            for h in servers {
+                if let tls = h.tls { f.add(labels(h) + [("version", tls.version), ("cipher", tls.cipher ?? "")], 1) }
+            }
+        }
+        m.family("mailgauge_server_certificate_info", .gauge, help: "The server certificate's subject, issuer and names (always 1).") { f in
+            for h in servers {
+                if let c = h.tls?.certificate {
+                    f.add(labels(h) + [("subject", c.subject), ("issuer", c.issuer), ("names", c.subjectAlternativeNames.joined(separator: " "))], 1)
+                }
+            }
+        }
+        m.family("mailgauge_server_certificate_verified", .gauge,
+                 help: "1 when every TLS connection of the latest pass verified the server's certificate, else 0.") { f in
+            for h in servers where h.tls != nil || h.tlsFailures > 0 { f.add(labels(h), h.verified ? 1 : 0) }
+        }
+        m.family("mailgauge_server_login_duration_seconds", .summary,
+                 help: "Connect, TLS, greeting and login of the latest pass's probes, by quantile.") { f in
+            for h in servers where h.logins > 0 {
+                for q in ServerHealth.quantiles {
+                    if let v = h.loginQuantiles[q] { f.add(labels(h) + [("quantile", q == 1 ? "1" : "\(q)")], v) }
+                }
+                f.add(labels(h), h.loginSecondsSum, suffix: "_sum")
+                f.add(labels(h), Double(h.logins), suffix: "_count")
+            }
+        }
+        m.family("mailgauge_server_capabilities_changed_timestamp_seconds", .gauge,
+                 help: "When the server's pre-login capabilities last differed from the pass before.") { f in
+            for h in servers { if let at = h.capabilitiesChangedAt { f.add(labels(h), at.timeIntervalSince1970.rounded()) } }
+        }
+        m.family("mailgauge_server_last_check_timestamp_seconds", .gauge, help: "When a pass last connected to the server.") { f in
+            for h in servers { f.add(labels(h), h.checkedAt.timeIntervalSince1970.rounded()) }
+        }
     }
 }

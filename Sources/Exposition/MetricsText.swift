@@ -11,7 +11,7 @@ struct MetricsText {
     /// Labels every sample carries (the agent's `shard`), before its own; rendered once.
     private var constantLabels: [UInt8] = []
 
-    enum Kind: String { case gauge, counter }
+    enum Kind: String { case gauge, counter, summary }
 
     init(capacity: Int = 0, constantLabels: [(String, String)] = []) {
         bytes.reserveCapacity(capacity)
@@ -77,9 +77,11 @@ struct MetricsText {
             close(value)
         }
 
-        mutating func add(_ labels: [(String, String)], _ value: Double) {
+        /// `suffix`: a summary's `_sum` and `_count`.
+        mutating func add(_ labels: [(String, String)], _ value: Double, suffix: String = "") {
             samples += 1
             bytes.append(contentsOf: name)
+            bytes.append(contentsOf: suffix.utf8)
             if labels.isEmpty && constantLabels.isEmpty {
                 bytes.append(UInt8(ascii: " "))
             } else {

@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
-import ClientNetworking
+public import ClientNetworking
 
 /// One IMAP session, used from a single task inside `IMAPConnection.withConnection`.
 ///
@@ -19,6 +19,9 @@ public final class IMAPConnection {
     public private(set) var serverID: [IDParameter]?
     /// `[ALERT]` texts the server sent; RFC 3501 says they must reach the user.
     public private(set) var alerts: [String] = []
+    /// What the TLS handshake said about the server (version, cipher, certificate); nil
+    /// on a plaintext connection.
+    public private(set) var tlsFacts: TLSFacts?
 
     let configuration: ConnectionConfiguration
     let logger: Logger
@@ -76,7 +79,10 @@ public final class IMAPConnection {
         return try await ClientChannel.withSession(
             on: asyncChannel,
             makeSession: { IMAPConnection(configuration: configuration, logger: logger, channel: asyncChannel.channel, inbound: $0, outbound: $1) },
-            open: { try await $0.open() }, close: { await $0.logoutQuietly() }, mapError: { $0.map($1) }, body)
+            open: { session in
+                try await session.open()
+                if let tls { session.tlsFacts = await TLSFacts.read(from: asyncChannel.channel, context: tls.context) }
+            }, close: { await $0.logoutQuietly() }, mapError: { $0.map($1) }, body)
     }
 
     private func open() async throws {

@@ -117,8 +117,9 @@ public enum RunJob {
         let notDue = config.accounts.count - targets.count
         let quotaOnly = selection.quotaOnly
         let progress = Progress(total: targets.count, bar: progressBar)
+        let health = ServerHealthRecorder()
         let outcomes = await quotaOnly + RunAll.run(targets, options: Targets.options(config, retryBackoffSeconds: retryBackoffSeconds),
-                                        logger: logger) { outcome in
+                                        logger: logger, health: health) { outcome in
             progress.record(outcome)
             if !progressBar { log(outcome, logger) }
         }
@@ -139,6 +140,7 @@ public enum RunJob {
                 retention: RetentionPolicy(rawSeconds: config.retention.rawSeconds, hourlySeconds: config.retention.hourlySeconds,
                                            dailySeconds: config.retention.dailySeconds),
                 schedule: Scheduling.settings(config))
+            try database.recordServerHealth(health.result, at: finished)
         } catch {
             return Result(exit: .configOrDatabase, config: config, summary: nil,
                           message: "database \(config.database): cannot store the run: \(error)")

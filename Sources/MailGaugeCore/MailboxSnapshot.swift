@@ -14,6 +14,9 @@ public struct MailboxSnapshot: Sendable, Hashable, Codable {
     /// a folder probe): `folders` is empty because nobody looked, not because there are none,
     /// and the store keeps the last folder reading.
     public var foldersIncluded = true
+    /// What the connection learned about the server (for server health); not part of the
+    /// account's history, and taken out of the snapshot by the run once tallied.
+    public var connection: ConnectionFacts?
 
     public init(quotaRoots: [QuotaRootUsage], quotaStatus: QuotaStatus, folders: [FolderUsage], method: FolderMethod,
                 capabilities: [String], durationSeconds: Double, alerts: [String] = []) {

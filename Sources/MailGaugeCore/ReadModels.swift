@@ -138,6 +138,8 @@ public struct StoredState: Sendable {
     public var notificationFailures: [String: Int]
     /// Notices waiting in the outbox.
     public var notificationsPending: Int
+    /// Each server endpoint's health after the latest pass that reached it.
+    public var servers: [ServerHealth] = []
 
     public init(states: [AccountState], failureCounts: [String: [String: Int]], lastRun: RunInfo?,
                 notificationFailures: [String: Int] = [:], notificationsPending: Int = 0) {

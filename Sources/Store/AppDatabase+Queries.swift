@@ -39,9 +39,11 @@ extension AppDatabase {
     /// committing meanwhile cannot mix two runs in one scrape.
     public func storedState() throws -> StoredState {
         try writer.read { db in
-            StoredState(states: try Self.latestStates(db), failureCounts: try Self.failureCounts(db), lastRun: try Self.lastRun(db),
-                        notificationFailures: try Self.notificationFailureCounts(db),
-                        notificationsPending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0)
+            var state = StoredState(states: try Self.latestStates(db), failureCounts: try Self.failureCounts(db), lastRun: try Self.lastRun(db),
+                                    notificationFailures: try Self.notificationFailureCounts(db),
+                                    notificationsPending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0)
+            state.servers = try Self.serverHealth(db)
+            return state
         }
     }
 

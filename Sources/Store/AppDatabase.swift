@@ -279,6 +279,32 @@ public struct AppDatabase: Sendable {
                 UPDATE account SET last_folders_at = last_success;
                 """)
         }
+        migrator.registerMigration("v9-server-health") { db in
+            try db.execute(sql: """
+                -- Each server endpoint's health after the latest pass that reached it: the TLS
+                -- session and certificate of its connections, login latency, capabilities.
+                CREATE TABLE server_health (
+                    server TEXT NOT NULL,
+                    endpoint TEXT NOT NULL,
+                    checked_at REAL NOT NULL,
+                    tls_version TEXT,
+                    cipher TEXT,
+                    cert_not_after REAL,
+                    chain_not_after REAL,
+                    cert_subject TEXT,
+                    cert_issuer TEXT,
+                    cert_sans TEXT,
+                    tls_failures INTEGER NOT NULL,
+                    tls_failure TEXT,
+                    logins INTEGER NOT NULL,
+                    login_seconds_sum REAL NOT NULL,
+                    login_p50 REAL, login_p90 REAL, login_p99 REAL, login_max REAL,
+                    capabilities TEXT NOT NULL,
+                    capabilities_changed_at REAL,
+                    PRIMARY KEY (server, endpoint)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -41,6 +41,15 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(help: "Check only this account (config id); default: every account.")
     var account: String?
 
+    @Option(help: "Check this server's health (config name) instead of accounts: its certificate, TLS and logins as the last run saw them.")
+    var server: String?
+
+    @Option(name: .customLong("cert-warning"), help: "With --server: WARNING when the certificate expires within this (default 14d).")
+    var certWarning: String = "14d"
+
+    @Option(name: .customLong("cert-critical"), help: "With --server: CRITICAL when the certificate expires within this (default 3d).")
+    var certCritical: String = "3d"
+
     @Flag(help: "Probe the account(s) now instead of reading the stored state.")
     var probe = false
 
@@ -80,6 +89,17 @@ struct CheckCommand: AsyncParsableCommand {
         if let maxAge {
             guard let seconds = Units.duration(maxAge) else { throw Self.unknown("--max-age: not a duration: \(maxAge)") }
             maxAgeSeconds = seconds
+        }
+        if let server {
+            guard let warning = Units.duration(certWarning), let critical = Units.duration(certCritical), critical <= warning else {
+                throw Self.unknown("--cert-warning/--cert-critical: durations, critical at most warning")
+            }
+            var thresholds = ServerCheck.Thresholds()
+            thresholds.warningSeconds = warning
+            thresholds.criticalSeconds = critical
+            let output = ServerCheck.run(config: loaded.config, server: server, thresholds: thresholds, maxAgeSeconds: maxAgeSeconds)
+            print(output.text)
+            throw ExitCode(output.state.rawValue)
         }
         let logger = LogSetup.logger(label: "mailgauge.check", level: .error)
         let config = loaded.config, account = account, probe = probe, timeout = timeout
