@@ -11,11 +11,14 @@ public struct MetricsHTTPServer: Sendable {
         public var status: Int
         public var contentType: String
         public var body: String
+        /// More headers (an HTML page's Content-Security-Policy).
+        public var headers: [(String, String)]
 
-        public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String) {
+        public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String, headers: [(String, String)] = []) {
             self.status = status
             self.contentType = contentType
             self.body = body
+            self.headers = headers
         }
     }
 
@@ -115,6 +118,7 @@ public struct MetricsHTTPServer: Sendable {
                         var headers = HTTPHeaders()
                         headers.add(name: "Content-Type", value: response.contentType)
                         headers.add(name: "Content-Length", value: "\(response.body.utf8.count)")
+                        for (name, value) in response.headers { headers.add(name: name, value: value) }
                         let keepAlive = request.isKeepAlive
                         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
                         try await outbound.write(.head(HTTPResponseHead(version: request.version, status: .init(statusCode: response.status),

@@ -127,6 +127,29 @@ public enum Reports {
         }
     }
 
+    /// The mail servers' health under the table: certificate, TLS, login latency.
+    public static func renderServers(_ servers: [ServerHealth], now: Date = Date()) -> String {
+        guard !servers.isEmpty else { return "" }
+        var table: [[String]] = [["SERVER", "ENDPOINT", "CERTIFICATE EXPIRES", "TLS", "LOGIN P50/P90", "CHECKED"]]
+        for h in servers {
+            var certificate = "-", tls = "-"
+            if let session = h.tls {
+                let days = session.certificate.chainNotAfter.timeIntervalSince(now) / 86400
+                certificate = "\(iso(session.certificate.chainNotAfter).prefix(10)) (\(SizeFormat.fixed(days, digits: 0)) d)"
+                tls = "\(session.version) \(session.cipher ?? "?")"
+            }
+            if h.tlsFailures > 0 { certificate = "NOT VERIFIED (\(h.tlsFailures) failures)" }
+            let p50 = h.loginQuantiles[0.5].map { SizeFormat.fixed($0, digits: 3) } ?? "-"
+            let p90 = h.loginQuantiles[0.9].map { SizeFormat.fixed($0, digits: 3) } ?? "-"
+            table.append([h.server, h.endpoint, certificate, tls, "\(p50)/\(p90) s", relative(h.checkedAt, now: now)])
+        }
+        var out = "\nMail servers:\n" + TextTable.render(table, rightAligned: [])
+        for h in servers where h.capabilitiesChangedAt != nil {
+            out += "  \(h.server) \(h.endpoint): capabilities changed \(iso(h.capabilitiesChangedAt!))\n"
+        }
+        return out
+    }
+
     // MARK: - history
 
     public static func renderHistory(_ points: [QuotaPoint], format: Format) throws -> String {

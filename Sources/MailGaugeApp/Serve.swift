@@ -114,12 +114,50 @@ actor ServeState {
                 logger.error("metrics: cannot read the database", metadata: ["error": "\(error)"])
                 return .init(status: 500, body: "cannot read the database (see mailgauge's log)\n")
             }
+        case "/", "/index.html":
+            return page { database in
+                HTMLPages.overviewPage(try self.overview(database))
+            }
+        case let p where p.hasPrefix("/account/"):
+            guard let id = String(p.dropFirst("/account/".count)).removingPercentEncoding, !id.isEmpty else {
+                return .init(status: 404, body: "not found\n")
+            }
+            return page { database in
+                let overview = try self.overview(database)
+                guard let account = try HTMLPages.accountPage(id, in: overview, database: database) else { return nil }
+                return HTMLPages.accountPage(account, overview)
+            }
         case "/-/healthy":
             return .init(status: 200, body: "OK\n")
         case "/-/ready":
             return ready ? .init(status: 200, body: "OK\n") : .init(status: 503, body: "first pass not finished\n")
         default:
-            return .init(status: 404, body: "not found: try /metrics\n")
+            return .init(status: 404, body: "not found: try / or /metrics\n")
+        }
+    }
+
+    /// The pages show the stored state of the accounts in the config, over 30 days; a
+    /// page view reads the database and never logs into IMAP.
+    private func overview(_ database: AppDatabase) throws -> HTMLPages.Overview {
+        let now = Date()
+        return try HTMLPages.overview(database, accounts: Set(config.accounts.map(\.id)), locale: config.defaults.locale,
+                                      since: now.addingTimeInterval(-30 * 86400), now: now, details: false)
+    }
+
+    /// An HTML page from the database: 404 when `render` finds nothing, 503 before the
+    /// first pass created the database, 500 (reason logged) when it cannot be read.
+    private func page(_ render: (AppDatabase) throws -> String?) -> MetricsHTTPServer.Response {
+        guard database != nil || FileManager.default.fileExists(atPath: config.database) else {
+            return .init(status: 503, body: "first pass not finished\n")
+        }
+        do {
+            guard let html = try render(try openDatabase()) else { return .init(status: 404, body: "no such account\n") }
+            return .init(status: 200, contentType: "text/html; charset=utf-8", body: html,
+                         headers: [("Content-Security-Policy", HTMLPages.contentSecurityPolicy + "; frame-ancestors 'none'"),
+                                   ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer")])
+        } catch {
+            logger.error("page: cannot read the database", metadata: ["error": "\(error)"])
+            return .init(status: 500, body: "cannot read the database (see mailgauge's log)\n")
         }
     }
 }
