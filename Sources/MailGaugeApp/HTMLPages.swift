@@ -124,12 +124,22 @@ public enum HTMLPages {
         html += "</p>"
         html += UsageChart.svg(page.points, since: o.since, now: o.generatedAt, fullAt: r.storageFullAt, title: "\(r.account): \(t.chartTitle)")
         html += "<h3>\(HTML.escape(t.folders))</h3><table class=\"folders\"><thead><tr><th>\(HTML.escape(t.folder))</th><th>\(HTML.escape(t.size))</th><th>\(HTML.escape(t.messages))</th></tr></thead><tbody>"
-        for f in page.folders {
-            html += "<tr><td class=\"folder\">\(HTML.escape(f.name))\(f.specialUse.isEmpty ? "" : " <span class=\"meta\">\(HTML.escape(f.specialUse.joined(separator: " ")))</span>")</td>"
+        // The largest folders; the rest summed in one line (an account may have thousands).
+        let bySize = page.folders.sorted { ($0.sizeBytes, $1.name) > ($1.sizeBytes, $0.name) }
+        let shown = bySize.prefix(maxFolders), rest = bySize.dropFirst(maxFolders)
+        for f in shown {
+            html += "<tr><td class=\"folder\"><span class=\"name\">\(HTML.escape(f.name))</span>\(f.specialUse.isEmpty ? "" : " <span class=\"meta\">\(HTML.escape(f.specialUse.joined(separator: " ")))</span>")</td>"
             html += "<td class=\"num\">\(HTML.escape(SizeFormat.bytes(f.sizeBytes.value)))</td><td class=\"num\">\(f.messages)</td></tr>"
+        }
+        if !rest.isEmpty {
+            let bytes = Quantity.saturatingSum(rest.map(\.sizeBytes.value))
+            html += "<tr class=\"more\"><td>\(HTML.escape(t.moreFolders(rest.count)))</td><td class=\"num\">\(HTML.escape(SizeFormat.bytes(bytes)))</td><td></td></tr>"
         }
         return html + "</tbody></table>"
     }
+
+    /// Folders listed per account; the rest are one line.
+    static let maxFolders = 25
 
     static func card(_ label: String, _ value: String, id: String, alert: Bool = false) -> String {
         "<div class=\"card\(alert ? " alert" : "")\" id=\"card-\(id)\"><div class=\"label\">\(HTML.escape(label))</div><div class=\"value\">\(HTML.escape(value))</div></div>"
@@ -216,6 +226,9 @@ struct Texts {
     var account, used, limit, use, fullBy, lastSuccess, status, alerts, failed, never: String
     var servers, server, certificate, tls, loginP90, capabilitiesChanged, days, notVerified: String
     var chartTitle, folders, folder, size, messages: String
+    var moreFoldersFormat: String
+
+    func moreFolders(_ n: Int) -> String { moreFoldersFormat.replacingOccurrences(of: "%d", with: "\(n)") }
 
     static func `for`(_ locale: String) -> Texts { locale.hasPrefix("zh") ? zhCN : en }
 
@@ -227,7 +240,7 @@ struct Texts {
         servers: "Mail servers", server: "Server", certificate: "Certificate expires", tls: "TLS", loginP90: "Login p90",
         capabilitiesChanged: "Capabilities changed", days: "days", notVerified: "NOT VERIFIED",
         chartTitle: "storage used and limit, with the forecast", folders: "Where the space is", folder: "Folder", size: "Size",
-        messages: "Messages")
+        messages: "Messages", moreFoldersFormat: "%d more folders")
 
     static let zhCN = Texts(
         title: "mailgauge：邮箱存储", generated: "生成于", period: "时间段", overview: "总览",
@@ -236,5 +249,5 @@ struct Texts {
         lastSuccess: "最近成功", status: "状态", alerts: "告警", failed: "失败", never: "从未",
         servers: "邮件服务器", server: "服务器", certificate: "证书到期", tls: "TLS", loginP90: "登录 p90",
         capabilitiesChanged: "能力变更", days: "天", notVerified: "未通过验证",
-        chartTitle: "存储用量与配额及预测", folders: "空间分布", folder: "文件夹", size: "大小", messages: "邮件数")
+        chartTitle: "存储用量与配额及预测", folders: "空间分布", folder: "文件夹", size: "大小", messages: "邮件数", moreFoldersFormat: "另外 %d 个文件夹")
 }

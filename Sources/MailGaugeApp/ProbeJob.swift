@@ -86,9 +86,25 @@ public enum ProbeJob {
         } else {
             let scheme = target.security == .implicitTLS ? "imaps" : (security == .insecurePlaintext ? "imap, plaintext" : "imap+STARTTLS")
             text = SnapshotRendering.table(snapshot, title: "\(target.user) on \(target.host):\(target.port) (\(scheme))")
+                + (snapshot.connection.map(Self.serverLines) ?? "")
         }
         // RFC 3501 §7.1: an [ALERT] must reach the person.
         return Output(text: text, alerts: snapshot.alerts.map { DisplayText.line($0) })
+    }
+
+    /// What the connection said about the server: TLS, certificate, login time.
+    static func serverLines(_ c: ConnectionFacts) -> String {
+        var out = "\nServer \(c.endpoint): login in \(SizeFormat.fixed(c.loginSeconds, digits: 3)) s"
+        if let tls = c.tls {
+            let cert = tls.certificate
+            out += ", \(tls.version) \(tls.cipher ?? "(cipher unknown)")\n"
+            out += "  certificate: \(cert.subject), issued by \(cert.issuer), valid until \(Reports.iso(cert.notAfter))"
+            if cert.chainNotAfter < cert.notAfter { out += " (an issuer until \(Reports.iso(cert.chainNotAfter)))" }
+            out += "\n  names: \(cert.subjectAlternativeNames.joined(separator: " "))\n"
+        } else {
+            out += ", without TLS\n"
+        }
+        return out
     }
 
     /// The password or token: a file (first line), else a prompt on a terminal, else
