@@ -189,7 +189,7 @@ public enum HTMLPages {
         tr.failed td{color:#b42318}a{color:#175cd3}
         svg.chart{width:100%;max-width:640px;height:auto;border:1px solid #eaecf0}
         .grid{stroke:#eaecf0}.axis{font-size:10px;fill:#667085}.limit{stroke:#d92d20;stroke-dasharray:6 4}
-        .usage{fill:none;stroke:#175cd3;stroke-width:2}.forecast{stroke:#f79009;stroke-width:2;stroke-dasharray:2 3}
+        .usage{fill:none;stroke:#175cd3;stroke-width:2}.latest{fill:#175cd3}.forecast{stroke:#f79009;stroke-width:2;stroke-dasharray:2 3}
         section.account{border-top:2px solid #eaecf0;margin-top:2em}.foot{margin-top:2em}
         """
 

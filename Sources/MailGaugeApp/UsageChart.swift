@@ -46,6 +46,10 @@ enum UsageChart {
         }
         let coordinates = drawn.map { "\(f(x($0.at.timeIntervalSince1970))),\(f(y($0.usedBytes)))" }.joined(separator: " ")
         svg += "<polyline class=\"usage\" data-points=\"\(drawn.count)\" points=\"\(coordinates)\"/>"
+        if let last = drawn.last {
+            // The latest reading as a dot: visible even when the history is a few minutes long.
+            svg += "<circle class=\"latest\" cx=\"\(f(x(last.at.timeIntervalSince1970)))\" cy=\"\(f(y(last.usedBytes)))\" r=\"3\"/>"
+        }
         if let last = drawn.last, let fullAt, let limit, fullAt > last.at {
             // Straight from the last reading to the limit at the full date, cut at the edge.
             let t1 = min(fullAt.timeIntervalSince1970, x1)
