@@ -53,6 +53,8 @@ actor ServeState {
     /// instead of reading and rendering 10,000 accounts again. Stored state only changes
     /// in a pass, so nothing newer exists until the next one.
     private var renderedMetrics: String?
+    /// The pages' overview, read once per pass or reload for the same reason.
+    private var cachedOverview: HTMLPages.Overview?
     let logger: Logger
 
     init(configPath: String, config: MailGaugeConfig, logger: Logger) {
@@ -68,12 +70,14 @@ actor ServeState {
             if loaded.config.database != config.database { database = nil }
             config = loaded.config
             renderedMetrics = nil
+            cachedOverview = nil
             reloadOK = true
             reloadTime = Date()
             logger.info("config reloaded", metadata: ["accounts": "\(config.accounts.count)"])
         } catch {
             reloadOK = false
             renderedMetrics = nil
+            cachedOverview = nil
             logger.error("config reload failed; keeping the previous config", metadata: ["error": "\(error)"])
         }
     }
@@ -82,6 +86,7 @@ actor ServeState {
     func passFinished(stored: Bool) {
         if stored { ready = true }
         renderedMetrics = nil
+        cachedOverview = nil
     }
 
     func openDatabase() throws -> AppDatabase {
@@ -137,11 +142,14 @@ actor ServeState {
     }
 
     /// The pages show the stored state of the accounts in the config, over 30 days; a
-    /// page view reads the database and never logs into IMAP.
+    /// page view reads the database (the overview once per pass) and never logs into IMAP.
     private func overview(_ database: AppDatabase) throws -> HTMLPages.Overview {
+        if let cachedOverview { return cachedOverview }
         let now = Date()
-        return try HTMLPages.overview(database, accounts: Set(config.accounts.map(\.id)), locale: config.defaults.locale,
-                                      since: now.addingTimeInterval(-30 * 86400), now: now, details: false)
+        let overview = try HTMLPages.overview(database, accounts: Set(config.accounts.map(\.id)), locale: config.defaults.locale,
+                                              since: now.addingTimeInterval(-30 * 86400), now: now, details: false)
+        cachedOverview = overview
+        return overview
     }
 
     /// An HTML page from the database: 404 when `render` finds nothing, 503 before the
