@@ -28,12 +28,7 @@ public enum ClientTLS {
     }
 
     /// TLS 1.2 minimum (RFC 8996), full certificate and host name verification, against
-    /// the system trust store or the CAs in `caFile`.
-    public static func context(caFile: String?) throws(SetupError) -> NIOSSLContext {
-        try context(trusting: caFile.map(certificates(inFile:)))
-    }
-
-    /// The same, trusting `certificates` (nil: the system store).
+    /// the system trust store (nil) or `certificates` (a `ca_file`'s).
     static func context(trusting certificates: [NIOSSLCertificate]?) throws(SetupError) -> NIOSSLContext {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12

@@ -119,19 +119,11 @@ struct MetricsText {
     static func appendLabel(_ bytes: inout [UInt8], _ name: String, _ value: String) {
         bytes.append(contentsOf: name.utf8)
         bytes.append(contentsOf: "=\"".utf8)
-        var utf8 = value.utf8
-        // Most values need no escape: copied whole (contiguous for native strings).
-        let clean = utf8.withContiguousStorageIfAvailable { buffer -> Bool in
-            guard !buffer.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") })
-            else { return false }
-            bytes.append(contentsOf: buffer)
-            return true
-        }
-        if clean != true {
-            if clean == nil {
-                var copy = value
-                copy.makeContiguousUTF8()
-                utf8 = copy.utf8
+        var value = value
+        value.withUTF8 { utf8 in
+            // Most values need no escape: copied whole.
+            guard utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else {
+                return bytes.append(contentsOf: utf8)
             }
             for byte in utf8 {
                 switch byte {

@@ -59,13 +59,13 @@ public enum HTMLPages {
         let fullest = o.rows.filter { $0.percent != nil }.max { ($0.percent!, $1.account) < ($1.percent!, $0.account) }
         let soonest = o.rows.filter { $0.storageFullAt != nil }.min { ($0.storageFullAt!, $0.account) < ($1.storageFullAt!, $1.account) }
         let firing = o.rows.reduce(0) { $0 + $1.alerts.count }
-        var html = "<h1>\(HTML.escape(t.title))</h1><p class=\"meta\">\(HTML.escape(t.generated)) \(Reports.iso(o.generatedAt)) · \(HTML.escape(t.period)) \(UsageChart.day(o.since)) – \(UsageChart.day(o.generatedAt))</p>"
+        var html = "<h1>\(HTML.escape(t.title))</h1><p class=\"meta\">\(HTML.escape(t.generated)) \(Reports.iso(o.generatedAt)) · \(HTML.escape(t.period)) \(Reports.day(o.since)) – \(Reports.day(o.generatedAt))</p>"
         html += "<div class=\"cards\">"
         html += card(t.accounts, "\(o.rows.count)", id: "accounts")
         html += card(t.failing, "\(failing.count)", id: "failing", alert: !failing.isEmpty)
         html += card(t.stored, SizeFormat.bytes(total), id: "stored")
         html += card(t.fullest, fullest.map { "\($0.account) \(SizeFormat.fixed($0.percent!, digits: 1)) %" } ?? "–", id: "fullest")
-        html += card(t.fillsFirst, soonest.map { "\($0.account) \(UsageChart.day($0.storageFullAt!))" } ?? "–", id: "soonest")
+        html += card(t.fillsFirst, soonest.map { "\($0.account) \(Reports.day($0.storageFullAt!))" } ?? "–", id: "soonest")
         html += card(t.alertsFiring, "\(firing)", id: "alerts", alert: firing > 0)
         html += "</div>"
         html += serversTable(o.servers, now: o.generatedAt, t)
@@ -82,7 +82,7 @@ public enum HTMLPages {
             html += cell(HTML.escape(r.usedBytes.map { SizeFormat.bytes($0.value) } ?? "–"), sort: "\(r.usedBytes?.value ?? 0)", numeric: true, name: "used")
             html += cell(HTML.escape(r.limitBytes.map { SizeFormat.bytes($0.value) } ?? "–"), sort: "\(r.limitBytes?.value ?? 0)", numeric: true)
             html += cell(r.percent.map { SizeFormat.fixed($0, digits: 1) + " %" } ?? "–", sort: "\(r.percent ?? -1)", numeric: true, name: "percent")
-            html += cell(r.storageFullAt.map(UsageChart.day) ?? "–", sort: r.storageFullAt.map { "\($0.timeIntervalSince1970)" } ?? "9e12", numeric: true)
+            html += cell(r.storageFullAt.map(Reports.day) ?? "–", sort: r.storageFullAt.map { "\($0.timeIntervalSince1970)" } ?? "9e12", numeric: true)
             html += cell(r.lastSuccess.map(Reports.iso) ?? t.never, sort: "\(r.lastSuccess?.timeIntervalSince1970 ?? 0)", numeric: true)
             html += cell(HTML.escape(status), sort: status)
             html += cell(HTML.escape(r.alerts.isEmpty ? "–" : r.alerts.joined(separator: ", ")), sort: "\(r.alerts.count)", numeric: true)
@@ -100,7 +100,7 @@ public enum HTMLPages {
             var certificate = "–", tls = "–"
             if let session = h.tls {
                 let days = session.certificate.chainNotAfter.timeIntervalSince(now) / 86400
-                certificate = "\(UsageChart.day(session.certificate.chainNotAfter)) (\(SizeFormat.fixed(days, digits: 0)) \(t.days)) · \(session.certificate.subject)"
+                certificate = "\(Reports.day(session.certificate.chainNotAfter)) (\(SizeFormat.fixed(days, digits: 0)) \(t.days)) · \(session.certificate.subject)"
                 tls = "\(session.version) \(session.cipher ?? "")"
             }
             if h.tlsFailures > 0 { certificate = "\(t.notVerified): \(h.tlsFailure ?? "")" }
@@ -119,7 +119,7 @@ public enum HTMLPages {
         if let used = r.usedBytes, let limit = r.limitBytes {
             html += " · \(HTML.escape(SizeFormat.bytes(used.value))) / \(HTML.escape(SizeFormat.bytes(limit.value)))"
         }
-        if let full = r.storageFullAt { html += " · \(HTML.escape(t.fullBy)) \(UsageChart.day(full))" }
+        if let full = r.storageFullAt { html += " · \(HTML.escape(t.fullBy)) \(Reports.day(full))" }
         if !r.ok { html += " · <strong>\(HTML.escape(t.failed)): \(HTML.escape(r.failureMessage ?? r.failureReason ?? ""))</strong>" }
         html += "</p>"
         html += UsageChart.svg(page.points, since: o.since, now: o.generatedAt, fullAt: r.storageFullAt, title: "\(r.account): \(t.chartTitle)")

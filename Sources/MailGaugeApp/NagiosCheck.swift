@@ -219,9 +219,15 @@ public enum NagiosCheck {
                 return Output(state: .unknown, text: "MAILGAUGE UNKNOWN - database \(config.database): \(error)")
             }
         }
-        // Adaptive polling leaves a quiet account unprobed for up to max_interval.
+        return evaluate(ids.map { ($0, inputs[$0]) }, thresholds: thresholds, ranges: ranges,
+                        maxAgeSeconds: maxAgeSeconds ?? defaultMaxAge(config), now: now)
+    }
+
+    /// Stored data older than this is stale: three passes, at least an hour; adaptive
+    /// polling leaves a quiet account (and a server it alone uses) unprobed for up to
+    /// max_interval on top.
+    static func defaultMaxAge(_ config: MailGaugeConfig) -> Double {
         let longestGap = config.schedule.policy == .adaptive ? config.schedule.maxIntervalSeconds : 0
-        let maxAge = maxAgeSeconds ?? max(longestGap + 3 * config.schedule.intervalSeconds, 3600)
-        return evaluate(ids.map { ($0, inputs[$0]) }, thresholds: thresholds, ranges: ranges, maxAgeSeconds: maxAge, now: now)
+        return max(longestGap + 3 * config.schedule.intervalSeconds, 3600)
     }
 }

@@ -21,8 +21,7 @@ extension HTMLPages {
     /// One account's page, or nil when the overview does not hold it.
     public static func accountPage(_ id: String, in overview: Overview, database: AppDatabase) throws -> AccountPage? {
         guard let row = overview.rows.first(where: { $0.account == id }) else { return nil }
-        let folders = try database.latestStates().first { $0.id == id }?.folders ?? []
-        return try accountPage(row, folders: folders, database: database, since: overview.since)
+        return try accountPage(row, folders: try database.latestFolders(account: id), database: database, since: overview.since)
     }
 
     static func accountPage(_ row: Reports.ReportRow, folders: [FolderPoint], database: AppDatabase, since: Date) throws -> AccountPage {

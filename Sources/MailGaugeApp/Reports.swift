@@ -109,7 +109,7 @@ public enum Reports {
                     r.account, storage(r.usedBytes, r), storage(r.limitBytes, r),
                     r.percent.map { SizeFormat.fixed($0, digits: 1) + " %" } ?? "-",
                     r.trendBytesPerDay.map { ($0 >= 0 ? "+" : "-") + (Quantity.wholeCount(abs($0)).map(SizeFormat.bytes) ?? "?") } ?? "-",
-                    r.storageFullAt.map { String(iso($0).prefix(10)) } ?? "-",
+                    r.storageFullAt.map(day) ?? "-",
                     r.lastSuccess.map { relative($0, now: now) } ?? "never", nextProbe(r.nextProbeAt, now: now), status,
                     alerts,
                 ])
@@ -135,7 +135,7 @@ public enum Reports {
             var certificate = "-", tls = "-"
             if let session = h.tls {
                 let days = session.certificate.chainNotAfter.timeIntervalSince(now) / 86400
-                certificate = "\(iso(session.certificate.chainNotAfter).prefix(10)) (\(SizeFormat.fixed(days, digits: 0)) d)"
+                certificate = "\(day(session.certificate.chainNotAfter)) (\(SizeFormat.fixed(days, digits: 0)) d)"
                 tls = "\(session.version) \(session.cipher ?? "?")"
             }
             if h.tlsFailures > 0 { certificate = "NOT VERIFIED (\(h.tlsFailures) failures)" }
@@ -211,6 +211,9 @@ public enum Reports {
     static func storage(_ bytes: ByteCount?, _ row: ReportRow) -> String {
         bytes.map { SizeFormat.size($0) } ?? (row.percent != nil ? "?" : "-")
     }
+
+    /// "2026-12-02": the day of `iso`.
+    static func day(_ date: Date) -> String { String(iso(date).prefix(10)) }
 
     static func iso(_ date: Date) -> String {
         let f = ISO8601DateFormatter()

@@ -35,8 +35,8 @@ public enum ServerCheck {
                 let left = tls.certificate.chainNotAfter.timeIntervalSince(now)
                 let days = left / 86400
                 if left < thresholds.criticalSeconds { state = max(state, .critical) } else if left < thresholds.warningSeconds { state = max(state, .warning) }
-                text += left <= 0 ? " certificate EXPIRED \(ISO8601Format.day(tls.certificate.chainNotAfter))"
-                    : " certificate expires in \(SizeFormat.fixed(days, digits: 1)) d (\(ISO8601Format.day(tls.certificate.chainNotAfter)))"
+                text += left <= 0 ? " certificate EXPIRED \(Reports.day(tls.certificate.chainNotAfter))"
+                    : " certificate expires in \(SizeFormat.fixed(days, digits: 1)) d (\(Reports.day(tls.certificate.chainNotAfter)))"
                 text += ", \(tls.version)\(tls.cipher.map { " \($0)" } ?? "")"
                 perfdata.append("'\(h.endpoint) cert_days'=\(SizeFormat.fixed(days, digits: 2));\(SizeFormat.fixed(thresholds.warningSeconds / 86400, digits: 0));\(SizeFormat.fixed(thresholds.criticalSeconds / 86400, digits: 0))")
             } else if h.tlsFailures == 0 {
@@ -53,8 +53,7 @@ public enum ServerCheck {
             worst = max(worst, state)
             parts.append(text)
         }
-        let label = ["OK", "WARNING", "CRITICAL", "UNKNOWN"][Int(worst.rawValue)]
-        return .init(state: worst, text: "MAILGAUGE SERVER \(label) - \(server): \(parts.joined(separator: "; ")) | \(perfdata.joined(separator: " "))")
+        return .init(state: worst, text: "MAILGAUGE SERVER \(worst.label) - \(server): \(parts.joined(separator: "; ")) | \(perfdata.joined(separator: " "))")
     }
 
     /// Reads the stored health and evaluates it.
@@ -69,15 +68,7 @@ public enum ServerCheck {
         } catch {
             return .init(state: .unknown, text: "MAILGAUGE SERVER UNKNOWN - database \(config.database): \(error)")
         }
-        let longestGap = config.schedule.policy == .adaptive ? config.schedule.maxIntervalSeconds : 0
         return evaluate(server: server, health: health, thresholds: thresholds,
-                        maxAgeSeconds: maxAgeSeconds ?? max(longestGap + 3 * config.schedule.intervalSeconds, 3600), now: now)
-    }
-}
-
-/// "2026-12-02" in UTC.
-enum ISO8601Format {
-    static func day(_ date: Date) -> String {
-        String(ISO8601DateFormatter.string(from: date, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate]))
+                        maxAgeSeconds: maxAgeSeconds ?? NagiosCheck.defaultMaxAge(config), now: now)
     }
 }

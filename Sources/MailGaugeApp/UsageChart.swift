@@ -39,8 +39,8 @@ enum UsageChart {
             svg += "<line class=\"grid\" x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y(v)))\" y2=\"\(f(y(v)))\"/>"
             svg += "<text class=\"axis\" x=\"\(f(left - 6))\" y=\"\(f(y(v) + 4))\" text-anchor=\"end\">\(HTML.escape(SizeFormat.bytes(UInt64(max(0, v)))))</text>"
         }
-        svg += "<text class=\"axis\" x=\"\(f(left))\" y=\"\(f(height - 8))\">\(day(since))</text>"
-        svg += "<text class=\"axis\" x=\"\(f(width - right))\" y=\"\(f(height - 8))\" text-anchor=\"end\">\(day(end))</text>"
+        svg += "<text class=\"axis\" x=\"\(f(left))\" y=\"\(f(height - 8))\">\(Reports.day(since))</text>"
+        svg += "<text class=\"axis\" x=\"\(f(width - right))\" y=\"\(f(height - 8))\" text-anchor=\"end\">\(Reports.day(end))</text>"
         if let limit {
             svg += "<line class=\"limit\" x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y(limit)))\" y2=\"\(f(y(limit)))\"/>"
         }
@@ -68,7 +68,6 @@ enum UsageChart {
         }
     }
 
-    static func day(_ date: Date) -> String { String(Reports.iso(date).prefix(10)) }
 }
 
 /// HTML text escaping: everything from a server or a config (folder names, account ids,

@@ -144,8 +144,9 @@ public struct ServerHealthTally: Sendable {
                     }
                 }
                 let before = previous[server]?[endpoint]
-                var capabilities = e.capabilities ?? before?.capabilities ?? []
-                if capabilities.isEmpty { capabilities = before?.capabilities ?? [] }
+                // None seen this pass (every connection failed): the last known set stays.
+                let seen = e.capabilities ?? []
+                let capabilities = seen.isEmpty ? before?.capabilities ?? [] : seen
                 let changedAt: Date? = if let before, !before.capabilities.isEmpty, before.capabilities != capabilities { now }
                     else { before?.changedAt }
                 return ServerHealth(server: server, endpoint: endpoint, checkedAt: now, tls: e.tls, tlsFailures: e.tlsFailures,

@@ -26,6 +26,18 @@ extension AppDatabase {
         }
     }
 
+    /// The folders of the account's latest folder reading, largest first (one account's
+    /// page: no read of every account's state).
+    public func latestFolders(account: String) throws -> [FolderPoint] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT f.at, f.name, f.special_use, f.messages, f.size_bytes
+                FROM account a CROSS JOIN folder_sample f ON f.account_id = a.id AND f.at = a.last_folders_at
+                WHERE a.id = ? ORDER BY f.size_bytes DESC, f.name
+                """, arguments: [account]).map(Self.folderPoint)
+        }
+    }
+
     public func accountExists(_ id: String) throws -> Bool {
         try writer.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE id = ?", arguments: [id]) ?? false }
     }

@@ -22,7 +22,7 @@ struct UsageChartTests {
     func forecast() {
         let start = Date(timeIntervalSince1970: 0), now = Date(timeIntervalSince1970: 8100)
         let inside = UsageChart.svg(Self.points(10), since: start, now: now, fullAt: Date(timeIntervalSince1970: 10_000), title: "t")
-        #expect(inside.contains("class=\"forecast\"") && inside.contains(UsageChart.day(Date(timeIntervalSince1970: 10_000))))
+        #expect(inside.contains("class=\"forecast\"") && inside.contains(Reports.day(Date(timeIntervalSince1970: 10_000))))
         let beyond = UsageChart.svg(Self.points(10), since: start, now: now, fullAt: Date(timeIntervalSince1970: 10_000_000), title: "t")
         #expect(beyond.contains("class=\"forecast\""))
         // The line ends at the right edge (x = width - right), not past it.
