@@ -1,6 +1,6 @@
 public import Config
 import Exposition
-import MailGaugeCore
+public import MailGaugeCore
 public import Store
 
 /// Metrics as configured: the folder export policy and the version label.
@@ -9,8 +9,14 @@ public enum Metrics {
 
     public static func render(_ database: AppDatabase, config: MailGaugeConfig,
                               extraGauges: [(name: String, help: String, value: Double)] = []) throws -> String {
+        render(try database.storedState(), config: config, extraGauges: extraGauges)
+    }
+
+    /// From a state already read (a pass reads it once for alerts and metrics).
+    public static func render(_ state: StoredState, config: MailGaugeConfig,
+                              extraGauges: [(name: String, help: String, value: Double)] = []) -> String {
         let configured = Set(config.accounts.map(\.id))
-        var input = ExpositionInput(try database.storedState().limited(to: configured), folders: folderExport(config), version: version)
+        var input = ExpositionInput(state.limited(to: configured), folders: folderExport(config), version: version)
         input.shard = config.shard?.description
         let thresholds = Alerting.thresholds(config)
         input.thresholds = Dictionary(config.accounts.map { account in

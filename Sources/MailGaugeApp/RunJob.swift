@@ -49,6 +49,9 @@ public enum RunJob {
         public var message: String
         /// Alert notices of this run, already formatted for stdout.
         public var alertLines: [String] = []
+        /// With `keepState`: the stored state after the pass, folders included (what serve
+        /// renders its metrics from).
+        public var state: StoredState?
     }
 
     public static func execute(_ options: Options, logger: Logger) async -> Result {
@@ -69,7 +72,7 @@ public enum RunJob {
     /// before the results are stored, it stores nothing: an abandoned pass leaves the
     /// history as it was.
     public static func pass(config: MailGaugeConfig, progressBar: Bool, retryBackoffSeconds: Double, probeAll: Bool = false,
-                            logger: Logger) async -> Result {
+                            keepState: Bool = false, logger: Logger) async -> Result {
         // The lock comes first: two runs starting together must not both create and
         // migrate the database.
         let lock: RunLock?
@@ -147,10 +150,15 @@ public enum RunJob {
         }
         var alertLines: [String] = []
         let plan = Notifications.plan(config)
+        // Every account's state read once, for alerts and for the metrics (with folders only
+        // when metrics are rendered: at 10,000 accounts they are most of the read).
+        let rendersMetrics = keepState || config.metrics.textfile != nil
+        var state: StoredState
         do {
-            let notices = try database.evaluateAlerts(now: finished, thresholds: Alerting.thresholds(config),
-                                                      accounts: Set(config.accounts.map(\.id)),
-                                                      route: plan.router(now: finished))
+            state = try database.storedState(withFolders: rendersMetrics)
+            let configured = Set(config.accounts.map(\.id))
+            let notices = try database.evaluateAlerts(states: state.states.filter { configured.contains($0.id) }, now: finished,
+                                                      thresholds: Alerting.thresholds(config), route: plan.router(now: finished))
             if config.alerts.stdout {
                 alertLines = StdoutChannel.lines(notices.map { Notice($0, at: finished) }, json: config.alerts.stdoutFormat == .json)
             }
@@ -162,9 +170,16 @@ public enum RunJob {
         // the run's exit status, which is about probing.
         let deliveries = await OutboxDelivery.deliver(database, plan: plan, now: finished, logger: logger)
         for d in deliveries where d.ok { logger.info("notification delivered", metadata: ["channel": "\(d.channel)"]) }
+        if rendersMetrics {
+            do {
+                try database.refreshNotifications(&state)
+            } catch {
+                logger.error("metrics: cannot read the notification figures", metadata: ["error": "\(error)"])
+            }
+        }
         if let path = config.metrics.textfile {
             do {
-                try Textfile.write(try Metrics.render(database, config: config), to: path)
+                try Textfile.write(Metrics.render(state, config: config), to: path)
             } catch {
                 logger.error("metrics textfile not written", metadata: ["path": "\(path)", "error": "\(error)"])
                 return Result(exit: .configOrDatabase, config: config, summary: summary,
@@ -182,7 +197,7 @@ public enum RunJob {
         let message = "run \(summary.runID): \(probedCount) accounts\(skipped), \(failed.count) failed\(reasons.isEmpty ? "" : " (\(reasons))") in \(seconds) s"
         let exit: Exit = failed.isEmpty ? .allProbed : failed.count == storedCount ? .allFailed : .someFailed
         return Result(exit: exit, config: config, summary: summary,
-                      message: message, alertLines: alertLines)
+                      message: message, alertLines: alertLines, state: keepState ? state : nil)
     }
 
     static func log(_ outcome: AccountOutcome, _ logger: Logger) {

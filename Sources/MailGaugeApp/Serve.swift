@@ -2,6 +2,7 @@ import Config
 import Exposition
 import Foundation
 public import Logging
+import MailGaugeCore
 import ServiceLifecycle
 import Store
 import UnixSignals
@@ -82,11 +83,20 @@ actor ServeState {
         }
     }
 
-    /// A pass finished: ready, and the stored state changed.
-    func passFinished(stored: Bool) {
+    /// A pass finished: ready, and the stored state changed. `/metrics` is rendered now,
+    /// from the state the pass read for its alerts, and served from then on.
+    func passFinished(stored: Bool, state: StoredState?) {
         if stored { ready = true }
-        renderedMetrics = nil
+        renderedMetrics = state.map { Metrics.render($0, config: config, extraGauges: reloadGauges()) }
         cachedOverview = nil
+    }
+
+    private func reloadGauges() -> [(name: String, help: String, value: Double)] {
+        [
+            ("mailgauge_config_last_reload_successful", "1 when the last config (re)load succeeded.", reloadOK ? 1 : 0),
+            ("mailgauge_config_last_reload_success_timestamp_seconds", "Unix time of the last successful config load.",
+             reloadTime.timeIntervalSince1970.rounded()),
+        ]
     }
 
     func openDatabase() throws -> AppDatabase {
@@ -100,11 +110,7 @@ actor ServeState {
         switch path {
         case "/metrics":
             do {
-                let gauges: [(name: String, help: String, value: Double)] = [
-                    ("mailgauge_config_last_reload_successful", "1 when the last config (re)load succeeded.", reloadOK ? 1 : 0),
-                    ("mailgauge_config_last_reload_success_timestamp_seconds", "Unix time of the last successful config load.",
-                     reloadTime.timeIntervalSince1970.rounded()),
-                ]
+                let gauges = reloadGauges()
                 // Before the first pass has created the database, do not create it from
                 // here (two migrations at once would race): export only what we know.
                 guard database != nil || FileManager.default.fileExists(atPath: config.database) else {
@@ -190,11 +196,11 @@ struct SchedulerService: Service {
             let started = Date()
             // On SIGTERM the pass is cancelled; RunJob.pass then stores nothing.
             let result = await cancelWhenGracefulShutdown {
-                await RunJob.pass(config: config, progressBar: false, retryBackoffSeconds: 2, logger: logger)
+                await RunJob.pass(config: config, progressBar: false, retryBackoffSeconds: 2, keepState: true, logger: logger)
             }
             for line in result.alertLines { logger.notice("\(line)") }
             logger.notice("\(result.message)")
-            await state.passFinished(stored: result.summary != nil)
+            await state.passFinished(stored: result.summary != nil, state: result.state)
             let wait = max(1, config.schedule.intervalSeconds - Date().timeIntervalSince(started))
             _ = await cancelWhenGracefulShutdown { try? await Task.sleep(for: .seconds(wait)) }
         }

@@ -13,7 +13,7 @@ extension AppDatabase {
                 SELECT bucket AS at, root, resource, usage, "limit", resolution FROM quota_rollup
                     WHERE account_id = ? AND bucket >= ?
                 ORDER BY 1, 2, 3
-                """, arguments: [account, since.timeIntervalSince1970, account, since.timeIntervalSince1970]).map(Self.quotaPoint)
+                """, arguments: [account, since.timeIntervalSince1970, account, since.timeIntervalSince1970]).map { Self.quotaPoint($0) }
         }
     }
 
@@ -22,7 +22,7 @@ extension AppDatabase {
             try Row.fetchAll(db, sql: """
                 SELECT at, name, special_use, messages, size_bytes FROM folder_sample
                 WHERE account_id = ? AND at >= ? ORDER BY at, size_bytes DESC
-                """, arguments: [account, since.timeIntervalSince1970]).map(Self.folderPoint)
+                """, arguments: [account, since.timeIntervalSince1970]).map { Self.folderPoint($0) }
         }
     }
 
@@ -34,7 +34,7 @@ extension AppDatabase {
                 SELECT f.at, f.name, f.special_use, f.messages, f.size_bytes
                 FROM account a CROSS JOIN folder_sample f ON f.account_id = a.id AND f.at = a.last_folders_at
                 WHERE a.id = ? ORDER BY f.size_bytes DESC, f.name
-                """, arguments: [account]).map(Self.folderPoint)
+                """, arguments: [account]).map { Self.folderPoint($0) }
         }
     }
 
@@ -49,9 +49,10 @@ extension AppDatabase {
 
     /// Everything the metrics are rendered from, in one read transaction, so a run
     /// committing meanwhile cannot mix two runs in one scrape.
-    public func storedState() throws -> StoredState {
+    /// `withFolders: false` leaves every account's folders out (see `latestStates`).
+    public func storedState(withFolders: Bool = true) throws -> StoredState {
         try writer.read { db in
-            var state = StoredState(states: try Self.latestStates(db), failureCounts: try Self.failureCounts(db), lastRun: try Self.lastRun(db),
+            var state = StoredState(states: try Self.latestStates(db, withFolders: withFolders), failureCounts: try Self.failureCounts(db), lastRun: try Self.lastRun(db),
                                     notificationFailures: try Self.notificationFailureCounts(db),
                                     notificationsPending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0)
             state.servers = try Self.serverHealth(db)
@@ -73,7 +74,7 @@ extension AppDatabase {
             FROM account a CROSS JOIN quota_sample q ON q.account_id = a.id AND q.at = a.last_success
             ORDER BY q.account_id, q.root, q.resource
             """)
-        while let row = try quotaRows.next() { quota[row["account_id"], default: []].append(Self.quotaPoint(row)) }
+        while let row = try quotaRows.next() { quota[row[0] as String, default: []].append(Self.quotaPoint(row, from: 1)) }
         var folders: [String: [FolderPoint]] = [:]
         if withFolders {
             let folderRows = try Row.fetchCursor(db, sql: """
@@ -81,15 +82,16 @@ extension AppDatabase {
                 FROM account a CROSS JOIN folder_sample f ON f.account_id = a.id AND f.at = a.last_folders_at
                 ORDER BY f.account_id, f.size_bytes DESC, f.name
                 """)
-            while let row = try folderRows.next() { folders[row["account_id"], default: []].append(Self.folderPoint(row)) }
+            while let row = try folderRows.next() { folders[row[0] as String, default: []].append(Self.folderPoint(row, from: 1)) }
         }
         var forecasts: [String: [StoredForecast]] = [:]
-        let forecastRows = try Row.fetchCursor(db, sql: "SELECT * FROM forecast ORDER BY account_id, root, resource")
+        let forecastRows = try Row.fetchCursor(db, sql: """
+            SELECT account_id, root, resource, full_at, slope_per_second, status FROM forecast ORDER BY account_id, root, resource
+            """)
         while let row = try forecastRows.next() {
-            forecasts[row["account_id"], default: []].append(StoredForecast(
-                root: row["root"], resource: row["resource"],
-                fullAt: (row["full_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                slopePerSecond: row["slope_per_second"], status: row["status"]))
+            forecasts[row[0] as String, default: []].append(StoredForecast(
+                root: row[1], resource: row[2], fullAt: (row[3] as Double?).map(Date.init(timeIntervalSince1970:)),
+                slopePerSecond: row[4], status: row[5]))
         }
         var states: [AccountState] = []
         let accounts = try Row.fetchCursor(db, sql: """
@@ -99,22 +101,32 @@ extension AppDatabase {
             LEFT JOIN probe p ON p.account_id = a.id AND p.at = a.last_seen
             ORDER BY a.id
             """)
-        while let row = try accounts.next() {
-            let id: String = row["id"]
+        while let row = try accounts.next() {  // by position (see quotaPoint)
+            let id: String = row[0]
             states.append(AccountState(
-                id: id, user: row["user"], server: row["server"],
-                lastSeen: Date(timeIntervalSince1970: row["last_seen"]),
-                lastSuccess: (row["last_success"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                consecutiveFailures: row["consecutive_failures"],
-                lastProbeOK: (row["ok"] as Bool?) ?? false, lastProbeDuration: (row["duration_seconds"] as Double?) ?? 0,
-                failureReason: row["failure_reason"], failureMessage: row["failure_message"],
-                quotaStatus: row["quota_status"], quota: quota.removeValue(forKey: id) ?? [], folders: folders.removeValue(forKey: id) ?? [],
-                forecasts: forecasts.removeValue(forKey: id) ?? [], serverAlert: row["server_alert"],
-                serverAlertAt: (row["server_alert_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                nextProbeAt: (row["next_probe_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                nextProbeReason: row["next_probe_reason"]))
+                id: id, user: row[1], server: row[2],
+                lastSeen: Date(timeIntervalSince1970: row[3]),
+                lastSuccess: (row[4] as Double?).map(Date.init(timeIntervalSince1970:)),
+                consecutiveFailures: row[5],
+                lastProbeOK: (row[10] as Bool?) ?? false, lastProbeDuration: (row[11] as Double?) ?? 0,
+                failureReason: row[12], failureMessage: row[13],
+                quotaStatus: row[14], quota: quota.removeValue(forKey: id) ?? [], folders: folders.removeValue(forKey: id) ?? [],
+                forecasts: forecasts.removeValue(forKey: id) ?? [], serverAlert: row[6],
+                serverAlertAt: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)),
+                nextProbeAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)),
+                nextProbeReason: row[9]))
         }
         return states
+    }
+
+    /// The notification figures of `storedState()` read again: after alert evaluation
+    /// queued notices and delivery sent or failed some, the rest of a state read before is
+    /// still current.
+    public func refreshNotifications(_ state: inout StoredState) throws {
+        try writer.read { db in
+            state.notificationFailures = try Self.notificationFailureCounts(db)
+            state.notificationsPending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
+        }
     }
 
     /// Each known account's next due time (seconds since 1970; absent: never scheduled).
@@ -157,17 +169,22 @@ extension AppDatabase {
         }
     }
 
-    static func quotaPoint(_ row: Row) -> QuotaPoint {
-        QuotaPoint(at: Date(timeIntervalSince1970: row["at"]), root: row["root"], resource: row["resource"],
-                   usage: UInt64(max(0, row["usage"] as Int64)), limit: UInt64(max(0, row["limit"] as Int64)),
-                   resolution: row["resolution"])
+    /// From the columns at, root, resource, usage, limit, resolution, starting at `from`
+    /// (by position: by name, GRDB searches the columns for every value, and at 10,000
+    /// accounts those lookups were a third of reading every account's state).
+    static func quotaPoint(_ row: Row, from i: Int = 0) -> QuotaPoint {
+        QuotaPoint(at: Date(timeIntervalSince1970: row[i]), root: row[i + 1], resource: row[i + 2],
+                   usage: UInt64(max(0, row[i + 3] as Int64)), limit: UInt64(max(0, row[i + 4] as Int64)),
+                   resolution: row[i + 5])
     }
 
-    static func folderPoint(_ row: Row) -> FolderPoint {
-        let special: String = row["special_use"]
-        return FolderPoint(at: Date(timeIntervalSince1970: row["at"]), name: row["name"],
-                           specialUse: special.split(separator: " ").map(String.init),
-                           messages: UInt64(max(0, row["messages"] as Int64)), sizeBytes: ByteCount(clamping: UInt64(max(0, row["size_bytes"] as Int64))))
+    /// From the columns at, name, special_use, messages, size_bytes, starting at `from`.
+    static func folderPoint(_ row: Row, from i: Int = 0) -> FolderPoint {
+        let special: String = row[i + 2]
+        return FolderPoint(at: Date(timeIntervalSince1970: row[i]), name: row[i + 1],
+                           specialUse: special.isEmpty ? [] : special.split(separator: " ").map(String.init),
+                           messages: UInt64(max(0, row[i + 3] as Int64)),
+                           sizeBytes: ByteCount(clamping: UInt64(max(0, row[i + 4] as Int64))))
     }
 }
 

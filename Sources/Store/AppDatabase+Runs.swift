@@ -62,10 +62,7 @@ extension AppDatabase {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let setServerAlert = try db.cachedStatement(sql: "UPDATE account SET server_alert = ?, server_alert_at = ? WHERE id = ?")
-            let upsertHourly = try db.cachedStatement(sql: """
-                INSERT INTO quota_hourly (account_id, root, resource, hour, usage, "limit") VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT DO UPDATE SET usage = MAX(usage, excluded.usage), "limit" = MAX("limit", excluded."limit")
-                """)
+            let seriesFrom = HourlySeries.hour(of: t - forecast.windowSeconds - 86400)
             let previousQuota = try db.cachedStatement(sql: """
                 SELECT root, resource, usage, "limit" FROM quota_sample
                 WHERE account_id = ? AND at = (SELECT last_success FROM account WHERE id = ?)
@@ -117,8 +114,10 @@ extension AppDatabase {
                     for r in root.resources {
                         try insertQuota.execute(arguments: [outcome.accountID, at, runID, root.name, r.resource,
                                                             Int64(clamping: r.usage), Int64(clamping: r.limit)])
-                        try upsertHourly.execute(arguments: [outcome.accountID, root.name, r.resource, (at / 3600).rounded(.down) * 3600,
-                                                             Int64(clamping: r.usage), Int64(clamping: r.limit)])
+                        try Self.addToSeries(db, account: outcome.accountID, root: root.name, resource: r.resource,
+                                             point: .init(hour: HourlySeries.hour(of: at), usage: Int64(clamping: r.usage),
+                                                          limit: Int64(clamping: r.limit)),
+                                             keepingFrom: seriesFrom)
                     }
                 }
                 for f in snapshot.folders where snapshot.foldersIncluded {
@@ -133,13 +132,17 @@ extension AppDatabase {
             try Self.trimHourlySeries(db, now: t, keepSeconds: forecast.windowSeconds)
             return (RunSummary(runID: runID, accounts: outcomes.count, failures: failures, pruned: pruned), stale)
         }
-        // Outside the write transaction: read the series, compute (pure), then write.
-        let series = try writer.read { db in try Self.hourlySeries(db, accounts: stale, since: t - forecast.windowSeconds) }
-        let forecasts = series.mapValues { resources in
-            resources.map { (root, resource, points) in
-                ComputedForecast(forecast: StoredForecast.from(points, root: root, resource: resource, now: t, options: forecast),
-                                 growth: ProbeSchedule.Growth(points))
+        // Outside the write transaction: read each series and compute (pure), then write.
+        let forecasts = try writer.read { db in
+            var out: [String: [ComputedForecast]] = [:]
+            out.reserveCapacity(stale.count)
+            for account in stale {
+                out[account] = try Self.hourlySeries(db, account: account, since: t - forecast.windowSeconds).map { (root, resource, points) in
+                    ComputedForecast(forecast: StoredForecast.from(points, root: root, resource: resource, now: t, options: forecast),
+                                     growth: ProbeSchedule.Growth(points))
+                }
             }
+            return out
         }
         try writer.write { db in
             try Self.saveForecasts(db, forecasts, computedAt: t)
@@ -152,32 +155,6 @@ extension AppDatabase {
     struct ComputedForecast {
         var forecast: StoredForecast
         var growth: ProbeSchedule.Growth
-    }
-
-    /// Each account's resources' largest usage per hour since `since`, oldest first.
-    static func hourlySeries(_ db: Database, accounts: [String], since: Double) throws
-        -> [String: [(root: String, resource: String, points: [Forecast.Point])]] {
-        let statement = try db.cachedStatement(sql: """
-            SELECT root, resource, hour, usage, "limit" FROM quota_hourly
-            WHERE account_id = ? AND hour >= ? ORDER BY root, resource, hour
-            """)
-        var out: [String: [(root: String, resource: String, points: [Forecast.Point])]] = [:]
-        for account in accounts {
-            var resources: [(root: String, resource: String, points: [Forecast.Point])] = []
-            // Positional columns: by name, the lookups cost as much as the forecast itself.
-            let rows = try Row.fetchCursor(statement, arguments: [account, since])
-            while let row = try rows.next() {
-                let root: String = row[0], resource: String = row[1]
-                let point = Forecast.Point(time: row[2], usage: row[3], limit: row[4])
-                if let last = resources.last, last.root == root, last.resource == resource {
-                    resources[resources.count - 1].points.append(point)
-                } else {
-                    resources.append((root, resource, [point]))
-                }
-            }
-            out[account] = resources
-        }
-        return out
     }
 
     static func saveForecasts(_ db: Database, _ forecasts: [String: [ComputedForecast]], computedAt t: Double) throws {
@@ -252,15 +229,6 @@ extension AppDatabase {
             ON CONFLICT DO UPDATE SET usage = MAX(usage, excluded.usage), "limit" = MAX("limit", excluded."limit"),
                 samples = samples + excluded.samples
             """).execute(arguments: arguments)
-    }
-
-    /// Drops the hourly series older than the forecast window, once a day (whatever the
-    /// retention): a scan of the table, and it is read with a time filter anyway.
-    static func trimHourlySeries(_ db: Database, now t: Double, keepSeconds: Double) throws {
-        let last = try Double.fetchOne(db, sql: "SELECT last_run FROM maintenance WHERE task = 'hourly_series'") ?? 0
-        guard t - last >= fullPruneIntervalSeconds else { return }
-        try db.execute(sql: "DELETE FROM quota_hourly WHERE hour < ?", arguments: [t - keepSeconds - 86400])
-        try db.execute(sql: "INSERT OR REPLACE INTO maintenance (task, last_run) VALUES ('hourly_series', ?)", arguments: [t])
     }
 
     /// How often the whole history is swept; in between, each run prunes only the accounts

@@ -305,6 +305,25 @@ public struct AppDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v10-compact-series") { db in
+            try db.execute(sql: """
+                -- The hourly series as one row per resource (see HourlySeries): a forecast
+                -- reads one blob, not 336 rows. Derived data: a missing or unreadable row is
+                -- rebuilt from quota_sample and the hourly roll-ups.
+                CREATE TABLE quota_series (
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    root TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    last_hour INTEGER NOT NULL,
+                    points BLOB NOT NULL,
+                    PRIMARY KEY (account_id, root, resource)
+                );
+                """)
+            try buildSeries(db, from: """
+                SELECT account_id, root, resource, hour, usage, "limit" FROM quota_hourly ORDER BY account_id, root, resource, hour
+                """)
+            try db.execute(sql: "DROP TABLE quota_hourly")
+        }
         return migrator
     }
 }

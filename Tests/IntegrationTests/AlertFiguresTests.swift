@@ -117,9 +117,8 @@ struct AlertFiguresTests {
         for i in 0..<48 {
             let usage = 300 + (oscar.limit / 1024 - 300) * UInt64(i) / 47
             sql += "INSERT INTO quota_rollup VALUES ('oscar', 'hour', \(hour - Double(48 - i) * 3600), 'User quota', 'STORAGE', \(usage), \(oscar.limit / 1024), 1);"
-            sql += "INSERT INTO quota_hourly VALUES ('oscar', 'User quota', 'STORAGE', \(hour - Double(48 - i) * 3600), \(usage), \(oscar.limit / 1024));"
         }
-        let seeded = try await Subprocess.run("/usr/bin/sqlite3", [dir.appendingPathComponent("mailgauge.sqlite").path, sql + "DELETE FROM forecast WHERE account_id = 'oscar'; COMMIT;"])
+        let seeded = try await Subprocess.run("/usr/bin/sqlite3", [dir.appendingPathComponent("mailgauge.sqlite").path, sql + "DELETE FROM forecast WHERE account_id = 'oscar'; DELETE FROM quota_series WHERE account_id = 'oscar'; COMMIT;"])
         #expect(seeded.status == 0, "\(seeded.stderr)")
         let second = try await Subprocess.run(Paths.mailgauge, ["run", "-c", path], timeoutSeconds: 120)
         #expect(second.status == 0 && !second.stdout.contains("ALERT"), "nothing new, and no filling: \(second.stdout)")

@@ -101,9 +101,8 @@ struct CheckAndForecastTests {
         for i in 0..<48 {
             let usage = 1500 + (2450 - 1500) * i / 47
             sql += "INSERT INTO quota_rollup VALUES ('alice', 'hour', \(hour - Double(48 - i) * 3600), 'User quota', 'STORAGE', \(usage), \(limit), 1);"
-            sql += "INSERT INTO quota_hourly VALUES ('alice', 'User quota', 'STORAGE', \(hour - Double(48 - i) * 3600), \(usage), \(limit));"
         }
-        sql += "DELETE FROM forecast WHERE account_id = 'alice'; COMMIT;"
+        sql += "DELETE FROM forecast WHERE account_id = 'alice'; DELETE FROM quota_series WHERE account_id = 'alice'; COMMIT;"
         let seeded = try await Subprocess.run("/usr/bin/sqlite3", [dir.appendingPathComponent("mailgauge.sqlite").path, sql])
         #expect(seeded.status == 0, "\(seeded.stderr)")
 

@@ -52,9 +52,8 @@ struct DashboardTests {
         var sql = "BEGIN;"
         for i in 0..<48 {
             sql += "INSERT INTO quota_rollup VALUES ('alice', 'hour', \(hour - Double(48 - i) * 3600), 'User quota', 'STORAGE', \(1500 + 950 * i / 47), \(q.limit ?? 5000), 1);"
-            sql += "INSERT INTO quota_hourly VALUES ('alice', 'User quota', 'STORAGE', \(hour - Double(48 - i) * 3600), \(1500 + 950 * i / 47), \(q.limit ?? 5000));"
         }
-        _ = try await Subprocess.run("/usr/bin/sqlite3", ["\(dir.path)/mailgauge.sqlite", sql + "DELETE FROM forecast WHERE account_id = 'alice'; COMMIT;"])
+        _ = try await Subprocess.run("/usr/bin/sqlite3", ["\(dir.path)/mailgauge.sqlite", sql + "DELETE FROM forecast WHERE account_id = 'alice'; DELETE FROM quota_series WHERE account_id = 'alice'; COMMIT;"])
 
         let port = try freePort()
         let serve = try BackgroundProcess(Paths.mailgauge, ["serve", "-c", config, "--listen", "127.0.0.1:\(port)", "--log-level", "error"],
