@@ -23,17 +23,18 @@ public struct RunSummary: Sendable, Hashable {
 }
 
 extension AppDatabase {
-    /// Stores one run's outcomes and prunes old history, all in one transaction; then, outside
-    /// it, recomputes the forecasts that may have moved (usage changed, or an hour passed)
-    /// and, with `schedule`, every probed account's next due time, written in a second, short
-    /// one. Interrupted between the two, the history is whole and the forecasts are those of
-    /// the previous run (the next run recomputes them: their usage changed or they aged).
+    /// Stores one run's outcomes, prunes old history, and saves the forecasts and (with
+    /// `schedule`) every probed account's next due time, all in one transaction: a run
+    /// killed at any moment leaves the previous one whole. The forecasts of the accounts
+    /// whose hourly series moved (a new hour, a larger usage or limit) are computed meanwhile
+    /// by a `ForecastWorker` on another thread, from the series the inserts have in hand.
     @discardableResult
     public func record(startedAt: Date, finishedAt: Date, outcomes: [AccountOutcome],
                        retention: RetentionPolicy? = nil, forecast: Forecast.Options = .init(),
                        schedule: ProbeSchedule.Settings? = nil) throws -> RunSummary {
         let t = finishedAt.timeIntervalSince1970
-        let (summary, stale) = try writer.write { db -> (RunSummary, [String]) in
+        let forecaster = ForecastWorker(now: t, options: forecast)
+        let summary = try writer.write { db -> RunSummary in
             let failures = outcomes.filter { $0.failure != nil }.count
             try db.execute(sql: "INSERT INTO run (started_at, finished_at, accounts, failures) VALUES (?, ?, ?, ?)",
                            arguments: [startedAt.timeIntervalSince1970, finishedAt.timeIntervalSince1970, outcomes.count, failures])
@@ -57,18 +58,9 @@ extension AppDatabase {
                 INSERT OR REPLACE INTO quota_sample (account_id, at, run_id, root, resource, usage, "limit")
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
-            let insertFolder = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO folder_sample (account_id, at, run_id, name, raw_name, special_use, messages, size_bytes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
             let setServerAlert = try db.cachedStatement(sql: "UPDATE account SET server_alert = ?, server_alert_at = ? WHERE id = ?")
             let seriesFrom = HourlySeries.hour(of: t - forecast.windowSeconds - 86400)
-            let previousQuota = try db.cachedStatement(sql: """
-                SELECT root, resource, usage, "limit" FROM quota_sample
-                WHERE account_id = ? AND at = (SELECT last_success FROM account WHERE id = ?)
-                """)
-            let forecastComputed = try db.cachedStatement(sql: "SELECT MIN(computed_at) FROM forecast WHERE account_id = ?")
-            var stale: [String] = []
+            let windowFrom = HourlySeries.hour(of: t - forecast.windowSeconds)
             let countFailure = try db.cachedStatement(sql: """
                 INSERT INTO failure_count (account_id, reason, count) VALUES (?, ?, 1)
                 ON CONFLICT DO UPDATE SET count = count + 1
@@ -76,22 +68,6 @@ extension AppDatabase {
             for outcome in outcomes {
                 let at = outcome.at.timeIntervalSince1970
                 let success: Double? = outcome.snapshot == nil ? nil : at
-                // Forecasts only for accounts whose usage or limit moved, or whose forecast
-                // is an hour old (the window slides); read before this run's sample lands.
-                if let snapshot = outcome.snapshot {
-                    var previous: [String: [Int64]] = [:]
-                    for row in try Row.fetchAll(previousQuota, arguments: [outcome.accountID, outcome.accountID]) {
-                        previous["\(row["root"] as String)\u{0}\(row["resource"] as String)"] = [row["usage"], row["limit"]]
-                    }
-                    var current: [String: [Int64]] = [:]
-                    for root in snapshot.quotaRoots {
-                        for r in root.resources {
-                            current["\(root.name)\u{0}\(r.resource)"] = [Int64(clamping: r.usage), Int64(clamping: r.limit)]
-                        }
-                    }
-                    let computed = try Double.fetchOne(forecastComputed, arguments: [outcome.accountID])
-                    if previous != current || computed.map({ $0 < t - 3600 }) ?? true { stale.append(outcome.accountID) }
-                }
                 let foldersAt: Double? = outcome.snapshot?.foldersIncluded == true ? at : nil
                 try upsertAccount.execute(arguments: [outcome.accountID, outcome.user, outcome.server, at, at, success,
                                                       success == nil ? 1 : 0, foldersAt])
@@ -110,45 +86,56 @@ extension AppDatabase {
                     let text = String(snapshot.alerts.joined(separator: " | ").prefix(AccountState.maxServerAlertLength))
                     try setServerAlert.execute(arguments: [text, at, outcome.accountID])
                 }
+                // Forecasts only for accounts whose series moved (a new hour, a larger usage
+                // or limit): the forecast is a function of the series.
+                var series: [ForecastWorker.Series] = []
+                var moved = false
                 for root in snapshot.quotaRoots {
                     for r in root.resources {
                         try insertQuota.execute(arguments: [outcome.accountID, at, runID, root.name, r.resource,
                                                             Int64(clamping: r.usage), Int64(clamping: r.limit)])
-                        try Self.addToSeries(db, account: outcome.accountID, root: root.name, resource: r.resource,
-                                             point: .init(hour: HourlySeries.hour(of: at), usage: Int64(clamping: r.usage),
-                                                          limit: Int64(clamping: r.limit)),
-                                             keepingFrom: seriesFrom)
+                        let added = try Self.addToSeries(db, account: outcome.accountID, root: root.name, resource: r.resource,
+                                                         point: .init(hour: HourlySeries.hour(of: at), usage: Int64(clamping: r.usage),
+                                                                      limit: Int64(clamping: r.limit)),
+                                                         keepingFrom: seriesFrom)
+                        moved = moved || added.changed
+                        series.append((root.name, r.resource, added.series.forecastPoints(from: windowFrom)))
                     }
                 }
-                for f in snapshot.folders where snapshot.foldersIncluded {
-                    try insertFolder.execute(arguments: [outcome.accountID, at, runID, f.name, f.rawName,
-                                                         f.specialUse.joined(separator: " "), Int64(clamping: f.messages),
-                                                         Int64(clamping: f.sizeBytes.value)])
-                }
+                if moved { forecaster.submit(account: outcome.accountID, series: series) }
+                if snapshot.foldersIncluded { try Self.insertFolders(db, snapshot.folders, account: outcome.accountID, at: at, runID: runID) }
             }
             let pruned = try retention.map { policy in
                 try Self.prune(db, now: finishedAt, policy: policy, accounts: outcomes.map(\.accountID))
             } ?? 0
             try Self.trimHourlySeries(db, now: t, keepSeconds: forecast.windowSeconds)
-            return (RunSummary(runID: runID, accounts: outcomes.count, failures: failures, pruned: pruned), stale)
-        }
-        // Outside the write transaction: read each series and compute (pure), then write.
-        let forecasts = try writer.read { db in
-            var out: [String: [ComputedForecast]] = [:]
-            out.reserveCapacity(stale.count)
-            for account in stale {
-                out[account] = try Self.hourlySeries(db, account: account, since: t - forecast.windowSeconds).map { (root, resource, points) in
-                    ComputedForecast(forecast: StoredForecast.from(points, root: root, resource: resource, now: t, options: forecast),
-                                     growth: ProbeSchedule.Growth(points))
-                }
-            }
-            return out
-        }
-        try writer.write { db in
+            // Computed meanwhile on the other core: waiting here costs nothing while the
+            // worker keeps up, and history, forecasts and due times commit together.
+            let forecasts = forecaster.finish()
             try Self.saveForecasts(db, forecasts, computedAt: t)
-            if let schedule { try Self.saveDueTimes(db, outcomes: outcomes, schedule: schedule) }
+            if let schedule { try Self.saveDueTimes(db, outcomes: outcomes, computed: forecasts, schedule: schedule) }
+            return RunSummary(runID: runID, accounts: outcomes.count, failures: failures, pruned: pruned)
         }
         return summary
+    }
+
+    /// An account's folders, up to 16 rows per statement: at 10,000 accounts × 10 folders,
+    /// one statement per row was a third of a pass's inserts.
+    static func insertFolders(_ db: Database, _ folders: [FolderUsage], account: String, at: Double, runID: Int64) throws {
+        let chunk = 16
+        for start in stride(from: 0, to: folders.count, by: chunk) {
+            let rows = folders[start..<min(start + chunk, folders.count)]
+            let statement = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO folder_sample (account_id, at, run_id, name, raw_name, special_use, messages, size_bytes) VALUES
+                """ + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", "))
+            var values: [(any DatabaseValueConvertible)?] = []
+            values.reserveCapacity(rows.count * 8)
+            for f in rows {
+                values += [account, at, runID, f.name, f.rawName, f.specialUse.joined(separator: " "), Int64(clamping: f.messages),
+                           Int64(clamping: f.sizeBytes.value)] as [(any DatabaseValueConvertible)?]
+            }
+            try statement.execute(arguments: StatementArguments(values))
+        }
     }
 
     /// A forecast with the growth figures the schedule keeps beside it.
@@ -161,7 +148,7 @@ extension AppDatabase {
         let clear = try db.cachedStatement(sql: "DELETE FROM forecast WHERE account_id = ?")
         let insert = try db.cachedStatement(sql: """
             INSERT INTO forecast (account_id, root, resource, full_at, slope_per_second, status, computed_at, fastest_growth, largest_rise)
-            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM account WHERE id = ?1)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (account, computed) in forecasts {
             try clear.execute(arguments: [account])
@@ -176,7 +163,9 @@ extension AppDatabase {
     /// Every probed account's next due time: from its snapshot's usage and limits and the
     /// stored forecast and growth of each resource (just computed, or kept because nothing
     /// moved); a failed probe is due next pass.
-    static func saveDueTimes(_ db: Database, outcomes: [AccountOutcome], schedule: ProbeSchedule.Settings) throws {
+    /// `computed`: the forecasts this run just computed (the rest are read as stored).
+    static func saveDueTimes(_ db: Database, outcomes: [AccountOutcome], computed: [String: [ComputedForecast]],
+                             schedule: ProbeSchedule.Settings) throws {
         let setDue = try db.cachedStatement(sql: "UPDATE account SET next_probe_at = ?, next_probe_reason = ? WHERE id = ?")
         let bringForward = try db.cachedStatement(sql: """
             UPDATE account SET next_probe_at = ?1, next_probe_reason = ?2
@@ -193,9 +182,15 @@ extension AppDatabase {
                 continue
             }
             var known: [String: (fullAt: Double?, growth: ProbeSchedule.Growth)] = [:]
-            for row in try Row.fetchAll(stored, arguments: [outcome.accountID]) {
-                known["\(row["root"] as String)\u{0}\(row["resource"] as String)"] =
-                    (row["full_at"], ProbeSchedule.Growth(fastestPerSecond: row["fastest_growth"], largestRise: row["largest_rise"]))
+            if let fresh = computed[outcome.accountID] {
+                for c in fresh {
+                    known["\(c.forecast.root)\u{0}\(c.forecast.resource)"] = (c.forecast.fullAt?.timeIntervalSince1970, c.growth)
+                }
+            } else {
+                for row in try Row.fetchAll(stored, arguments: [outcome.accountID]) {
+                    known["\(row[0] as String)\u{0}\(row[1] as String)"] =
+                        (row[2], ProbeSchedule.Growth(fastestPerSecond: row[3], largestRise: row[4]))
+                }
             }
             let outlooks = snapshot.quotaRoots.flatMap { root in
                 root.resources.map { r in

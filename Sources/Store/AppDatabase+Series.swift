@@ -5,37 +5,24 @@ public import MailGaugeCore
 /// The per-resource hourly series (`HourlySeries`, table `quota_series`) that forecasts and
 /// the schedule read: kept up to date by each run, rebuilt from the samples when missing.
 extension AppDatabase {
-    /// An account's resources' largest usage per hour since `since`, oldest first.
-    static func hourlySeries(_ db: Database, account: String, since: Double) throws
-        -> [(root: String, resource: String, points: [Forecast.Point])] {
-        let statement = try db.cachedStatement(sql: "SELECT root, resource, points FROM quota_series WHERE account_id = ? ORDER BY root, resource")
-        let from = HourlySeries.hour(of: since)
-        var resources: [(root: String, resource: String, points: [Forecast.Point])] = []
-        let rows = try Row.fetchCursor(statement, arguments: [account])
-        while let row = try rows.next() {
-            let root: String = row[0], resource: String = row[1]
-            let series = try HourlySeries(decoding: row[2])
-                ?? rebuildSeries(db, account: account, root: root, resource: resource, from: from)
-            resources.append((root, resource, series.forecastPoints(from: from)))
-        }
-        return resources
-    }
-
     /// Adds one sample to its resource's series, dropping the hours before `keepingFrom`.
+    /// Returns the series and whether it changed: a forecast is a function of the series,
+    /// so one that did not change (another sample in the same hour, no larger) needs none.
     static func addToSeries(_ db: Database, account: String, root: String, resource: String,
-                            point: HourlySeries.Point, keepingFrom: Int64) throws {
+                            point: HourlySeries.Point, keepingFrom: Int64) throws -> (series: HourlySeries, changed: Bool) {
         let stored = try Data.fetchOne(db.cachedStatement(sql: """
             SELECT points FROM quota_series WHERE account_id = ? AND root = ? AND resource = ?
-            """), arguments: [account, root, resource])
-        var series = try stored.flatMap(HourlySeries.init(decoding:))
-            ?? rebuildSeries(db, account: account, root: root, resource: resource, from: keepingFrom)
-        series.merge(point)
-        series.drop(before: keepingFrom)
-        guard let last = series.points.last else { return }
+            """), arguments: [account, root, resource]).flatMap(HourlySeries.init(decoding:))
+        var series = try stored ?? rebuildSeries(db, account: account, root: root, resource: resource, from: keepingFrom)
+        let merged = series.merge(point)
+        let dropped = series.drop(before: keepingFrom)
+        guard stored == nil || merged || dropped else { return (series, false) }
+        guard let last = series.points.last else { return (series, true) }
         try db.cachedStatement(sql: """
             INSERT INTO quota_series (account_id, root, resource, last_hour, points) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT DO UPDATE SET last_hour = excluded.last_hour, points = excluded.points
             """).execute(arguments: [account, root, resource, last.hour, series.encoded()])
+        return (series, true)
     }
 
     /// A series rebuilt from what it is derived from, the raw samples and the hourly

@@ -37,30 +37,33 @@ struct HourlySeries: Equatable {
     }
 
     /// Adds a sample: the hour's maximum of usage and of limit, points kept in hour order.
-    mutating func merge(_ point: Point) {
-        if let last = points.last, last.hour < point.hour {
+    /// Returns whether the series changed (a new hour, or a larger usage or limit in one).
+    @discardableResult
+    mutating func merge(_ point: Point) -> Bool {
+        if points.last.map({ $0.hour < point.hour }) ?? true {
             points.append(point)
-            return
+            return true
         }
         // A sample for an hour already kept (the common case: several passes an hour), or
         // an earlier one (the clock went back): search from the end.
         var i = points.count
         while i > 0, points[i - 1].hour > point.hour { i -= 1 }
         if i > 0, points[i - 1].hour == point.hour {
-            points[i - 1].usage = max(points[i - 1].usage, point.usage)
-            points[i - 1].limit = max(points[i - 1].limit, point.limit)
-        } else {
-            points.insert(point, at: i)
+            let kept = points[i - 1]
+            points[i - 1].usage = max(kept.usage, point.usage)
+            points[i - 1].limit = max(kept.limit, point.limit)
+            return points[i - 1] != kept
         }
+        points.insert(point, at: i)
+        return true
     }
 
-    /// Drops the points before `hour`.
-    mutating func drop(before hour: Int64) {
-        if let first = points.firstIndex(where: { $0.hour >= hour }) {
-            points.removeFirst(first)
-        } else {
-            points.removeAll()
-        }
+    /// Drops the points before `hour`; returns whether there were any.
+    @discardableResult
+    mutating func drop(before hour: Int64) -> Bool {
+        let old = points.prefix { $0.hour < hour }.count
+        points.removeFirst(old)
+        return old > 0
     }
 
     /// The points from `hour` on, as the forecast takes them.
