@@ -136,6 +136,13 @@ public enum RunJob {
         let probedCount = outcomes.count - quotaOnly.count
         let storedCount = outcomes.count
         let failed = outcomes.compactMap(\.failure)
+        let storedIDs = outcomes.map(\.accountID)
+        // Every account's state, for alerts and metrics. With metrics (folders included: at
+        // 10,000 accounts most of the read) it is read beside the store on a reader
+        // connection (a run changes only the accounts it stores, read again after it);
+        // for alerts alone, after the store: a smaller read, and memory not held twice.
+        let rendersMetrics = keepState || config.metrics.textfile != nil
+        let stateBeside = rendersMetrics ? Task { try await database.readStoredState(withFolders: true) } : nil
         let summary: RunSummary
         do {
             summary = try database.record(
@@ -145,17 +152,19 @@ public enum RunJob {
                 schedule: Scheduling.settings(config))
             try database.recordServerHealth(health.result, at: finished)
         } catch {
+            stateBeside?.cancel()
             return Result(exit: .configOrDatabase, config: config, summary: nil,
                           message: "database \(config.database): cannot store the run: \(error)")
         }
         var alertLines: [String] = []
         let plan = Notifications.plan(config)
-        // Every account's state read once, for alerts and for the metrics (with folders only
-        // when metrics are rendered: at 10,000 accounts they are most of the read).
-        let rendersMetrics = keepState || config.metrics.textfile != nil
         var state: StoredState
         do {
-            state = try database.storedState(withFolders: rendersMetrics)
+            if let stateBeside {
+                state = try database.storedState(updating: try await stateBeside.value, accounts: storedIDs)
+            } else {
+                state = try database.storedState(withFolders: false)
+            }
             let configured = Set(config.accounts.map(\.id))
             let notices = try database.evaluateAlerts(states: state.states.filter { configured.contains($0.id) }, now: finished,
                                                       thresholds: Alerting.thresholds(config), route: plan.router(now: finished))

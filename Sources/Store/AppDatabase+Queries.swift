@@ -51,57 +51,98 @@ extension AppDatabase {
     /// committing meanwhile cannot mix two runs in one scrape.
     /// `withFolders: false` leaves every account's folders out (see `latestStates`).
     public func storedState(withFolders: Bool = true) throws -> StoredState {
+        try writer.read { db in try Self.storedState(db, withFolders: withFolders) }
+    }
+
+    /// The same, read on a reader connection without blocking the caller's thread: a pass
+    /// starts it beside `record` (the accounts it does not probe are unchanged by it) and
+    /// then brings the result up to date with `storedState(updating:accounts:withFolders:)`.
+    public func readStoredState(withFolders: Bool = true) async throws -> StoredState {
+        try await writer.read { db in try Self.storedState(db, withFolders: withFolders) }
+    }
+
+    /// `state`, read before or while a run was stored, brought up to date after it: the
+    /// accounts the run stored are read again, and everything global (failure counters,
+    /// the last run, notifications, servers); every other account's state is unchanged by a
+    /// run. At 10,000 accounts with a fifth probed this reads 2,000 accounts, not 10,000.
+    public func storedState(updating state: StoredState, accounts: [String], withFolders: Bool = true) throws -> StoredState {
         try writer.read { db in
-            var state = StoredState(states: try Self.latestStates(db, withFolders: withFolders), failureCounts: try Self.failureCounts(db), lastRun: try Self.lastRun(db),
-                                    notificationFailures: try Self.notificationFailureCounts(db),
-                                    notificationsPending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0)
-            state.servers = try Self.serverHealth(db)
-            return state
+            var fresh = try Self.storedState(db, withFolders: withFolders, only: accounts)
+            var merged = state.states
+            var index = Dictionary(merged.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+            var added = false
+            for s in fresh.states {
+                if let i = index[s.id] {
+                    merged[i] = s
+                } else {
+                    index[s.id] = merged.count
+                    merged.append(s)
+                    added = true
+                }
+            }
+            if added { merged.sort { $0.id < $1.id } }
+            fresh.states = merged
+            return fresh
         }
     }
 
+    static func storedState(_ db: Database, withFolders: Bool, only: [String]? = nil) throws -> StoredState {
+        var state = StoredState(states: try Self.latestStates(db, withFolders: withFolders, only: only),
+                                failureCounts: try Self.failureCounts(db), lastRun: try Self.lastRun(db),
+                                notificationFailures: try Self.notificationFailureCounts(db),
+                                notificationsPending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0)
+        state.servers = try Self.serverHealth(db)
+        return state
+    }
+
+    /// Every account's latest state, sorted by id (`only`: just those accounts').
     /// `withFolders: false` leaves each state's folders empty: alert evaluation reads every
     /// account and needs none of their ten-odd folder rows.
-    static func latestStates(_ db: Database, withFolders: Bool = true) throws -> [AccountState] {
+    static func latestStates(_ db: Database, withFolders: Bool = true, only: [String]? = nil) throws -> [AccountState] {
         // Each account's rows are sorted here, a few at a time, not by SQLite over all of
         // them (a sort of 100,000 folder rows was a fifth of this read at 10,000 accounts).
         // Cursors, not fetchAll: at 10,000 accounts the rows fetched all at once (accounts,
         // 20,000 quota points, 100,000 folders) were a large share of a run's peak memory.
+        func each(_ sql: String, account column: String, _ body: (Row) throws -> Void) throws {
+            guard let only else {
+                let rows = try Row.fetchCursor(db, sql: sql)
+                while let row = try rows.next() { try body(row) }
+                return
+            }
+            let statement = try db.cachedStatement(sql: sql + " WHERE \(column) = ?")
+            for id in only {
+                let rows = try Row.fetchCursor(statement, arguments: [id])
+                while let row = try rows.next() { try body(row) }
+            }
+        }
         // The quota and folders of each account's last successful probe. CROSS JOIN keeps
         // the account table outside: a lookup by primary key per account, never a scan of
         // the samples (millions of rows at 10,000 accounts × 14 days).
         var quota: [String: [QuotaPoint]] = [:]
-        let quotaRows = try Row.fetchCursor(db, sql: """
+        try each("""
             SELECT q.account_id, q.at, q.root, q.resource, q.usage, q."limit", 'raw' AS resolution
             FROM account a CROSS JOIN quota_sample q ON q.account_id = a.id AND q.at = a.last_success
-            """)
-        while let row = try quotaRows.next() { quota[row[0] as String, default: []].append(Self.quotaPoint(row, from: 1)) }
+            """, account: "a.id") { row in quota[row[0] as String, default: []].append(Self.quotaPoint(row, from: 1)) }
         var folders: [String: [FolderPoint]] = [:]
         if withFolders {
-            let folderRows = try Row.fetchCursor(db, sql: """
+            try each("""
                 SELECT f.account_id, f.at, f.name, f.special_use, f.messages, f.size_bytes
                 FROM account a CROSS JOIN folder_sample f ON f.account_id = a.id AND f.at = a.last_folders_at
-                """)
-            while let row = try folderRows.next() { folders[row[0] as String, default: []].append(Self.folderPoint(row, from: 1)) }
+                """, account: "a.id") { row in folders[row[0] as String, default: []].append(Self.folderPoint(row, from: 1)) }
         }
         var forecasts: [String: [StoredForecast]] = [:]
-        let forecastRows = try Row.fetchCursor(db, sql: """
-            SELECT account_id, root, resource, full_at, slope_per_second, status FROM forecast
-            """)
-        while let row = try forecastRows.next() {
+        try each("SELECT account_id, root, resource, full_at, slope_per_second, status FROM forecast", account: "account_id") { row in
             forecasts[row[0] as String, default: []].append(StoredForecast(
                 root: row[1], resource: row[2], fullAt: (row[3] as Double?).map(Date.init(timeIntervalSince1970:)),
                 slopePerSecond: row[4], status: row[5]))
         }
         var states: [AccountState] = []
-        let accounts = try Row.fetchCursor(db, sql: """
+        try each("""
             SELECT a.id, a.user, a.server, a.last_seen, a.last_success, a.consecutive_failures,
                    a.server_alert, a.server_alert_at, a.next_probe_at, a.next_probe_reason, p.ok, p.duration_seconds, p.failure_reason, p.failure_message, p.quota_status
             FROM account a
             LEFT JOIN probe p ON p.account_id = a.id AND p.at = a.last_seen
-            ORDER BY a.id
-            """)
-        while let row = try accounts.next() {  // by position (see quotaPoint)
+            """, account: "a.id") { row in  // by position (see quotaPoint)
             let id: String = row[0]
             states.append(AccountState(
                 id: id, user: row[1], server: row[2],
@@ -119,6 +160,7 @@ extension AppDatabase {
                 nextProbeAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)),
                 nextProbeReason: row[9]))
         }
+        states.sort { $0.id < $1.id }
         return states
     }
 

@@ -65,7 +65,7 @@ extension AppDatabase {
                 INSERT INTO failure_count (account_id, reason, count) VALUES (?, ?, 1)
                 ON CONFLICT DO UPDATE SET count = count + 1
                 """)
-            for outcome in outcomes {
+            for (index, outcome) in outcomes.enumerated() {
                 let at = outcome.at.timeIntervalSince1970
                 let success: Double? = outcome.snapshot == nil ? nil : at
                 let foldersAt: Double? = outcome.snapshot?.foldersIncluded == true ? at : nil
@@ -103,17 +103,18 @@ extension AppDatabase {
                     }
                 }
                 if moved { forecaster.submit(account: outcome.accountID, series: series) }
+                if index % 256 == 255 { try Self.saveForecasts(db, forecaster.drain(), computedAt: t) }
                 if snapshot.foldersIncluded { try Self.insertFolders(db, snapshot.folders, account: outcome.accountID, at: at, runID: runID) }
             }
             let pruned = try retention.map { policy in
                 try Self.prune(db, now: finishedAt, policy: policy, accounts: outcomes.map(\.accountID))
             } ?? 0
             try Self.trimHourlySeries(db, now: t, keepSeconds: forecast.windowSeconds)
-            // Computed meanwhile on the other core: waiting here costs nothing while the
-            // worker keeps up, and history, forecasts and due times commit together.
-            let forecasts = forecaster.finish()
-            try Self.saveForecasts(db, forecasts, computedAt: t)
-            if let schedule { try Self.saveDueTimes(db, outcomes: outcomes, computed: forecasts, schedule: schedule) }
+            // Computed meanwhile on the other core and saved as they come: waiting for the
+            // last few costs nothing while the worker keeps up, and history, forecasts and
+            // due times commit together.
+            try Self.saveForecasts(db, forecaster.finish(), computedAt: t)
+            if let schedule { try Self.saveDueTimes(db, outcomes: outcomes, schedule: schedule) }
             return RunSummary(runID: runID, accounts: outcomes.count, failures: failures, pruned: pruned)
         }
         return summary
@@ -163,9 +164,7 @@ extension AppDatabase {
     /// Every probed account's next due time: from its snapshot's usage and limits and the
     /// stored forecast and growth of each resource (just computed, or kept because nothing
     /// moved); a failed probe is due next pass.
-    /// `computed`: the forecasts this run just computed (the rest are read as stored).
-    static func saveDueTimes(_ db: Database, outcomes: [AccountOutcome], computed: [String: [ComputedForecast]],
-                             schedule: ProbeSchedule.Settings) throws {
+    static func saveDueTimes(_ db: Database, outcomes: [AccountOutcome], schedule: ProbeSchedule.Settings) throws {
         let setDue = try db.cachedStatement(sql: "UPDATE account SET next_probe_at = ?, next_probe_reason = ? WHERE id = ?")
         let bringForward = try db.cachedStatement(sql: """
             UPDATE account SET next_probe_at = ?1, next_probe_reason = ?2
@@ -182,15 +181,9 @@ extension AppDatabase {
                 continue
             }
             var known: [String: (fullAt: Double?, growth: ProbeSchedule.Growth)] = [:]
-            if let fresh = computed[outcome.accountID] {
-                for c in fresh {
-                    known["\(c.forecast.root)\u{0}\(c.forecast.resource)"] = (c.forecast.fullAt?.timeIntervalSince1970, c.growth)
-                }
-            } else {
-                for row in try Row.fetchAll(stored, arguments: [outcome.accountID]) {
-                    known["\(row[0] as String)\u{0}\(row[1] as String)"] =
-                        (row[2], ProbeSchedule.Growth(fastestPerSecond: row[3], largestRise: row[4]))
-                }
+            let rows = try Row.fetchCursor(stored, arguments: [outcome.accountID])
+            while let row = try rows.next() {  // by position (see quotaPoint)
+                known["\(row[0] as String)\u{0}\(row[1] as String)"] = (row[2], ProbeSchedule.Growth(fastestPerSecond: row[3], largestRise: row[4]))
             }
             let outlooks = snapshot.quotaRoots.flatMap { root in
                 root.resources.map { r in

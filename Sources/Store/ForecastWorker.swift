@@ -36,9 +36,18 @@ final class ForecastWorker: @unchecked Sendable {
         }
     }
 
-    /// Waits for everything submitted; each account's forecasts.
+    /// The forecasts computed so far, handed over (the writer saves them as it goes, so a
+    /// 10,000-account run never holds them all).
+    func drain() -> [String: [AppDatabase.ComputedForecast]] {
+        lock.withLock {
+            defer { results = [:] }
+            return results
+        }
+    }
+
+    /// Waits for everything submitted; the forecasts not drained yet.
     func finish() -> [String: [AppDatabase.ComputedForecast]] {
         queue.sync {}
-        return lock.withLock { results }
+        return drain()
     }
 }

@@ -165,6 +165,25 @@ struct StoreTests {
         #expect(try computedAt("same") == t2.timeIntervalSince1970)
     }
 
+    @Test("a state read before a run, brought up to date with the accounts it stored, equals one read after it")
+    func stateUpdatedAfterRun() throws {
+        let db = try AppDatabase.inMemory()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        try db.record(startedAt: t0, finishedAt: t0, outcomes: [Self.ok("a", at: t0, usage: 1000), Self.ok("b", at: t0, usage: 2000),
+                                                                Self.failed("c", at: t0)])
+        let before = try db.storedState()
+        let t1 = t0 + 3600
+        // b grows, c recovers, d is new; a is not probed.
+        let run = [Self.ok("b", at: t1, usage: 2500), Self.ok("c", at: t1, usage: 10), Self.failed("d", at: t1)]
+        try db.record(startedAt: t1, finishedAt: t1, outcomes: run)
+        let updated = try db.storedState(updating: before, accounts: run.map(\.accountID))
+        let after = try db.storedState()
+        #expect(updated.states == after.states)
+        #expect(updated.states.map(\.id) == ["a", "b", "c", "d"])
+        #expect(updated.failureCounts == after.failureCounts && updated.lastRun == after.lastRun)
+        #expect(updated.states.first { $0.id == "b" }?.quota.first { $0.resource == "STORAGE" }?.usage == 2500)
+    }
+
     @Test("file database: WAL mode, schema migrated once, reopened intact")
     func fileDatabase() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mg-store-\(UUID()).sqlite").path
