@@ -148,7 +148,7 @@ struct StoreTests {
         #expect(try db.latestStates().first?.quota.first { $0.resource == "STORAGE" }?.usage == 3300)
     }
 
-    @Test("forecasts are recomputed only when usage moved or an hour passed")
+    @Test("forecasts are recomputed only when the hourly series moved: a larger usage, or a new hour")
     func forecastsOnlyWhenChanged() throws {
         let db = try AppDatabase.inMemory()
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
