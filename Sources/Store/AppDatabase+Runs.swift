@@ -88,7 +88,7 @@ extension AppDatabase {
                 }
                 // Forecasts only for accounts whose series moved (a new hour, a larger usage
                 // or limit): the forecast is a function of the series.
-                var series: [ForecastWorker.Series] = []
+                var series: [(root: String, resource: String, series: HourlySeries)] = []
                 var moved = false
                 for root in snapshot.quotaRoots {
                     for r in root.resources {
@@ -99,10 +99,12 @@ extension AppDatabase {
                                                                       limit: Int64(clamping: r.limit)),
                                                          keepingFrom: seriesFrom)
                         moved = moved || added.changed
-                        series.append((root.name, r.resource, added.series.forecastPoints(from: windowFrom)))
+                        series.append((root.name, r.resource, added.series))
                     }
                 }
-                if moved { forecaster.submit(account: outcome.accountID, series: series) }
+                if moved {
+                    forecaster.submit(account: outcome.accountID, series: series.map { ($0.root, $0.resource, $0.series.forecastPoints(from: windowFrom)) })
+                }
                 if index % 256 == 255 { try Self.saveForecasts(db, forecaster.drain(), computedAt: t) }
                 if snapshot.foldersIncluded { try Self.insertFolders(db, snapshot.folders, account: outcome.accountID, at: at, runID: runID) }
             }
@@ -120,8 +122,8 @@ extension AppDatabase {
         return summary
     }
 
-    /// An account's folders, up to 16 rows per statement: at 10,000 accounts × 10 folders,
-    /// one statement per row was a third of a pass's inserts.
+    /// An account's folders, up to 16 rows per statement: at 10,000 accounts × 10 folders a
+    /// pass inserts 100,000 rows, and each statement costs GRDB's and SQLite's own overhead.
     static func insertFolders(_ db: Database, _ folders: [FolderUsage], account: String, at: Double, runID: Int64) throws {
         let chunk = 16
         for start in stride(from: 0, to: folders.count, by: chunk) {

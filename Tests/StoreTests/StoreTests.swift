@@ -165,6 +165,24 @@ struct StoreTests {
         #expect(try computedAt("same") == t2.timeIntervalSince1970)
     }
 
+    @Test("a run larger than the worker's hand-over batch saves every account's forecasts and due time")
+    func forecastsOfALargeRun() throws {
+        let db = try AppDatabase.inMemory()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let schedule = ProbeSchedule.Settings(options: .init(), thresholds: { _ in AlertRules.Thresholds() })
+        for step in 0..<2 {
+            let at = t0 + Double(step) * 3600
+            try db.record(startedAt: at, finishedAt: at, outcomes: (0..<600).map { Self.ok("u\($0)", at: at, usage: UInt64(1000 + $0 + step)) },
+                          schedule: schedule)
+        }
+        let (forecasts, computed, due) = try db.writer.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM forecast") ?? 0,
+             try Double.fetchOne(db, sql: "SELECT MIN(computed_at) FROM forecast") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account WHERE next_probe_at IS NOT NULL") ?? 0)
+        }
+        #expect(forecasts == 1200 && computed == t0.timeIntervalSince1970 + 3600 && due == 600)
+    }
+
     @Test("a state read before a run, brought up to date with the accounts it stored, equals one read after it")
     func stateUpdatedAfterRun() throws {
         let db = try AppDatabase.inMemory()
