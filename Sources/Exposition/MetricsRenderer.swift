@@ -127,9 +127,21 @@ public enum MetricsRenderer {
                 }
             }
         }
+        // The two folder families are most of the exposition at 10,000 accounts: the second
+        // is written on another core meanwhile, into its own buffer, appended in order.
+        let messages = RenderedElsewhere(MetricsText(capacity: 90 * folderCount, constantLabels: input.shard.map { [("shard", $0)] } ?? []))
+        messages.start { text in
+            text.family("mailgauge_mailbox_messages", .gauge, help: "Messages in a mailbox (folder).") { f in
+                for account in folders {
+                    for (folder, special) in account.folders {
+                        f.add(("account", account.account), ("mailbox", folder.name), ("special_use", special), Double(folder.messages))
+                    }
+                }
+            }
+        }
         m.family("mailgauge_mailbox_size_bytes", .gauge, help: "Size of a mailbox (folder), sum of its messages' RFC822.SIZE.",
                  folderFamily { $0.sizeBytes.doubleValue })
-        m.family("mailgauge_mailbox_messages", .gauge, help: "Messages in a mailbox (folder).", folderFamily { Double($0.messages) })
+        m.append(messages.wait())
 
         renderServers(input.servers, into: &m)
 
@@ -213,5 +225,24 @@ public enum MetricsRenderer {
         m.family("mailgauge_server_last_check_timestamp_seconds", .gauge, help: "When a pass last connected to the server.") { f in
             for h in servers { f.add(labels(h), h.checkedAt.timeIntervalSince1970.rounded()) }
         }
+    }
+}
+
+/// A `MetricsText` written on another thread: `start` hands it over, `wait` takes it back.
+private final class RenderedElsewhere: @unchecked Sendable {
+    private var text: MetricsText
+    private let group = DispatchGroup()
+
+    init(_ text: MetricsText) {
+        self.text = text
+    }
+
+    func start(_ write: @escaping @Sendable (inout MetricsText) -> Void) {
+        DispatchQueue.global(qos: .userInitiated).async(group: group) { [self] in write(&text) }
+    }
+
+    func wait() -> MetricsText {
+        group.wait()
+        return text
     }
 }

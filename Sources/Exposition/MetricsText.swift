@@ -25,6 +25,11 @@ struct MetricsText {
 
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Another text's families after these (one rendered meanwhile on another thread).
+    mutating func append(_ other: MetricsText) {
+        bytes.append(contentsOf: other.bytes)
+    }
+
     /// One metric family: HELP, TYPE, then the samples `emit` adds, in its order; nothing
     /// at all when it adds none.
     mutating func family(_ name: String, _ kind: Kind, help: String, _ emit: (inout Family) -> Void) {
