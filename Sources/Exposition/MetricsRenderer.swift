@@ -57,8 +57,8 @@ public enum MetricsRenderer {
     public static func render(_ input: ExpositionInput) -> String {
         // About 90 bytes a sample; reserved up front so the buffer is not copied as it grows.
         let folderCount = input.folders == .none ? 0 : input.states.reduce(0) { $0 + $1.folders.count }
-        var m = MetricsText(capacity: 4096 + 90 * (2 * folderCount + 12 * input.states.count),
-                            constantLabels: input.shard.map { [("shard", $0)] } ?? [])
+        let shardLabel = input.shard.map { [("shard", $0)] } ?? []
+        var m = MetricsText(capacity: 4096 + 90 * (2 * folderCount + 12 * input.states.count), constantLabels: shardLabel)
         let states = input.states.sorted { $0.id < $1.id }
         let current = states.filter(\.lastProbeOK)
 
@@ -118,7 +118,8 @@ public enum MetricsRenderer {
             }
             return (s.id, chosen.sorted { $0.name < $1.name }.map { ($0, $0.specialUse.joined(separator: " ")) })
         }
-        func folderFamily(_ value: @escaping (FolderPoint) -> Double) -> (inout MetricsText.Family) -> Void {
+        // Sendable, for the family written on another thread.
+        let folderFamily: @Sendable (@escaping @Sendable (FolderPoint) -> Double) -> (inout MetricsText.Family) -> Void = { value in
             { f in
                 for account in folders {
                     for (folder, special) in account.folders {
@@ -129,15 +130,9 @@ public enum MetricsRenderer {
         }
         // The two folder families are most of the exposition at 10,000 accounts: the second
         // is written on another core meanwhile, into its own buffer, appended in order.
-        let messages = RenderedElsewhere(MetricsText(capacity: 90 * folderCount, constantLabels: input.shard.map { [("shard", $0)] } ?? []))
+        let messages = RenderedElsewhere(MetricsText(capacity: 90 * folderCount, constantLabels: shardLabel))
         messages.start { text in
-            text.family("mailgauge_mailbox_messages", .gauge, help: "Messages in a mailbox (folder).") { f in
-                for account in folders {
-                    for (folder, special) in account.folders {
-                        f.add(("account", account.account), ("mailbox", folder.name), ("special_use", special), Double(folder.messages))
-                    }
-                }
-            }
+            text.family("mailgauge_mailbox_messages", .gauge, help: "Messages in a mailbox (folder).", folderFamily { Double($0.messages) })
         }
         m.family("mailgauge_mailbox_size_bytes", .gauge, help: "Size of a mailbox (folder), sum of its messages' RFC822.SIZE.",
                  folderFamily { $0.sizeBytes.doubleValue })

@@ -3,25 +3,14 @@ import GRDB
 public import MailGaugeCore
 
 extension AppDatabase {
-    /// Evaluates every account's alert rules against its latest state (the decision is
-    /// `AlertEvaluation`, pure) and stores the new alert states, in one transaction (a crash never sends a notice twice nor loses
-    /// one: the states move together with the decision).
+    /// Evaluates the alert rules of `states` (every account in the config now, read by the
+    /// pass after it stored its run: an account removed from the config raises nothing
+    /// more) and stores the new alert states, in one transaction: a crash never sends a
+    /// notice twice nor loses one, the states move together with the decision, which is
+    /// `AlertEvaluation`'s (pure).
     ///
     /// `route` says which channels each notice goes to; those outbox rows are written in
     /// the same transaction, so a notice is either decided and queued, or neither.
-    /// `accounts`: the ids in the config now (nil: all); an account removed from the config
-    /// raises nothing more.
-    public func evaluateAlerts(now: Date, thresholds: (String) -> AlertRules.Thresholds, accounts: Set<String>? = nil,
-                               route: (AccountNotice) -> [OutboxItem] = { _ in [] }) throws -> [AccountNotice] {
-        try writer.write { db in
-            let states = try Self.latestStates(db, withFolders: false).filter { accounts?.contains($0.id) ?? true }
-            return try Self.evaluateAlerts(db, states: states, now: now, thresholds: thresholds, route: route)
-        }
-    }
-
-    /// The same over states already read (`storedState()` after the run was stored, by
-    /// the one writer holding the run lock): a pass that also renders metrics reads every
-    /// account once, not twice.
     public func evaluateAlerts(states: [AccountState], now: Date, thresholds: (String) -> AlertRules.Thresholds,
                                route: (AccountNotice) -> [OutboxItem] = { _ in [] }) throws -> [AccountNotice] {
         try writer.write { db in try Self.evaluateAlerts(db, states: states, now: now, thresholds: thresholds, route: route) }
