@@ -40,7 +40,7 @@ enum CSVAccounts {
             for (cell, name) in zip(row, header.map(\.text)) where !cell.text.isEmpty && columns.contains(name) {
                 yaml += "\(name): \(quoted(cell.text))\n"
             }
-            guard let mapping = try? Yams.compose(yaml: yaml) else { continue }
+            guard let mapping = try? Yams.compose(yaml: yaml, .basic) else { continue }
             let sub = YAMLReader(file: path)
             let rowBuilder = Builder(reader: sub, baseDirectory: builder.baseDirectory, environment: builder.environment,
                                      checksSecrets: builder.checksSecrets)

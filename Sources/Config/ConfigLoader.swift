@@ -34,7 +34,10 @@ public enum ConfigLoader {
         let shown = displayPath ?? path
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            // The basic resolver: every scalar is read as text by YAMLReader, which never
+            // looks at YAML's implicit tags; the default resolver compiles a dozen regular
+            // expressions on ICU (megabytes of its tables paged in) to set them.
+            guard let node = try Yams.compose(yaml: text, .basic) else {
                 throw ConfigErrors(errors: [ConfigError(file: shown, line: 1, column: 1, key: "", message: "the file is empty")])
             }
             root = node

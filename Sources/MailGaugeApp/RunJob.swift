@@ -110,13 +110,13 @@ public enum RunJob {
         let bulkIDs = probeAll ? [] : Set(config.accounts.filter { $0.masterMode == .cyrusAdmin }.map(\.id))
         // One set of targets for the pass: one TLS context per server and one secret cache
         // for the bulk reading and the probes alike.
-        var candidates = config
-        candidates.accounts = config.accounts.filter { due.contains($0.id) || bulkIDs.contains($0.id) }
-        let allTargets = Targets.make(candidates)
+        let allTargets = Targets.make(config, including: { due.contains($0.id) || bulkIDs.contains($0.id) })
         let bulkTargets = allTargets.filter { bulkIDs.contains($0.accountID) }
         let bulk = bulkTargets.isEmpty ? BulkQuotaPass.Result() : await BulkQuotaPass.read(bulkTargets, logger: logger)
         let selection = Scheduling.select(config, due: due, bulk: bulk, now: started)
-        let targets = allTargets.filter { selection.probe.contains($0.accountID) }
+        // Usually every target (a copy of 10,000 is megabytes): filtered only when the bulk
+        // reading left some accounts without a folder probe due.
+        let targets = allTargets.allSatisfy({ selection.probe.contains($0.accountID) }) ? allTargets : allTargets.filter { selection.probe.contains($0.accountID) }
         let notDue = config.accounts.count - targets.count
         let quotaOnly = selection.quotaOnly
         let progress = Progress(total: targets.count, bar: progressBar)
@@ -165,8 +165,12 @@ public enum RunJob {
             } else {
                 state = try database.storedState(withFolders: false)
             }
+            // The stored accounts no longer configured get no notices; a copy of the states
+            // (megabytes at 10,000 accounts) only when there are such accounts.
             let configured = Set(config.accounts.map(\.id))
-            let notices = try database.evaluateAlerts(states: state.states.filter { configured.contains($0.id) }, now: finished,
+            let current = state.states.allSatisfy { configured.contains($0.id) } ? state.states
+                : state.states.filter { configured.contains($0.id) }
+            let notices = try database.evaluateAlerts(states: current, now: finished,
                                                       thresholds: Alerting.thresholds(config), route: plan.router(now: finished))
             if config.alerts.stdout {
                 alertLines = StdoutChannel.lines(notices.map { Notice($0, at: finished) }, json: config.alerts.stdoutFormat == .json)

@@ -12,11 +12,15 @@ public enum Targets {
     /// One target per account. Built once per pass: each server's TLS context (so the
     /// trust store is parsed once, not per connection; none for `tls: none`) and one
     /// secret cache (each distinct password_command runs once).
-    public static func make(_ config: MailGaugeConfig, environment: [String: String] = ProcessInfo.processInfo.environment,
+    /// `including`: the accounts wanted (all by default), chosen here rather than by the
+    /// caller copying the config's account list.
+    public static func make(_ config: MailGaugeConfig, including: (AccountConfig) -> Bool = { _ in true },
+                            environment: [String: String] = ProcessInfo.processInfo.environment,
                             logger: Logger = Logger(label: "mailgauge")) -> [ProbeTarget] {
         let secrets = SecretCache(environment: environment, commandTimeoutSeconds: 30)
         var contexts: [String: Result<TLSClientContext, ProbeFailure>] = [:]
-        for server in config.servers.values where server.tls != .none && config.accounts.contains(where: { $0.server == server.name }) {
+        for server in config.servers.values
+        where server.tls != .none && config.accounts.contains(where: { $0.server == server.name && including($0) }) {
             do {
                 contexts[server.name] = .success(try TLSClientContext(caFile: server.caFile))
             } catch {
@@ -26,14 +30,13 @@ public enum Targets {
                 contexts[server.name] = .failure(ProbeFailure(reason: .tls, message: "TLS: \(error.description)"))
             }
         }
-        return config.accounts.compactMap { account in
-            guard let server = config.servers[account.server] else { return nil }
+        var servers: [String: ProbeTarget.Server] = [:]
+        for server in config.servers.values {
             let security: ConnectionConfiguration.Security = switch server.tls {
             case .implicit: .implicitTLS
             case .starttls: .startTLS
             case .none: .insecurePlaintext
             }
-            let secretSource = account.secret
             var setupFailure: ProbeFailure?
             var tlsContext: TLSClientContext?
             switch contexts[server.name] {
@@ -41,19 +44,26 @@ public enum Targets {
             case .failure(let failure)?: setupFailure = failure
             case nil: break
             }
-            return ProbeTarget(
-                accountID: account.id, user: account.user, serverName: server.name,
+            servers[server.name] = ProbeTarget.Server(
+                name: server.name,
                 connection: ConnectionConfiguration(host: server.host, port: server.port, security: security,
                                                     caFile: server.caFile, tlsContext: tlsContext,
                                                     timeoutSeconds: server.timeoutSeconds,
                                                     maxResponsesPerCommand: server.maxResponsesPerCommand, clientID: clientID),
+                forcedMethod: FolderMethod(rawValue: server.method.rawValue), maxFolders: server.maxFolders, setupFailure: setupFailure)
+        }
+        var targets: [ProbeTarget] = []
+        targets.reserveCapacity(config.accounts.count)
+        for account in config.accounts where including(account) {
+            guard let server = servers[account.server] else { continue }
+            let secretSource = account.secret
+            targets.append(ProbeTarget(
+                accountID: account.id, user: account.user, server: server,
                 loginUser: account.loginUser, authorizationID: account.authorizationID,
                 mechanism: Credentials.Mechanism(rawValue: account.auth.rawValue) ?? .auto,
-                forcedMethod: FolderMethod(rawValue: server.method.rawValue),
-                maxFolders: server.maxFolders,
-                setupFailure: setupFailure,
-                secret: { () async throws(ProbeFailure) -> String in try await secrets.value(secretSource) })
+                secret: { () async throws(ProbeFailure) -> String in try await secrets.value(secretSource) }))
         }
+        return targets
     }
 
     /// What mailgauge says of itself in IMAP `ID` (some servers require one).
