@@ -96,6 +96,15 @@ public enum RunJob {
             return Result(exit: .configOrDatabase, config: config, summary: nil,
                           message: "database \(config.database): \(error)")
         }
+        // Last, once alerts are queued and metrics written: the write-ahead log is copied
+        // into the database off the pass's path (see AppDatabase.checkpoint).
+        defer {
+            do {
+                try database.checkpoint()
+            } catch {
+                logger.warning("database checkpoint failed; the next pass tries again", metadata: ["error": "\(error)"])
+            }
+        }
 
         let started = Date()
         // Adaptive polling (see ProbeSchedule): the accounts due by their stored schedule,

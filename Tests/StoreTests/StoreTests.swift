@@ -215,6 +215,45 @@ struct StoreTests {
         let integrity = try reopened.writer.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
         #expect(integrity == "ok")
     }
+
+    @Test("a run is stored without foreign-key checks yet leaves none broken, and the checks are back on after it")
+    func foreignKeysAroundARun() throws {
+        let db = try AppDatabase.inMemory()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        try db.record(startedAt: t0, finishedAt: t0 + 5, outcomes: [Self.ok("a", at: t0, usage: 1), Self.failed("b", at: t0)],
+                      retention: RetentionPolicy(rawSeconds: 3600, hourlySeconds: 86400, dailySeconds: nil))
+        let (broken, enforced) = try db.writer.read { db in
+            (try Row.fetchAll(db, sql: "PRAGMA foreign_key_check"), try Bool.fetchOne(db, sql: "PRAGMA foreign_keys"))
+        }
+        #expect(broken.isEmpty && enforced == true)
+        // Enforced again: a sample of an account that does not exist is refused.
+        #expect(throws: DatabaseError.self) {
+            try db.writer.write { db in
+                try db.execute(sql: "INSERT INTO quota_sample (account_id, at, run_id, root, resource, usage, \"limit\") VALUES ('ghost', 1, 1, '', 'STORAGE', 1, 2)")
+            }
+        }
+        // Cascades still work: forgetting an account removes its history.
+        _ = try db.accountsNotIn(["b"], remove: true)
+        #expect(try db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM quota_sample") } == 0)
+    }
+
+    @Test("a commit leaves the write-ahead log for checkpoint() to copy after the pass's outputs")
+    func checkpointAfterThePass() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mg-ckpt-\(UUID()).sqlite").path
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let db = try AppDatabase(path: path)
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        // More than SQLite's automatic threshold (1,000 pages) written in one run.
+        let outcomes = (0..<5000).map { Self.ok("user\($0)", at: t0, usage: UInt64($0)) }
+        try db.record(startedAt: t0, finishedAt: t0 + 5, outcomes: outcomes)
+        let walBytes = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
+        #expect(walBytes / 4096 > 1000)
+        let frames = try db.writer.writeWithoutTransaction { try $0.checkpoint(.passive) }
+        #expect(frames.walFrameCount > 1000, "the commit did not checkpoint")
+        #expect(frames.checkpointedFrameCount == frames.walFrameCount)
+        try db.checkpoint()
+        #expect(try AppDatabase(path: path).latestStates().count == 5000)
+    }
 }
 
 @Suite("database file mode")
