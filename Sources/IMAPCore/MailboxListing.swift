@@ -25,10 +25,17 @@ public struct MailboxListing: Sendable, Hashable {
 
     /// The RFC 6154 / RFC 8457 special-use attributes among `attributes`, in order.
     public var specialUse: [String] {
-        attributes.filter { attribute in
+        let found = attributes.filter { attribute in
             MailboxListing.specialUseAttributes.contains { attribute.caseInsensitiveCompare($0) }
         }
+        // The usual case, one attribute spelled as the RFC does, gets a shared array: a pass
+        // holds every account's folders until it stores them, and a copy per folder was
+        // megabytes at 10,000 accounts.
+        if found.count == 1, let shared = Self.sharedSpecialUse[found[0]] { return shared }
+        return found
     }
+
+    private static let sharedSpecialUse = Dictionary(uniqueKeysWithValues: specialUseAttributes.map { ($0, [$0]) })
 
     /// `CHILDINFO` extended data (RFC 5258 §4), e.g. `["SUBSCRIBED"]`.
     public var childInfo: [String] {

@@ -16,7 +16,13 @@ public struct MailboxSnapshot: Sendable, Hashable, Codable {
     public var foldersIncluded = true
     /// What the connection learned about the server (for server health); not part of the
     /// account's history, and taken out of the snapshot by the run once tallied.
-    public var connection: ConnectionFacts?
+    public var connection: ConnectionFacts? {
+        get { connectionBox?.facts }
+        set { connectionBox = newValue.map(ConnectionFactsBox.init) }
+    }
+    /// Boxed: inline, the facts (150-odd bytes, dropped once the probe ends) made each of
+    /// the 10,000 outcomes a pass holds until it stores them that much larger.
+    private var connectionBox: ConnectionFactsBox?
 
     public init(quotaRoots: [QuotaRootUsage], quotaStatus: QuotaStatus, folders: [FolderUsage], method: FolderMethod,
                 capabilities: [String], durationSeconds: Double, alerts: [String] = []) {
@@ -134,4 +140,13 @@ public struct FolderUsage: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case name, rawName = "raw_name", specialUse = "special_use", messages, sizeBytes = "size_bytes"
     }
+}
+
+private final class ConnectionFactsBox: Sendable, Hashable {
+    let facts: ConnectionFacts
+
+    init(_ facts: ConnectionFacts) { self.facts = facts }
+
+    static func == (a: ConnectionFactsBox, b: ConnectionFactsBox) -> Bool { a.facts == b.facts }
+    func hash(into hasher: inout Hasher) { hasher.combine(facts) }
 }
