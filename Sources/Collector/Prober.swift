@@ -48,8 +48,7 @@ public struct Prober: Sendable {
             try await imap.authenticate(credentials)
             let loggedIn = started.duration(to: .now)
             let plan = try ProbePlan.make(capabilities: imap.capabilities, forced: forcedMethod)
-            let (status, roots) = plan.readQuota ? try await Self.readQuota(imap) : (.unsupported, [])
-            let folders = try await Self.readFolders(imap, plan: plan, maxFolders: maxFolders, logger: logger)
+            let (status, roots, folders) = try await Self.readQuotaAndFolders(imap, plan: plan, maxFolders: maxFolders, logger: logger)
             let elapsed = started.duration(to: .now)
             var snapshot = MailboxSnapshot(
                 quotaRoots: roots, quotaStatus: status, folders: folders, method: plan.folderMethod,
@@ -70,26 +69,55 @@ public struct Prober: Sendable {
             subject: facts.subject, issuer: facts.issuer, subjectAlternativeNames: facts.subjectAlternativeNames))
     }
 
-    // MARK: - Quota
+    // MARK: - Quota and folders
 
-    /// `GETQUOTAROOT INBOX`: every root and every resource. No root at all means no limit
-    /// applies ("unlimited"); a root the server names without its QUOTA data is asked for
-    /// with `GETQUOTA`.
-    static func readQuota(_ imap: IMAPConnection) async throws -> (QuotaStatus, [QuotaRootUsage]) {
+    /// `GETQUOTAROOT INBOX` and the folder `LIST` (after the ID owed since login) in one
+    /// pipelined write: one round trip where there were three. Each untagged response is
+    /// taken by its kind, whichever command's answer it came in; the folder cap applies as
+    /// the listing arrives.
+    static func readQuotaAndFolders(_ imap: IMAPConnection, plan: ProbePlan, maxFolders: Int = defaultMaxFolders,
+                                    logger: Logger) async throws -> (QuotaStatus, [QuotaRootUsage], [FolderUsage]) {
         var rootNames: [String] = []
         var quotas: [String: [QuotaResource]] = [:]
-        do {
-            try await imap.execute(.getQuotaRoot(.inbox)) { response in
-                switch response {
-                case .quotaRoot(let r): rootNames.append(contentsOf: r.roots)
-                case .quota(let q): quotas[q.root, default: []].append(contentsOf: q.resources)
-                default: break
+        var listings: [MailboxListing] = []
+        var statuses: [MailboxName: MailboxStatus] = [:]
+        let commands: [Command] = (plan.readQuota ? [.getQuotaRoot(.inbox)] : []) + [plan.listCommand]
+        let results = try await imap.pipeline(commands) { _, response in
+            switch response {
+            case .quotaRoot(let r): rootNames.append(contentsOf: r.roots)
+            case .quota(let q): quotas[q.root, default: []].append(contentsOf: q.resources)
+            case .list(let l):
+                guard listings.count < maxFolders else {
+                    throw IMAPClientError.protocolViolation("the server listed more than \(maxFolders) folders (servers.<name>.max_folders)")
                 }
+                listings.append(l)
+            case .mailboxStatus(let s): statuses[s.name] = s
+            default: break
             }
-        } catch IMAPClientError.commandFailed(_, let status) where status.kind == .no {
-            // Some servers answer NO when quota is configured off for this user.
-            return (.unsupported, [])
         }
+        // The listing's failure first: then no GETQUOTA round trip is spent on a failed probe.
+        _ = try results[results.count - 1].get()
+        var quota: (QuotaStatus, [QuotaRootUsage]) = (.unsupported, [])
+        if plan.readQuota {
+            switch results[0] {
+            case .success:
+                quota = try await quotaRoots(imap, rootNames: rootNames, quotas: quotas)
+            case .failure(.commandFailed(_, let status)) where status.kind == .no:
+                // Some servers answer NO when quota is configured off for this user.
+                break
+            case .failure(let error):
+                throw error
+            }
+        }
+        return (quota.0, quota.1, try await folders(imap, plan: plan, listings: listings, statuses: statuses, logger: logger))
+    }
+
+    /// Every root and every resource GETQUOTAROOT named. No root at all means no limit
+    /// applies ("unlimited"); a root the server names without its QUOTA data is asked for
+    /// with `GETQUOTA`.
+    static func quotaRoots(_ imap: IMAPConnection, rootNames: [String], quotas: [String: [QuotaResource]]) async throws
+        -> (QuotaStatus, [QuotaRootUsage]) {
+        var quotas = quotas
         for root in rootNames where quotas[root] == nil {
             try await imap.execute(.getQuota(root: root)) { response in
                 if case .quota(let q) = response { quotas[q.root, default: []].append(contentsOf: q.resources) }
@@ -106,23 +134,11 @@ public struct Prober: Sendable {
         return (limited ? .ok : .unlimited, roots)
     }
 
-    // MARK: - Folders
-
-    static func readFolders(_ imap: IMAPConnection, plan: ProbePlan, maxFolders: Int = defaultMaxFolders,
-                            logger: Logger) async throws -> [FolderUsage] {
-        var listings: [MailboxListing] = []
-        var statuses: [MailboxName: MailboxStatus] = [:]
-        try await imap.execute(plan.listCommand) { response in
-            switch response {
-            case .list(let l):
-                guard listings.count < maxFolders else {
-                    throw IMAPClientError.protocolViolation("the server listed more than \(maxFolders) folders (servers.<name>.max_folders)")
-                }
-                listings.append(l)
-            case .mailboxStatus(let s): statuses[s.name] = s
-            default: break
-            }
-        }
+    /// The folders' sizes from the listing: as listed with it (LIST-STATUS), or asked for
+    /// per folder (STATUS, or EXAMINE and FETCH).
+    static func folders(_ imap: IMAPConnection, plan: ProbePlan, listings: [MailboxListing], statuses: [MailboxName: MailboxStatus],
+                        logger: Logger) async throws -> [FolderUsage] {
+        var statuses = statuses
         // \Noselect and \NonExistent hold no messages and cannot be opened.
         let selectable = deduplicated(listings.filter(\.isSelectable))
         switch plan.folderMethod {

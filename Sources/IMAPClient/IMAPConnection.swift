@@ -17,6 +17,8 @@ public final class IMAPConnection {
     public private(set) var isAuthenticated = false
     /// The server's `ID` answer, when it offered ID.
     public private(set) var serverID: [IDParameter]?
+    /// Logged in to a server that offers ID, and ours not sent yet.
+    private var idOwed = false
     /// `[ALERT]` texts the server sent; RFC 3501 says they must reach the user.
     public private(set) var alerts: [String] = []
     /// What the TLS handshake said about the server (version, cipher, certificate); nil
@@ -128,6 +130,7 @@ public final class IMAPConnection {
     /// tagged status. NO/BAD throw `commandFailed`.
     @discardableResult
     public func execute(_ command: Command, onUntagged: (UntaggedResponse) throws -> Void = { _ in }) async throws -> ResponseStatus {
+        try await sendOwedID()
         let tag = nextTag()
         let stage = command.redactedDescription
         let deadline = commandDeadline()
@@ -149,6 +152,29 @@ public final class IMAPConnection {
     /// responses that arrived before that command's tagged reply, or its error. Commands
     /// that need a synchronising literal cannot be pipelined and run one by one.
     public func pipeline(_ commands: [Command]) async throws -> [Result<[UntaggedResponse], IMAPClientError>] {
+        var collected = Array(repeating: [UntaggedResponse](), count: commands.count)
+        let statuses = try await pipeline(commands) { index, response in collected[index].append(response) }
+        return zip(statuses, collected).map { status, responses in status.map { _ in responses } }
+    }
+
+    /// `pipeline`, handing each untagged response to `onUntagged` as it arrives, with the
+    /// index of the command whose answer is being read (so a caller can stop a server that
+    /// sends too much before it is all held). Each result is the command's tagged OK, or
+    /// its NO/BAD as `commandFailed`. An owed ID leads the batch.
+    public func pipeline(_ commands: [Command], onUntagged: (Int, UntaggedResponse) throws -> Void) async throws
+        -> [Result<ResponseStatus, IMAPClientError>] {
+        if idOwed {
+            idOwed = false
+            var results = try await pipeline([.id(configuration.clientID)] + commands) { index, response in
+                if index == 0 {
+                    if case .id(let params) = response { serverID = params }
+                } else {
+                    try onUntagged(index - 1, response)
+                }
+            }
+            _ = try results.removeFirst().get()
+            return results
+        }
         let encoder = CommandEncoder(options: .init(capabilities: capabilities))
         var tags: [String] = []
         var batch: [UInt8] = []
@@ -157,35 +183,32 @@ public final class IMAPConnection {
             let encoded = encoder.encode(command, tag: tag)
             guard encoded.parts.count == 1 else {
                 // Nothing has been sent yet: run them one by one instead.
-                return try await sequentially(commands)
+                return try await sequentially(commands, onUntagged: onUntagged)
             }
             tags.append(tag)
             batch += encoded.parts[0]
         }
         logger.trace("C: pipelined \(commands.count) commands")
         try await write(.command(tags: tags, bytes: batch, secret: false))
-        var results: [Result<[UntaggedResponse], IMAPClientError>] = []
-        for (tag, command) in zip(tags, commands) {
-            var responses: [UntaggedResponse] = []
+        var results: [Result<ResponseStatus, IMAPClientError>] = []
+        for (index, (tag, command)) in zip(tags, commands).enumerated() {
             // Each answer gets the full per-command time from the one before it: the
             // server works through a pipeline in order.
             let status = try await awaitTagged(tag, stage: command.redactedDescription, deadline: commandDeadline()) {
-                responses.append($0)
+                try onUntagged(index, $0)
             }
-            if status.kind == .ok {
-                results.append(.success(responses))
-            } else {
-                results.append(.failure(.commandFailed(command: verb(of: command.redactedDescription), status: status)))
-            }
+            results.append(status.kind == .ok ? .success(status)
+                : .failure(.commandFailed(command: verb(of: command.redactedDescription), status: status)))
         }
         return results
     }
 
-    private func sequentially(_ commands: [Command]) async throws -> [Result<[UntaggedResponse], IMAPClientError>] {
-        var results: [Result<[UntaggedResponse], IMAPClientError>] = []
-        for command in commands {
+    private func sequentially(_ commands: [Command], onUntagged: (Int, UntaggedResponse) throws -> Void) async throws
+        -> [Result<ResponseStatus, IMAPClientError>] {
+        var results: [Result<ResponseStatus, IMAPClientError>] = []
+        for (index, command) in commands.enumerated() {
             do {
-                results.append(.success(try await collect(command)))
+                results.append(.success(try await execute(command) { try onUntagged(index, $0) }))
             } catch let error as IMAPClientError {
                 guard case .commandFailed = error else { throw error }
                 results.append(.failure(error))
@@ -248,10 +271,17 @@ public final class IMAPConnection {
         } else {
             try await refreshCapabilities()
         }
-        if capabilities.contains(.id) {
-            try await execute(.id(configuration.clientID)) { response in
-                if case .id(let params) = response { self.serverID = params }
-            }
+        // RFC 2971 ID goes out with the next command (pipelined with the next batch), not
+        // in a round trip of its own.
+        idOwed = capabilities.contains(.id)
+    }
+
+    /// Sends the owed ID on its own (before a command that is not pipelined).
+    private func sendOwedID() async throws {
+        guard idOwed else { return }
+        idOwed = false
+        try await execute(.id(configuration.clientID)) { response in
+            if case .id(let params) = response { self.serverID = params }
         }
     }
 

@@ -4,6 +4,7 @@ import IMAPClient
 import IMAPCore
 import MailGaugeCore
 import ScriptedServer
+import Synchronization
 import Testing
 
 /// Servers that misbehave on purpose: the client must fail closed, name the failure, and
@@ -208,5 +209,37 @@ struct FaultInjectionTests {
         #expect(byName["Empty"]! == (0, 0))
         #expect(byName["Old"] == nil)
         #expect(!server.receivedLines.contains { $0.contains("FETCH") && $0.contains("Empty") })
+    }
+
+    @Test("after login, ID, GETQUOTAROOT and the folder LIST go out in one write: this server answers none until it has all three")
+    func pipelinedAfterLogin() async throws {
+        let tags = Mutex<[String: String]>([:])
+        let server = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] hi\r\n") { tag, verb, _ in
+            switch verb {
+            case "AUTHENTICATE":
+                return "$TAG OK [CAPABILITY IMAP4rev1 ID QUOTA LIST-EXTENDED LIST-STATUS STATUS=SIZE SPECIAL-USE] in\r\n"
+            case "ID", "GETQUOTAROOT":
+                // Not answered now: a client waiting for this answer before sending the
+                // next command would wait until its deadline.
+                tags.withLock { $0[verb] = tag }
+                return nil
+            case "LIST":
+                let seen = tags.withLock { $0 }
+                guard let id = seen["ID"], let quota = seen["GETQUOTAROOT"] else { return "$TAG BAD not pipelined\r\n" }
+                return "* ID (\"name\" \"scripted\")\r\n\(id) OK\r\n* QUOTAROOT INBOX r\r\n* QUOTA r (STORAGE 10 100)\r\n\(quota) OK\r\n"
+                    + "* LIST (\\HasNoChildren) \"/\" INBOX\r\n* STATUS INBOX (MESSAGES 2 SIZE 2048)\r\n"
+                    + "* LIST (\\HasNoChildren \\Sent) \"/\" Sent\r\n* STATUS Sent (MESSAGES 1 SIZE 512)\r\n$TAG OK\r\n"
+            default:
+                return "$TAG OK\r\n"
+            }
+        }
+        defer { Task { await server.close() } }
+        let snap = try await probe(server, security: .insecurePlaintext, timeout: 3)
+        #expect(snap.quotaStatus == .ok && snap.storage?.usage == 10 && snap.storage?.limit == 100)
+        #expect(snap.method == .listStatus)
+        #expect(snap.folders.map(\.name) == ["INBOX", "Sent"] && snap.folders.map(\.sizeBytes.value) == [2048, 512])
+        #expect(snap.folders.map(\.specialUse) == [[], ["\\Sent"]])
+        let verbs = server.receivedLines.map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "" }
+        #expect(verbs == ["AUTHENTICATE", "ID", "GETQUOTAROOT", "LIST", "LOGOUT"])
     }
 }
