@@ -8,6 +8,16 @@ public enum MemoryTuning {
         _ = glibcMallopt(mArenaMax, 2)
         #endif
     }
+
+    /// Hands the heap's free pages back to the system (malloc_trim(3)): glibc returns only
+    /// the top of each arena on its own, and the pages a finished phase freed in the middle
+    /// (the config's YAML tree, the probes' connection buffers) otherwise stay resident
+    /// under the next phase's peak.
+    public static func releaseFreePages() {
+        #if os(Linux)
+        _ = glibcMallocTrim(0)
+        #endif
+    }
 }
 
 #if os(Linux)
@@ -16,4 +26,6 @@ public enum MemoryTuning {
 @_silgen_name("mallopt")
 private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 private let mArenaMax: Int32 = -8
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
 #endif

@@ -126,6 +126,7 @@ public enum RunJob {
         // Usually every target (a copy of 10,000 is megabytes): filtered only when the bulk
         // reading left some accounts without a folder probe due.
         let targets = allTargets.allSatisfy({ selection.probe.contains($0.accountID) }) ? allTargets : allTargets.filter { selection.probe.contains($0.accountID) }
+        MemoryTuning.releaseFreePages()
         let notDue = config.accounts.count - targets.count
         let quotaOnly = selection.quotaOnly
         let progress = Progress(total: targets.count, bar: progressBar)
@@ -136,6 +137,7 @@ public enum RunJob {
             if !progressBar { log(outcome, logger) }
         }
         progress.finish()
+        MemoryTuning.releaseFreePages()
         guard !Task.isCancelled else {
             return Result(exit: .configOrDatabase, config: config, summary: nil, message: "pass abandoned; nothing stored")
         }

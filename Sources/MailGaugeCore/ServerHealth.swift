@@ -113,13 +113,17 @@ public struct ServerHealthTally: Sendable {
     public init() {}
 
     public mutating func add(server: String, _ facts: ConnectionFacts) {
-        var entry = entries[server, default: [:]][facts.endpoint, default: Entry()]
+        // In place: a copy of the entry copied its login times too, each connection of a
+        // 10,000-account pass copying all those before it.
+        Self.update(&entries[server, default: [:]][facts.endpoint, default: Entry()], with: facts)
+    }
+
+    private static func update(_ entry: inout Entry, with facts: ConnectionFacts) {
         if let tls = facts.tls, entry.tls.map({ tls.certificate.chainNotAfter < $0.certificate.chainNotAfter }) ?? true {
             entry.tls = tls
         }
         entry.loginSeconds.append(facts.loginSeconds)
         if entry.capabilities == nil { entry.capabilities = facts.capabilities }
-        entries[server, default: [:]][facts.endpoint] = entry
     }
 
     public mutating func addTLSFailure(server: String, endpoint: String, message: String) {
