@@ -276,13 +276,11 @@ public final class IMAPConnection {
         idOwed = capabilities.contains(.id)
     }
 
-    /// Sends the owed ID on its own (before a command that is not pipelined).
+    /// Sends the owed ID on its own (before a command that is not pipelined): a pipeline of
+    /// nothing else, which takes the server's answer the one way.
     private func sendOwedID() async throws {
         guard idOwed else { return }
-        idOwed = false
-        try await execute(.id(configuration.clientID)) { response in
-            if case .id(let params) = response { self.serverID = params }
-        }
+        _ = try await pipeline([]) { _, _ in }
     }
 
     /// LOGIN; returns capabilities the server sent with its answer, if any.

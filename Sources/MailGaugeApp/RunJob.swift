@@ -125,7 +125,7 @@ public enum RunJob {
         let selection = Scheduling.select(config, due: due, bulk: bulk, now: started)
         // Usually every target (a copy of 10,000 is megabytes): filtered only when the bulk
         // reading left some accounts without a folder probe due.
-        let targets = allTargets.allSatisfy({ selection.probe.contains($0.accountID) }) ? allTargets : allTargets.filter { selection.probe.contains($0.accountID) }
+        let targets = allTargets.keeping { selection.probe.contains($0.accountID) }
         MemoryTuning.releaseFreePages()
         let notDue = config.accounts.count - targets.count
         let quotaOnly = selection.quotaOnly
@@ -179,9 +179,7 @@ public enum RunJob {
             // The stored accounts no longer configured get no notices; a copy of the states
             // (megabytes at 10,000 accounts) only when there are such accounts.
             let configured = Set(config.accounts.map(\.id))
-            let current = state.states.allSatisfy { configured.contains($0.id) } ? state.states
-                : state.states.filter { configured.contains($0.id) }
-            let notices = try database.evaluateAlerts(states: current, now: finished,
+            let notices = try database.evaluateAlerts(states: state.states.keeping { configured.contains($0.id) }, now: finished,
                                                       thresholds: Alerting.thresholds(config), route: plan.router(now: finished))
             if config.alerts.stdout {
                 alertLines = StdoutChannel.lines(notices.map { Notice($0, at: finished) }, json: config.alerts.stdoutFormat == .json)
@@ -289,5 +287,13 @@ final class Progress: @unchecked Sendable {
         let line = "\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
             + "\(done)/\(total) accounts, \(failed) failed, ETA \(Int(eta) / 60):\(String(format: "%02d", Int(eta) % 60))"
         FileHandle.standardError.write(Data(line.utf8))
+    }
+}
+
+extension Array {
+    /// `filter`, sharing this array's storage when it keeps every element: at 10,000
+    /// accounts a copy of the targets or the states is megabytes of a pass's peak.
+    func keeping(_ isIncluded: (Element) -> Bool) -> [Element] {
+        allSatisfy(isIncluded) ? self : filter(isIncluded)
     }
 }
