@@ -167,16 +167,23 @@ struct FaultInjectionTests {
     @Test("synchronising literal: waits for + before sending the rest")
     func synchronisingLiteral() async throws {
         // No LITERAL+: an 8-bit user name must go as {n} and wait for the server's "+".
+        let loginTag = Mutex<String?>(nil)
         let server = try await ScriptedIMAPServer(greeting: "* OK [CAPABILITY IMAP4rev1] hi\r\n") { tag, verb, line in
-            if verb == "LOGIN" { return line.hasSuffix("{5}") ? "+ go ahead\r\n" : "$TAG BAD no literal\r\n" }
-            if line.hasPrefix("jörg ") { return nil }  // the literal's continuation line: answered below
+            if verb == "LOGIN" {
+                loginTag.withLock { $0 = tag }
+                return line.hasSuffix("{5}") ? "+ go ahead\r\n" : "$TAG BAD no literal\r\n"
+            }
+            // The literal's continuation line ends the LOGIN (refused: the order is the point).
+            if line.hasPrefix("jörg ") { return loginTag.withLock { $0 }.map { "\($0) NO [AUTHENTICATIONFAILED] no\r\n" } }
             return "$TAG OK\r\n"
         }
         defer { Task { await server.close() } }
         do {
-            _ = try await probe(server, security: .insecurePlaintext, timeout: 1, user: "jörg")
+            // A deadline far from the test's own pace: a loaded CI machine once took more
+            // than a second between LOGIN and its "+".
+            _ = try await probe(server, security: .insecurePlaintext, timeout: 10, user: "jörg")
         } catch {
-            // The script never completes LOGIN: what matters is the order of what was sent.
+            // The script refuses the LOGIN: what matters is the order of what was sent.
         }
         let lines = server.receivedLines
         let login = try #require(lines.firstIndex { $0.hasSuffix("LOGIN {5}") })
