@@ -2,6 +2,7 @@ import Config
 import Foundation
 @testable import MailGaugeApp
 import MailGaugeCore
+import Synchronization
 import Testing
 
 /// `password_command` under a real deadline, in its own process group, output capped,
@@ -52,17 +53,29 @@ struct PasswordCommandTests {
 
     @Test("the cooperative pool stays free while commands wait")
     func offThePool() async throws {
-        // More silent commands than this machine has cores: if each held a cooperative
-        // thread, the timer task below could not run until they time out.
-        let started = ContinuousClock.now
+        // More waiting commands than this machine has cores: if each held a cooperative
+        // thread, the sleeping task below could not run until they ended, and they end only
+        // when it opens the gate (or at their 30 s deadline). Order, not elapsed time, is
+        // checked, so a loaded machine cannot fail it.
+        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("mg-gate-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: gate) }
+        let finished = FinishedCommands()
         async let waits: [ProbeFailure?] = withTaskGroup(of: ProbeFailure?.self) { group in
-            for _ in 0..<8 { group.addTask { await failure("sleep 5", timeout: 3) } }
+            for _ in 0..<8 {
+                group.addTask {
+                    let result = await failure("while [ ! -e \(gate.path) ]; do sleep 0.1; done", timeout: 30)
+                    finished.count.withLock { $0 += 1 }
+                    return result
+                }
+            }
             return await group.reduce(into: []) { $0.append($1) }
         }
         try await Task.sleep(for: .milliseconds(300))
-        let timerRanAfter = started.duration(to: .now)
-        #expect(timerRanAfter < .seconds(2), "a sleeping task was starved: \(timerRanAfter)")
-        #expect(await waits.allSatisfy { $0 != nil })
+        let finishedBeforeTheGate = finished.count.withLock { $0 }
+        FileManager.default.createFile(atPath: gate.path, contents: nil)
+        #expect(finishedBeforeTheGate == 0, "the sleeping task ran only after commands ended")
+        // Each printed nothing: an error, not a hang.
+        #expect(await waits.allSatisfy { $0?.message == "secret: password_command printed nothing" })
     }
 
     @Test("one run per distinct command per pass")
@@ -101,4 +114,9 @@ struct SecretFileTests {
         try Data(("pässwörd" + (ending.isEmpty ? "" : "\(ending)second line\(ending)")).utf8).write(to: file)
         #expect(try Secrets.resolve(.file(file.path)) == "pässwörd")
     }
+}
+
+/// How many commands have ended, shared by the test's tasks.
+final class FinishedCommands: Sendable {
+    let count = Mutex(0)
 }
