@@ -214,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "mailgauge", "IMAPClient", "IMAPCore", "Collector", "MailGaugeCore", "Store", "SMTPClient", "ScriptedServer",
+                "mailgauge", "IMAPClient", "IMAPCore", "Collector", "MailGaugeCore", "Store", "SMTPClient", "ScriptedServer", "ClientNetworking",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -9,6 +9,8 @@ public struct TLSFacts: Sendable, Hashable {
     /// IANA name ("TLS_AES_256_GCM_SHA384"), or the code point ("0xC0FF") for one this
     /// table does not name; nil when the ServerHello could not be read.
     public var cipher: String?
+    /// The TLS 1.3 key-share group's code point (0x001D: X25519); nil for TLS 1.2.
+    public var keyShareGroup: UInt16?
     /// The leaf certificate's end of validity (seconds since 1970).
     public var notAfter: Double
     /// The earliest end of validity among the leaf and the trusted certificates that
@@ -31,8 +33,9 @@ public struct TLSFacts: Sendable, Hashable {
             let pipeline = channel.pipeline.syncOperations
             guard let tls = try? pipeline.handler(type: NIOSSLHandler.self), let version = tls.tlsVersion,
                   let leaf = tls.peerCertificate else { return nil }
-            let cipher = (try? pipeline.handler(type: ServerHelloObserver.self))?.cipherSuite
-            return TLSFacts(version: version.name, cipher: cipher.map(CipherSuiteName.name(of:)),
+            let observer = try? pipeline.handler(type: ServerHelloObserver.self)
+            return TLSFacts(version: version.name, cipher: observer?.cipherSuite.map(CipherSuiteName.name(of:)),
+                            keyShareGroup: observer?.keyShareGroup,
                             notAfter: Double(leaf.notValidAfter), chainNotAfter: earliestExpiry(leaf: leaf, trusted: trusted),
                             subject: distinguishedName(leaf.subjectName), issuer: distinguishedName(leaf.issuerName),
                             subjectAlternativeNames: Array(leaf._subjectAlternativeNames().lazy.compactMap(\.text).prefix(maxNames)))

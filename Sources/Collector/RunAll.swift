@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import IMAPClient
 import ClientNetworking
 import IMAPCore
@@ -9,32 +10,34 @@ public import MailGaugeCore
 /// backoff for transient failures, slower pacing on [LIMIT]; each account's failure is
 /// recorded and classified and never stops the others.
 public enum RunAll {
+    /// `onOutcome` sees each outcome as its probe ends, from the worker that ran it (so
+    /// from several threads at once).
     public static func run(_ targets: [ProbeTarget], options: RunOptions, logger: Logger, health: ServerHealthRecorder? = nil,
                            onOutcome: @escaping @Sendable (AccountOutcome) -> Void = { _ in }) async -> [AccountOutcome] {
         let gate = ConnectionGate(widths: options.maxConnections)
-        // Each probe lives on one event loop, its connection's (see EventLoopAffinity).
+        // `concurrency` workers, each living on one event loop (its connections' loop, see
+        // EventLoopAffinity), take the next target when their probe ends. A task per
+        // account, started by a parent on the cooperative pool, cost two cross-thread
+        // wake-ups per account (the parent woken by each child's end, the loop by each
+        // new child).
         let loops = EventLoopAffinity.loops()
-        return await withTaskGroup(of: AccountOutcome.self) { group in
-            var outcomes: [AccountOutcome] = []
-            outcomes.reserveCapacity(targets.count)
-            var pending = targets[...]
-            var started = 0
-            func startNext() {
-                guard let target = pending.popFirst() else { return }
-                let loop = loops[started % loops.count]
-                started += 1
+        let queue = TargetQueue(targets)
+        let collected = OutcomeCollector(capacity: targets.count)
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<min(max(1, options.concurrency), targets.count) {
+                let loop = loops[worker % loops.count]
                 group.addTask {
-                    await EventLoopAffinity.run(on: loop) { await probeWithRetry(target, options: options, gate: gate, logger: logger, health: health) }
+                    await EventLoopAffinity.run(on: loop) {
+                        while let target = queue.next() {
+                            let outcome = await probeWithRetry(target, options: options, gate: gate, logger: logger, health: health)
+                            onOutcome(outcome)
+                            collected.add(outcome)
+                        }
+                    }
                 }
             }
-            for _ in 0..<max(1, options.concurrency) { startNext() }
-            for await outcome in group {
-                onOutcome(outcome)
-                outcomes.append(outcome)
-                startNext()
-            }
-            return outcomes
         }
+        return collected.takeAll()
     }
 
     static func probeWithRetry(_ target: ProbeTarget, options: RunOptions, gate: ConnectionGate, logger: Logger,
@@ -106,6 +109,44 @@ public enum RunAll {
     static func secondsSince(_ start: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
         let d = start.duration(to: clock.now)
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
+
+/// The targets of a run, handed out one at a time to its workers.
+final class TargetQueue: Sendable {
+    private let targets: [ProbeTarget]
+    private let nextIndex = Mutex(0)
+
+    init(_ targets: [ProbeTarget]) { self.targets = targets }
+
+    func next() -> ProbeTarget? {
+        let index = nextIndex.withLock { index in
+            defer { index += 1 }
+            return index
+        }
+        return index < targets.count ? targets[index] : nil
+    }
+}
+
+/// The outcomes of a run's workers, in the order they ended, in one array sized once
+/// (10,000 held outcomes are megabytes: no per-worker arrays to merge).
+final class OutcomeCollector: Sendable {
+    private let collected: Mutex<[AccountOutcome]>
+
+    init(capacity: Int) {
+        var outcomes: [AccountOutcome] = []
+        outcomes.reserveCapacity(capacity)
+        collected = Mutex(outcomes)
+    }
+
+    func add(_ outcome: AccountOutcome) { collected.withLock { $0.append(outcome) } }
+
+    /// Every outcome, moved out (not copied): called once, after the workers ended.
+    func takeAll() -> [AccountOutcome] {
+        collected.withLock { outcomes in
+            defer { outcomes = [] }
+            return outcomes
+        }
     }
 }
 

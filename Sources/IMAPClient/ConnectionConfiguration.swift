@@ -16,6 +16,8 @@ public struct ConnectionConfiguration: Sendable {
     /// parsing the system trust store per connection costs more than the probe). Nil:
     /// built from `caFile` for this connection.
     public var tlsContext: TLSClientContext?
+    /// The pass's host lookups, shared by its connections; nil: a lookup per connection.
+    public var addresses: AddressCache?
     /// Connect timeout, and the deadline for each command's complete answer.
     public var timeoutSeconds: Double
     /// Untagged responses one command may draw before the server is cut off (a FETCH of
@@ -26,7 +28,7 @@ public struct ConnectionConfiguration: Sendable {
     public var clientID: [IDParameter]
 
     public init(host: String, port: Int, security: Security, caFile: String? = nil, tlsContext: TLSClientContext? = nil,
-                timeoutSeconds: Double = 30, maxResponsesPerCommand: Int = 2_000_000,
+                addresses: AddressCache? = nil, timeoutSeconds: Double = 30, maxResponsesPerCommand: Int = 2_000_000,
                 parserLimits: ResponseParser.Limits = .init(),
                 clientID: [IDParameter] = [IDParameter("name", "mailgauge")]) {
         self.host = host
@@ -34,6 +36,7 @@ public struct ConnectionConfiguration: Sendable {
         self.security = security
         self.caFile = caFile
         self.tlsContext = tlsContext
+        self.addresses = addresses
         self.timeoutSeconds = timeoutSeconds
         self.maxResponsesPerCommand = maxResponsesPerCommand
         self.parserLimits = parserLimits

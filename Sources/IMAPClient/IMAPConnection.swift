@@ -73,7 +73,7 @@ public final class IMAPConnection {
         do {
             asyncChannel = try await ClientChannel.connect(
                 host: configuration.host, port: configuration.port, timeoutSeconds: configuration.timeoutSeconds,
-                implicitTLS: configuration.security == .implicitTLS ? tls : nil,
+                implicitTLS: configuration.security == .implicitTLS ? tls : nil, addresses: configuration.addresses,
                 makeFramingHandler: { IMAPFrameHandler(limits: limits, plaintextAllowed: plaintextAllowed, tls: tls) })
         } catch {
             throw mapConnectError(error, configuration)
@@ -83,7 +83,11 @@ public final class IMAPConnection {
             makeSession: { IMAPConnection(configuration: configuration, logger: logger, channel: asyncChannel.channel, inbound: $0, outbound: $1) },
             open: { session in
                 try await session.open()
-                if let tls { session.tlsFacts = await TLSFacts.read(from: asyncChannel.channel, context: tls.context) }
+                if let tls {
+                    session.tlsFacts = await TLSFacts.read(from: asyncChannel.channel, context: tls.context)
+                    // Read after the verified handshake: what later connections predict.
+                    if let group = session.tlsFacts?.keyShareGroup { tls.context.learnKeyShare(group: group) }
+                }
             }, close: { await $0.logoutQuietly() }, mapError: { $0.map($1) }, body)
     }
 

@@ -10,14 +10,15 @@ import MailGaugeCore
 /// Turns the config into what the collector needs.
 public enum Targets {
     /// One target per account. Built once per pass: each server's TLS context (so the
-    /// trust store is parsed once, not per connection; none for `tls: none`) and one
-    /// secret cache (each distinct password_command runs once).
+    /// trust store is parsed once, not per connection; none for `tls: none`), one cache
+    /// of host lookups and one secret cache (each distinct password_command runs once).
     /// `including`: the accounts wanted (all by default), chosen here rather than by the
     /// caller copying the config's account list.
     public static func make(_ config: MailGaugeConfig, including: (AccountConfig) -> Bool = { _ in true },
                             environment: [String: String] = ProcessInfo.processInfo.environment,
                             logger: Logger = Logger(label: "mailgauge")) -> [ProbeTarget] {
         let secrets = SecretCache(environment: environment, commandTimeoutSeconds: 30)
+        let addresses = AddressCache()
         var contexts: [String: Result<TLSClientContext, ProbeFailure>] = [:]
         for server in config.servers.values
         where server.tls != .none && config.accounts.contains(where: { $0.server == server.name && including($0) }) {
@@ -47,7 +48,7 @@ public enum Targets {
             servers[server.name] = ProbeTarget.Server(
                 name: server.name,
                 connection: ConnectionConfiguration(host: server.host, port: server.port, security: security,
-                                                    caFile: server.caFile, tlsContext: tlsContext,
+                                                    caFile: server.caFile, tlsContext: tlsContext, addresses: addresses,
                                                     timeoutSeconds: server.timeoutSeconds,
                                                     maxResponsesPerCommand: server.maxResponsesPerCommand, clientID: clientID),
                 forcedMethod: FolderMethod(rawValue: server.method.rawValue), maxFolders: server.maxFolders, setupFailure: setupFailure)
