@@ -194,7 +194,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CollectorTests",
-            dependencies: ["Collector", "IMAPClient", "IMAPCore", "MailGaugeCore"],
+            dependencies: ["Collector", "IMAPClient", "IMAPCore", "MailGaugeCore", "ClientNetworking",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Test support: a scripted IMAP/SMTP server whose job is to misbehave (faults,
