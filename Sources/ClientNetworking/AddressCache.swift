@@ -1,8 +1,5 @@
-#if canImport(Glibc)
+// getaddrinfo and its constants as glibc declares them (mailgauge ships for Debian).
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 public import NIOCore
 import NIOPosix
 import Synchronization
