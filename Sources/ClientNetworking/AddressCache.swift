@@ -1,6 +1,6 @@
 // getaddrinfo and its constants as glibc declares them (mailgauge ships for Debian).
 import Glibc
-public import NIOCore
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -18,6 +18,7 @@ public final class AddressCache: Sendable {
     /// connections, long against one connection's life. A server moved by DNS during a
     /// pass is followed within this.
     public let lifetimeSeconds: Double
+    private let lifetime: TimeAmount
     private let entries = Mutex<[Key: Entry]>([:])
 
     struct Key: Hashable {
@@ -40,6 +41,7 @@ public final class AddressCache: Sendable {
     /// `lookup`: the blocking resolution (tests count and fail it).
     init(lifetimeSeconds: Double, lookup: @escaping @Sendable (String, Int) throws -> ResolvedAddresses) {
         self.lifetimeSeconds = lifetimeSeconds
+        self.lifetime = .nanoseconds(Int64(max(0, min(lifetimeSeconds, 86_400)) * 1e9))
         self.lookup = lookup
     }
 
@@ -51,7 +53,6 @@ public final class AddressCache: Sendable {
     func addresses(host: String, port: Int, on loop: any EventLoop) -> EventLoopFuture<ResolvedAddresses> {
         let key = Key(host: host, port: port)
         let now = NIODeadline.now()
-        let lifetime = TimeAmount.nanoseconds(Int64(max(0, min(lifetimeSeconds, 86_400)) * 1e9))
         let (entry, isNew) = entries.withLock { entries -> (Entry, Bool) in
             if let entry = entries[key], entry.started + lifetime > now { return (entry, false) }
             let entry = Entry(generation: (entries[key]?.generation ?? 0) &+ 1, started: now,

@@ -51,12 +51,10 @@ public enum ServerHello {
         case notServerHello
     }
 
-    /// Record header 5, handshake header 4, version 2, random 32, session id 1 + ≤ 32,
-    /// cipher suite 2.
-    public static let bytesNeeded = 5 + 4 + 2 + 32 + 1 + 32 + 2
-    /// Where the observer stops looking for the key share: past a ServerHello's usual
-    /// extensions (supported_versions, then key_share: ~100 bytes), short of anything
-    /// a server could use to make it hold much.
+    /// Where the observer stops looking: past the cipher suite (record header 5, handshake
+    /// header 4, version 2, random 32, session id 1 + ≤ 32, suite 2: at most 78 bytes) and a
+    /// ServerHello's usual extensions (supported_versions, then key_share: ~100 bytes),
+    /// short of anything a server could use to make it hold much.
     public static let maxObservedBytes = 512
 
     public static func cipherSuite(in bytes: [UInt8]) -> Reading {

@@ -1,5 +1,5 @@
 public import IMAPClient
-public import IMAPCore
+import IMAPCore
 public import Logging
 public import MailGaugeCore
 

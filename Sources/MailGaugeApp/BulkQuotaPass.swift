@@ -1,7 +1,7 @@
 import Collector
-public import Foundation
+import Foundation
 import IMAPClient
-public import Logging
+import Logging
 import MailGaugeCore
 
 /// `master.mode: cyrus_admin`: every listed account's quota read over one admin session

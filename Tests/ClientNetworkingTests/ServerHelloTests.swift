@@ -45,7 +45,7 @@ struct ServerHelloTests {
             #expect(ServerHello.cipherSuite(in: Array(Self.dovecot.prefix(cut))) == .needMore, "cut at \(cut)")
         }
         #expect(ServerHello.cipherSuite(in: Array(Self.dovecot.prefix(78))) == .found(0x1302))
-        #expect(ServerHello.bytesNeeded >= 78)
+        #expect(ServerHello.maxObservedBytes >= 78)
     }
 
     @Test("an alert, another handshake message or an oversized session id is not a ServerHello")
