@@ -66,6 +66,13 @@ let package = Package(
             dependencies: [
                 "IMAPCore", "IMAPClient", "ClientNetworking", "MailGaugeCore",
                 .product(name: "Logging", package: "swift-log"),
+                // The doveadm HTTP API (DoveadmClient).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),

@@ -113,16 +113,27 @@ public enum ClientTLS {
     /// the system trust store (nil) or `certificates` (a `ca_file`'s).
     /// `groups`: the key-exchange groups in order of preference; nil: swift-nio-ssl's.
     static func context(trusting certificates: [NIOSSLCertificate]?, groups: [NIOTLSCurve]? = nil) throws(SetupError) -> NIOSSLContext {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        tls.certificateVerification = .fullVerification
+        var tls = configuration(trusting: certificates)
         tls.curves = groups
-        if let certificates { tls.trustRoots = .certificates(certificates) }
         do {
             return try NIOSSLContext(configuration: tls)
         } catch {
             throw SetupError(description: "cannot set up TLS: \(error)")
         }
+    }
+
+    /// The same policy for a client that builds its own context (the doveadm HTTP API's,
+    /// through AsyncHTTPClient): TLS 1.2 minimum, full verification, `caFile` or the system store.
+    public static func configuration(caFile: String?) throws(SetupError) -> TLSConfiguration {
+        try configuration(trusting: caFile.map(certificates(inFile:)))
+    }
+
+    static func configuration(trusting certificates: [NIOSSLCertificate]?) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = .fullVerification
+        if let certificates { tls.trustRoots = .certificates(certificates) }
+        return tls
     }
 
     static func certificates(inFile caFile: String) throws(SetupError) -> [NIOSSLCertificate] {

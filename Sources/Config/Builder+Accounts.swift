@@ -4,18 +4,21 @@ import Yams
 extension Builder {
     /// Exactly one secret source per login; files must exist (checked now, so a typo in a
     /// path is a config error with its line, not a failed probe at 3 a.m.).
-    func secret(_ m: [String: (key: Node, value: Node)], _ p: String, owner: Node, allowToken: Bool = true) -> (SecretSource, Bool)? {
-        let given = Self.secretKeys.filter { m[$0] != nil && (allowToken || $0 != "token_file") }
+    /// `keys`: the secret keys allowed here (the doveadm API key has its own names).
+    func secret(_ m: [String: (key: Node, value: Node)], _ p: String, owner: Node, allowToken: Bool = true,
+                keys: [String] = secretKeys) -> (SecretSource, Bool)? {
+        let allowed = keys.filter { allowToken || $0 != "token_file" }
+        let given = allowed.filter { m[$0] != nil }
         guard given.count == 1, let key = given.first, let entry = m[key] else {
             if given.isEmpty {
-                reader.error(owner, p, "no secret: give one of \(Self.secretKeys.filter { allowToken || $0 != "token_file" }.joined(separator: ", "))")
+                reader.error(owner, p, "no secret: give one of \(allowed.joined(separator: ", "))")
             } else {
                 reader.error(m[given[1]]!.key, "\(p).\(given[1])", "only one secret source allowed, \(given.joined(separator: " and ")) given")
             }
             return nil
         }
         guard let value = reader.string(entry.value, "\(p).\(key)") else { return nil }
-        switch key {
+        switch key.replacingOccurrences(of: "api_key_", with: "password_") {
         case "password_file", "token_file":
             let file = path(value)
             if checksSecrets { checkSecretFile(file, node: entry.value, keyPath: "\(p).\(key)") }
@@ -98,10 +101,23 @@ extension Builder {
             reader.error(node, "master.user", "missing (the master/admin login)")
             return []
         }
-        let mode = m["mode"].flatMap { reader.oneOf($0.value, "master.mode", ["sasl_authzid", "dovecot_master", "cyrus_admin"]) }
-            .map { $0 == "cyrus_admin" ? MasterMode.cyrusAdmin : .saslAuthzid } ?? .saslAuthzid
+        let mode = m["mode"].flatMap { reader.oneOf($0.value, "master.mode", ["dovecot_master"] + MasterMode.allCases.map(\.rawValue)) }
+            .map { MasterMode(rawValue: $0) ?? .saslAuthzid } ?? .saslAuthzid
         guard let server = serverName(m, "master", defaults: defaults, servers: servers, owner: node),
               let (secret, _) = secret(m, "master", owner: node, allowToken: false) else { return [] }
+        var doveadm: DoveadmAPI?
+        switch (mode, m["doveadm"]) {
+        case (.dovecotDoveadm, let entry?):
+            guard let api = buildDoveadm(entry.value) else { return [] }
+            doveadm = api
+        case (.dovecotDoveadm, nil):
+            reader.error(node, "master.doveadm", "missing (mode dovecot_doveadm reads quotas through doveadm's HTTP API: url and api_key_file)")
+            return []
+        case (_, let entry?):
+            reader.error(entry.key, "master.doveadm", "only used with mode: dovecot_doveadm")
+        case (_, nil):
+            break
+        }
         guard let usersNode = m["users_file"], let usersFile = reader.string(usersNode.value, "master.users_file") else {
             reader.error(node, "master.users_file", "missing (one mailbox login per line)")
             return []
@@ -124,9 +140,38 @@ extension Builder {
             accounts.append(AccountConfig(
                 id: fields.count == 2 ? fields[1] : fields[0], user: fields[0], server: server, loginUser: masterUser,
                 authorizationID: fields[0], secret: secret, secretIsToken: false, auth: .plain, thresholds: ThresholdOverrides(),
-                ownerEmail: nil, locale: nil, notifyOwner: nil, definedAt: "\(file):\(index + 1)", masterMode: mode))
+                ownerEmail: nil, locale: nil, notifyOwner: nil, definedAt: "\(file):\(index + 1)", masterMode: mode,
+                doveadm: doveadm))
         }
         return accounts
+    }
+
+    /// `master.doveadm`: the API's URL (https, or http with `insecure_plaintext: true`, for
+    /// the key then crosses the network readable), its key, and how often it is read.
+    func buildDoveadm(_ node: Node) -> DoveadmAPI? {
+        let p = "master.doveadm"
+        let m = reader.mapping(node, p, allowed: Self.doveadmKeys)
+        guard let urlNode = m["url"] else {
+            reader.error(node, "\(p).url", "missing (e.g. https://mail.example.com:8080/doveadm/v1)")
+            return nil
+        }
+        guard let url = reader.string(urlNode.value, "\(p).url") else { return nil }
+        let plaintext = m["insecure_plaintext"].flatMap { reader.bool($0.value, "\(p).insecure_plaintext") } ?? false
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), let host = parts.host, !host.isEmpty,
+              scheme == "https" || scheme == "http", parts.user == nil, parts.password == nil else {
+            reader.error(urlNode.value, "\(p).url", "expected an https:// URL with a host, such as https://mail.example.com:8080/doveadm/v1")
+            return nil
+        }
+        if scheme == "http", !plaintext {
+            reader.error(urlNode.value, "\(p).url", "http:// would send the API key unencrypted; use https:// (or set insecure_plaintext: true)")
+            return nil
+        }
+        guard let (apiKey, _) = secret(m, p, owner: node, allowToken: false, keys: Self.apiKeyKeys) else { return nil }
+        return DoveadmAPI(
+            url: url, apiKey: apiKey,
+            caFile: m["ca_file"].flatMap { reader.isNull($0.value) ? nil : reader.string($0.value, "\(p).ca_file").map(path) },
+            intervalSeconds: m["interval"].flatMap { reader.duration($0.value, "\(p).interval", range: 1...7 * 86400) ?? nil },
+            timeoutSeconds: m["timeout"].flatMap { reader.duration($0.value, "\(p).timeout", range: 1...3600) ?? nil } ?? 60)
     }
 
     func checkUniqueIDs(_ accounts: [AccountConfig], node: Node) {

@@ -142,6 +142,22 @@ public struct AccountConfig: Sendable, Hashable {
     public var definedAt: String
     /// Set for accounts of a `master:` block: how the admin login reaches them.
     public var masterMode: MasterMode? = nil
+    /// `master.mode: dovecot_doveadm`: where every quota is read in bulk.
+    public var doveadm: DoveadmAPI? = nil
+}
+
+/// Dovecot's doveadm HTTP API (`master.doveadm`): every listed user's quota in a few
+/// requests, authenticated with the API key (`doveadm_api_key` on the server).
+public struct DoveadmAPI: Sendable, Hashable {
+    /// e.g. https://mail.example.com:8080/doveadm/v1
+    public var url: String
+    public var apiKey: SecretSource
+    /// nil: the IMAP server's ca_file (or the system store when it has none).
+    public var caFile: String?
+    /// How often every quota is read; nil: every second pass (2 × schedule.interval), so
+    /// a sudden change is seen at most one pass later than a fixed schedule would.
+    public var intervalSeconds: Double?
+    public var timeoutSeconds: Double
 }
 
 /// How a `master:` login reaches the listed mailboxes.
@@ -154,6 +170,10 @@ public enum MasterMode: String, Sendable, Hashable, CaseIterable {
     /// listed user's quota root with GETQUOTA (Cyrus IMAP): a pass sees every quota for
     /// one login; folder detail comes from the per-user probes the schedule says are due.
     case cyrusAdmin = "cyrus_admin"
+    /// As `sasl_authzid` for folder probes (Dovecot master users), plus every listed
+    /// user's quota read through Dovecot's doveadm HTTP API (`master.doveadm`), no IMAP
+    /// login at all, every `master.doveadm.interval`.
+    case dovecotDoveadm = "dovecot_doveadm"
 }
 
 public struct FolderExport: Sendable, Hashable {

@@ -1,0 +1,134 @@
+import AsyncHTTPClient
+import ClientNetworking
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOFoundationCompat
+
+/// The doveadm HTTP API's transport: every listed user's quota through `quotaGet`, in
+/// batches of `DoveadmQuota.batchSize` users, over one HTTP client for the reading.
+///
+/// AsyncHTTPClient carries it (the package already uses it for webhooks): it hands a TLS
+/// connection to a request only once the handshake has completed (it needs ALPN's answer
+/// to choose the protocol), so the API key is written only on a verified channel; plain
+/// http only with the config's explicit `insecure_plaintext`. Redirects are not followed
+/// (the key would go where a server sends it); no proxy from the environment; each batch's
+/// answer is bounded in bytes and the whole batch in time.
+public enum DoveadmClient {
+    public struct Endpoint: Sendable {
+        public var url: String
+        public var caFile: String?
+        public var timeoutSeconds: Double
+        public var allowPlaintext: Bool
+
+        public init(url: String, caFile: String?, timeoutSeconds: Double, allowPlaintext: Bool) {
+            self.url = url
+            self.caFile = caFile
+            self.timeoutSeconds = timeoutSeconds
+            self.allowPlaintext = allowPlaintext
+        }
+
+        /// scheme://host[:port], for messages (never the key; the path is not secret but adds nothing).
+        public var display: String {
+            guard let c = URLComponents(string: url), let scheme = c.scheme, let host = c.host else { return "<invalid URL>" }
+            return "\(scheme)://\(host)\(c.port.map { ":\($0)" } ?? "")"
+        }
+    }
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let description: String
+        init(_ endpoint: Endpoint, _ what: String) { description = "doveadm API \(endpoint.display): \(what)" }
+    }
+
+    /// Each user's reading, by login; users the server did not know come back `.refused`.
+    /// Throws on the first batch that fails (the reading is all or nothing per pass: a
+    /// partial one would be fine, but a server failing one batch rarely serves the next).
+    public static func quotas(_ endpoint: Endpoint, apiKey: String, users: [String]) async throws(Failure) -> [String: BulkQuota.Reading] {
+        guard let scheme = URLComponents(string: endpoint.url)?.scheme?.lowercased(),
+              scheme == "https" || (scheme == "http" && endpoint.allowPlaintext) else {
+            throw Failure(endpoint, "refusing to send the API key: the URL is not https")
+        }
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .milliseconds(Int64(endpoint.timeoutSeconds * 1000)),
+                           read: .milliseconds(Int64(endpoint.timeoutSeconds * 1000))),
+            decompression: .disabled)
+        do {
+            configuration.tlsConfiguration = try ClientTLS.configuration(caFile: endpoint.caFile)
+        } catch {
+            throw Failure(endpoint, error.description)
+        }
+        configuration.httpVersion = .http1Only
+        configuration.proxy = nil
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        defer { Task { try? await client.shutdown() } }
+        let authorization = "X-Dovecot-API " + Data(apiKey.utf8).base64EncodedString()
+        var readings: [String: BulkQuota.Reading] = [:]
+        readings.reserveCapacity(users.count)
+        var start = 0
+        while start < users.count {
+            let batch = Array(users[start..<min(start + DoveadmQuota.batchSize, users.count)])
+            start += batch.count
+            let result = await Deadline.run(seconds: endpoint.timeoutSeconds) { () async -> Result<[String: BulkQuota.Reading], Failure> in
+                do throws(Failure) {
+                    return .success(try await post(client, endpoint, authorization: authorization, users: batch))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch result {
+            case .success(let batchReadings)?: readings.merge(batchReadings) { a, _ in a }
+            case .failure(let failure)?: throw failure
+            case nil: throw Failure(endpoint, "no complete answer within \(Int(endpoint.timeoutSeconds)) s")
+            }
+        }
+        return readings
+    }
+
+    static func post(_ client: HTTPClient, _ endpoint: Endpoint, authorization: String,
+                     users: [String]) async throws(Failure) -> [String: BulkQuota.Reading] {
+        var request = HTTPClientRequest(url: endpoint.url)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: authorization)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "mailgauge")
+        request.body = .bytes(ByteBuffer(bytes: DoveadmQuota.requestBody(users: users)))
+        let body: ByteBuffer
+        do {
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(endpoint.timeoutSeconds * 1000)))
+            switch response.status.code {
+            case 200: break
+            case 401, 403: throw Failure(endpoint, "the API key was refused (HTTP \(response.status.code))")
+            default: throw Failure(endpoint, "HTTP \(response.status.code)")
+            }
+            body = try await response.body.collect(upTo: DoveadmQuota.maxResponseBytes(users: users.count))
+        } catch let failure as Failure {
+            throw failure
+        } catch let error as NIOTooManyBytesError {
+            _ = error
+            throw Failure(endpoint, "answer larger than \(DoveadmQuota.maxResponseBytes(users: users.count)) bytes for \(users.count) users")
+        } catch {
+            throw Failure(endpoint, describe(error))
+        }
+        do throws(DoveadmQuota.ResponseError) {
+            return try DoveadmQuota.readings(Data(body.readableBytesView), users: users)
+        } catch {
+            throw Failure(endpoint, error.description)
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? HTTPClientError {
+            if e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout { return "timed out" }
+            if e == .remoteConnectionClosed { return "the server closed the connection" }
+            return "\(e)"
+        }
+        if let e = error as? NIOSSLError { return "TLS: \(e)" }
+        if let e = error as? BoringSSLError { return "TLS: \(e)" }
+        let text = "\(error)"
+        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
+        return text
+    }
+}
