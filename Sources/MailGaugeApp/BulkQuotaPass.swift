@@ -1,12 +1,14 @@
 import Collector
+import Config
 import Foundation
 import IMAPClient
 import Logging
 import MailGaugeCore
 
-/// `master.mode: cyrus_admin`: every listed account's quota read over one admin session
-/// per pass. Accounts whose fresh quota is at, over or near a threshold become due for a
-/// folder probe now; the others get a quota-only reading stored for this pass.
+/// Every listed account's quota read in bulk: `master.mode: cyrus_admin` over one admin
+/// IMAP session per pass, `dovecot_doveadm` through doveadm's HTTP API every
+/// `master.doveadm.interval`. Accounts whose fresh quota is at, over or near a threshold
+/// become due for a folder probe now; the others get a quota-only reading stored for this pass.
 enum BulkQuotaPass {
     struct Result {
         /// Every bulk account's reading, by account id.
@@ -14,6 +16,47 @@ enum BulkQuotaPass {
         var at = Date()
         var seconds = 0.0
         var logins = 0
+        /// The doveadm APIs that answered (by URL), and when: stored with the run.
+        var sources: [String: Double] = [:]
+
+        mutating func merge(_ other: Result) {
+            readings.merge(other.readings) { a, _ in a }
+            seconds += other.seconds
+            logins += other.logins
+            sources.merge(other.sources) { a, _ in a }
+        }
+    }
+
+    /// `dovecot_doveadm`: for each doveadm API whose reading is due (never read, or last
+    /// read at least its interval ago, less half a pass for the timer's jitter), every
+    /// listed user's quota. A failed reading is logged and not stored as read, so the next
+    /// pass tries again; its accounts follow their own schedule meanwhile.
+    static func readDoveadm(_ config: MailGaugeConfig, accounts: [AccountConfig], lastRead: [String: Double], now: Date,
+                            logger: Logger) async -> Result {
+        var result = Result()
+        result.at = now
+        let started = ContinuousClock.now
+        let groups = Dictionary(grouping: accounts.filter { $0.doveadm != nil }) { $0.doveadm!.url }
+        for (url, group) in groups.sorted(by: { $0.key < $1.key }) {
+            guard let api = group.first?.doveadm else { continue }
+            let interval = api.intervalSeconds ?? 2 * config.schedule.intervalSeconds
+            if let last = lastRead[url], now.timeIntervalSince1970 - last < interval - config.schedule.intervalSeconds / 2 { continue }
+            let endpoint = DoveadmClient.Endpoint(url: url, caFile: api.caFile ?? config.servers[group[0].server]?.caFile,
+                                                  timeoutSeconds: api.timeoutSeconds, allowPlaintext: url.lowercased().hasPrefix("http:"))
+            do {
+                let key = try await Secrets.resolveAsync(api.apiKey)
+                let readings = try await DoveadmClient.quotas(endpoint, apiKey: key, users: Array(Set(group.map(\.user))).sorted())
+                for account in group { result.readings[account.id] = readings[account.user] }
+                result.sources[url] = now.timeIntervalSince1970
+                logger.info("doveadm quota reading", metadata: ["api": "\(endpoint.display)", "users": "\(readings.count)"])
+            } catch {
+                logger.error("doveadm quota reading failed; its accounts follow their own schedule, the next pass tries again",
+                             metadata: ["api": "\(endpoint.display)", "error": "\(error)"])
+            }
+        }
+        let elapsed = started.duration(to: .now)
+        result.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return result
     }
 
     /// One admin session per (server, admin login) among `targets` (the pass's own: its

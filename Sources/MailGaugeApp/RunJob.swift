@@ -116,12 +116,24 @@ public enum RunJob {
             return Result(exit: .configOrDatabase, config: config, summary: nil,
                           message: "database \(config.database): \(error)")
         }
+        // The doveadm API's reading first (it needs no IMAP target), when one is due.
+        let doveadmAccounts = probeAll ? [] : config.accounts.filter { $0.masterMode == .dovecotDoveadm }
+        var bulk = BulkQuotaPass.Result()
+        if !doveadmAccounts.isEmpty {
+            do {
+                bulk = await BulkQuotaPass.readDoveadm(config, accounts: doveadmAccounts, lastRead: try database.bulkReadingTimes(),
+                                                       now: started, logger: logger)
+            } catch {
+                return Result(exit: .configOrDatabase, config: config, summary: nil, message: "database \(config.database): \(error)")
+            }
+        }
         let bulkIDs = probeAll ? [] : Set(config.accounts.filter { $0.masterMode == .cyrusAdmin }.map(\.id))
         // One set of targets for the pass: one TLS context per server and one secret cache
-        // for the bulk reading and the probes alike.
-        let allTargets = Targets.make(config, including: { due.contains($0.id) || bulkIDs.contains($0.id) })
+        // for the bulk reading and the probes alike (an account the bulk reading puts near
+        // a threshold is probed now, so each read in bulk has its target).
+        let allTargets = Targets.make(config, including: { due.contains($0.id) || bulkIDs.contains($0.id) || bulk.readings[$0.id] != nil })
         let bulkTargets = allTargets.filter { bulkIDs.contains($0.accountID) }
-        let bulk = bulkTargets.isEmpty ? BulkQuotaPass.Result() : await BulkQuotaPass.read(bulkTargets, logger: logger)
+        if !bulkTargets.isEmpty { bulk.merge(await BulkQuotaPass.read(bulkTargets, logger: logger)) }
         let selection = Scheduling.select(config, due: due, bulk: bulk, now: started)
         // Usually every target (a copy of 10,000 is megabytes): filtered only when the bulk
         // reading left some accounts without a folder probe due.
@@ -160,7 +172,7 @@ public enum RunJob {
                 startedAt: started, finishedAt: finished, outcomes: outcomes,
                 retention: RetentionPolicy(rawSeconds: config.retention.rawSeconds, hourlySeconds: config.retention.hourlySeconds,
                                            dailySeconds: config.retention.dailySeconds),
-                schedule: Scheduling.settings(config))
+                schedule: Scheduling.settings(config), bulkReadings: bulk.sources)
             try database.recordServerHealth(health.result, at: finished)
         } catch {
             stateBeside?.cancel()
@@ -213,8 +225,10 @@ public enum RunJob {
         let reasons = byReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let seconds = SizeFormat.fixed(finished.timeIntervalSince(started), digits: 1)
         var skipped = notDue > 0 ? " (\(notDue) not due)" : ""
-        if bulk.logins > 0 {
-            skipped += "; quota of \(bulk.readings.count) read over \(bulk.logins) admin login\(bulk.logins == 1 ? "" : "s")"
+        if bulk.logins > 0 || !bulk.sources.isEmpty {
+            let over = [bulk.logins > 0 ? "\(bulk.logins) admin login\(bulk.logins == 1 ? "" : "s")" : nil,
+                        bulk.sources.isEmpty ? nil : "the doveadm API"].compactMap { $0 }.joined(separator: " and ")
+            skipped += "; quota of \(bulk.readings.count) read over \(over)"
         }
         let message = "run \(summary.runID): \(probedCount) accounts\(skipped), \(failed.count) failed\(reasons.isEmpty ? "" : " (\(reasons))") in \(seconds) s"
         let exit: Exit = failed.isEmpty ? .allProbed : failed.count == storedCount ? .allFailed : .someFailed

@@ -187,6 +187,15 @@ extension AppDatabase {
         }
     }
 
+    /// When each bulk quota source last answered (see `record(…, bulkReadings:)`).
+    public func bulkReadingTimes() throws -> [String: Double] {
+        try writer.read { db in
+            var times: [String: Double] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT source, read_at FROM bulk_reading") { times[row["source"]] = row["read_at"] }
+            return times
+        }
+    }
+
     /// The latest run, if any.
     public func lastRun() throws -> RunInfo? {
         try writer.read { db in try Self.lastRun(db) }

@@ -31,7 +31,7 @@ extension AppDatabase {
     @discardableResult
     public func record(startedAt: Date, finishedAt: Date, outcomes: [AccountOutcome],
                        retention: RetentionPolicy? = nil, forecast: Forecast.Options = .init(),
-                       schedule: ProbeSchedule.Settings? = nil) throws -> RunSummary {
+                       schedule: ProbeSchedule.Settings? = nil, bulkReadings: [String: Double] = [:]) throws -> RunSummary {
         let t = finishedAt.timeIntervalSince1970
         let forecaster = ForecastWorker(now: t, options: forecast)
         let summary = try writer.writeWithoutTransaction { db -> RunSummary in
@@ -56,6 +56,9 @@ extension AppDatabase {
             try db.execute(sql: "INSERT INTO run (started_at, finished_at, accounts, failures) VALUES (?, ?, ?, ?)",
                            arguments: [startedAt.timeIntervalSince1970, finishedAt.timeIntervalSince1970, outcomes.count, failures])
             let runID = db.lastInsertedRowID
+            for (source, at) in bulkReadings {
+                try db.execute(sql: "INSERT OR REPLACE INTO bulk_reading (source, read_at) VALUES (?, ?)", arguments: [source, at])
+            }
             let upsertAccount = try db.cachedStatement(sql: """
                 INSERT INTO account (id, user, server, first_seen, last_seen, last_success, consecutive_failures, last_folders_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)

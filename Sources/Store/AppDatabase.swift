@@ -337,6 +337,16 @@ public struct AppDatabase: Sendable {
                 """)
             try db.execute(sql: "DROP TABLE quota_hourly")
         }
+        migrator.registerMigration("v11-bulk-reading") { db in
+            try db.execute(sql: """
+                -- When each bulk quota source (a doveadm HTTP API) last answered: a reading
+                -- every N passes needs to know the last one. Written with the run it fed.
+                CREATE TABLE bulk_reading (
+                    source TEXT PRIMARY KEY,
+                    read_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }
