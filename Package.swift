@@ -203,6 +203,7 @@ let package = Package(
             name: "CollectorTests",
             dependencies: ["Collector", "IMAPClient", "IMAPCore", "MailGaugeCore", "ClientNetworking",
                            .product(name: "Logging", package: "swift-log")],
+            exclude: ["Transcripts"],  // read from the source tree: verbatim server bytes
             swiftSettings: strict
         ),
         // Test support: a scripted IMAP/SMTP server whose job is to misbehave (faults,
