@@ -90,6 +90,54 @@ struct ConfigTests {
         #expect(throws: ConfigErrors.self) { try config("cyrus_admin", schedule: "schedule: { policy: sometimes }") }
     }
 
+    @Test("dovecot_doveadm: the API's URL, key and interval; plaintext only by opt-in; errors name the key")
+    func doveadm() throws {
+        let f = try Fixture()
+        try f.write("users.txt", "gina\n")
+        try f.write("api.key", "k3y\n", mode: 0o600)
+        func yaml(_ doveadm: String, mode: String = "dovecot_doveadm") -> String {
+            """
+            database: db.sqlite
+            servers: { corp: { host: imap.example.com, ca_file: /etc/corp-ca.pem } }
+            master:
+              user: admin
+              password_file: master.pass
+              mode: \(mode)
+              users_file: users.txt
+            \(doveadm.isEmpty ? "" : "  doveadm: \(doveadm)")
+            """
+        }
+        let account = try #require(try f.load(yaml("{ url: https://mail.example.com:8080/doveadm/v1, api_key_file: api.key }")).config.accounts.first)
+        #expect(account.masterMode == .dovecotDoveadm && account.loginUser == "admin" && account.authorizationID == "gina")
+        let api = try #require(account.doveadm)
+        #expect(api.url == "https://mail.example.com:8080/doveadm/v1" && api.apiKey == .file(f.dir.appendingPathComponent("api.key").path))
+        #expect(api.caFile == nil && api.intervalSeconds == nil && api.timeoutSeconds == 60)
+        let tuned = try f.load(yaml("{ url: 'https://m/doveadm/v1', api_key_env: DOVEADM_KEY, ca_file: ca.pem, interval: 1h, timeout: 2m }"))
+            .config.accounts.first?.doveadm
+        #expect(tuned?.apiKey == .env("DOVEADM_KEY") && tuned?.intervalSeconds == 3600 && tuned?.timeoutSeconds == 120)
+        #expect(tuned?.caFile == f.dir.appendingPathComponent("ca.pem").path)
+        let plain = try f.load(yaml("{ url: 'http://127.0.0.1:8080/doveadm/v1', api_key_credential: doveadm, insecure_plaintext: true }"))
+        #expect(plain.config.accounts.first?.doveadm?.apiKey == .credential("doveadm"))
+
+        let cases: [(String, String, String)] = [
+            (yaml(""), "master.doveadm", "missing"),
+            (yaml("{ api_key_file: api.key }"), "master.doveadm.url", "missing"),
+            (yaml("{ url: 'http://m:8080/doveadm/v1', api_key_file: api.key }"), "master.doveadm.url", "unencrypted"),
+            (yaml("{ url: 'ftp://m/', api_key_file: api.key }"), "master.doveadm.url", "https://"),
+            (yaml("{ url: 'https://user:pw@m/', api_key_file: api.key }"), "master.doveadm.url", "https://"),
+            (yaml("{ url: 'https://m/' }"), "master.doveadm", "no secret: give one of api_key_file"),
+            (yaml("{ url: 'https://m/', api_key_file: api.key, api_key_env: K }"), "master.doveadm.api_key_env", "only one secret"),
+            (yaml("{ url: 'https://m/', password_file: api.key }"), "master.doveadm.password_file", "unknown key"),
+            (yaml("{ url: 'https://m/', api_key_file: missing.key }"), "master.doveadm.api_key_file", "does not exist"),
+            (yaml("{ url: 'https://m/', api_key_file: api.key, interval: 0s }"), "master.doveadm.interval", "must be from"),
+            (yaml("{ url: 'https://m/', api_key_file: api.key }", mode: "cyrus_admin"), "master.doveadm", "only used with mode: dovecot_doveadm"),
+        ]
+        for (text, key, message) in cases {
+            let errors = try f.errors(text)
+            #expect(errors.contains { $0.contains("mailgauge.yml:") && $0.contains(key + ":") && $0.contains(message) }, "\(key) \(message): \(errors)")
+        }
+    }
+
     @Test("a full config gives typed values")
     func valid() throws {
         let f = try Fixture()
