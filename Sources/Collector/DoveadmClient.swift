@@ -62,6 +62,9 @@ public enum DoveadmClient {
         }
         configuration.httpVersion = .http1Only
         configuration.proxy = nil
+        // A failed connect or handshake is the answer (e.g. a certificate that does not
+        // verify): not retried until the deadline, which would hide the reason.
+        configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         defer { Task { try? await client.shutdown() } }
         let authorization = "X-Dovecot-API " + Data(apiKey.utf8).base64EncodedString()
@@ -125,7 +128,17 @@ public enum DoveadmClient {
             if e == .remoteConnectionClosed { return "the server closed the connection" }
             return "\(e)"
         }
-        if let e = error as? NIOSSLError { return "TLS: \(e)" }
+        if let e = error as? HTTPParserError, e == .invalidEOFState { return "the connection ended before the answer did" }
+        if let e = error as? NIOSSLError {
+            switch TLSFailure(e) {
+            case .certificateNotTrusted:
+                return "TLS: certificate verify failed: the server's certificate is not signed by a trusted CA (system store, or master.doveadm.ca_file)"
+            case .notTLS: return "TLS: the server did not answer with TLS (is the doveadm listener `ssl = yes`?)"
+            case .versionTooOld: return "TLS: the server offers only TLS older than 1.2"
+            case .closedDuringHandshake: return "TLS: connection closed during the handshake"
+            case .other(let text): return "TLS: handshake failed: \(text)"
+            }
+        }
         if let e = error as? BoringSSLError { return "TLS: \(e)" }
         let text = "\(error)"
         if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }

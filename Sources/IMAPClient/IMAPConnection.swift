@@ -516,16 +516,12 @@ extension IMAPConnection {
 
 /// A one-line reason for a TLS failure an admin can act on.
 func describeTLS(_ error: NIOSSLError) -> String {
-    let text = "\(error)"
-    if text.contains("CERTIFICATE_VERIFY_FAILED") {
-        return "certificate verify failed: the server's certificate is not signed by a trusted CA (system trust store, or --ca-file)"
+    switch TLSFailure(error) {
+    case .certificateNotTrusted:
+        "certificate verify failed: the server's certificate is not signed by a trusted CA (system trust store, or --ca-file)"
+    case .notTLS: "handshake failed: the server did not answer with TLS (is this a plaintext/STARTTLS port? try imap://)"
+    case .versionTooOld: "handshake failed: the server offers only TLS older than 1.2"
+    case .closedDuringHandshake: "connection closed during the TLS handshake"
+    case .other(let text): "handshake failed: \(text)"
     }
-    if text.contains("WRONG_VERSION_NUMBER") {
-        return "handshake failed: the server did not answer with TLS (is this a plaintext/STARTTLS port? try imap://)"
-    }
-    if text.contains("UNSUPPORTED_PROTOCOL") || text.contains("PROTOCOL_VERSION") {
-        return "handshake failed: the server offers only TLS older than 1.2"
-    }
-    if case .uncleanShutdown = error { return "connection closed during the TLS handshake" }
-    return "handshake failed: \(text)"
 }

@@ -242,14 +242,14 @@ public final class SMTPSession {
         if let e = error as? SMTPReplyError { return .protocolViolation(e.description) }
         if let e = error as? TransportGuard.Violation { return .protocolViolation(e.description) }
         if let e = error as? NIOSSLError {
-            let text = "\(e)"
-            if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            switch TLSFailure(e) {
+            case .certificateNotTrusted:
                 return .tls(reason: "certificate verify failed: the SMTP server's certificate is not signed by a trusted CA (system store, or ca_file)")
-            }
-            if text.contains("WRONG_VERSION_NUMBER") {
+            case .notTLS:
                 return .tls(reason: "handshake failed: the server did not answer with TLS (a STARTTLS port? use tls: starttls)")
+            default:
+                return .tls(reason: "handshake failed: \(e)")
             }
-            return .tls(reason: "handshake failed: \(text)")
         }
         if error is NIOSSLExtraError || error is BoringSSLError { return .tls(reason: "\(error)") }
         if error is ChannelError { return .closed(stage: "the session") }
