@@ -30,10 +30,27 @@ enum ScheduleSimulation {
         var dailyRate: Double
         var importAt: Int?  // step
         var criticalSince: Int?  // step
-        // Adaptive state: hourly maxima of what its probes saw, and its due time.
+        /// What each variant's schedule knows of it (see `Variant`).
+        var watches: [Watch] = []
+    }
+
+    /// One schedule's state for an account: hourly maxima of what its readings saw, and
+    /// its due time.
+    struct Watch {
         var hours: [(hour: Double, usage: Double)] = []
         var dueAt: Double? = nil
         var forecast: (hour: Double, fullAt: Double?)? = nil
+    }
+
+    /// The schedules compared with the fixed one: adaptive alone, and adaptive with every
+    /// quota read in bulk every `bulkEvery` passes (`dovecot_doveadm`, `cyrus_admin`): a
+    /// bulk reading shows every account's usage, puts one at or near a threshold up for a
+    /// probe now, and may bring a quiet one's probe forward, never back.
+    struct Variant {
+        var name: String
+        var bulkEvery: Int?
+        var logins = 0
+        var bulkReadings = 0
     }
 
     struct Crossing {
@@ -42,10 +59,16 @@ enum ScheduleSimulation {
         var step: Int
         var model: Model
         var fixedStep: Int?
-        var adaptiveStep: Int?
+        /// The step each variant first saw it (nil: not yet, or never).
+        var noticed: [Int?]
     }
 
-    static func run(accounts count: Int, days: Int, options: ProbeSchedule.Options = .init()) {
+    /// `loginCost`, `bulkCost`: Dovecot CPU seconds of one login with its folder probe and
+    /// of one account's quota in a doveadm reading (`scripts/benchmark doveadm` measures both).
+    static func run(accounts count: Int, days: Int, options: ProbeSchedule.Options = .init(),
+                    loginCost: Double = 0.0044, bulkCost: Double = 0.0015) {
+        var variants = [Variant(name: "adaptive", bulkEvery: nil), Variant(name: "adaptive + bulk every 2nd pass", bulkEvery: 2),
+                        Variant(name: "adaptive + bulk every pass", bulkEvery: 1)]
         var rng = SplitMix64(seed: 20261202)
         let totalDays = warmupDays + days
         let steps = totalDays * 96
@@ -62,11 +85,12 @@ enum ScheduleSimulation {
             // (u uniform; median 22 %, about 6 % start above 80 %).
             let u = Double.random(in: 0..<1, using: &rng)
             return Account(model: model, limit: limit, usage: limit * 0.9 * u * u,
-                           dailyRate: rate, importAt: model == .importing ? Int.random(in: 0..<steps, using: &rng) : nil)
+                           dailyRate: rate, importAt: model == .importing ? Int.random(in: 0..<steps, using: &rng) : nil,
+                           watches: Array(repeating: Watch(), count: variants.count))
         }
         var crossings: [Crossing] = []
-        var open: [Int: [Int]] = [:]  // account -> indices of crossings not yet noticed by adaptive
-        var adaptiveLogins = 0, fixedLogins = 0
+        var open: [Int: [Int]] = [:]  // account -> indices of crossings some variant has not noticed yet
+        var fixedLogins = 0
         let started = Date()
         for step in 0..<steps {
             let now = Double(step) * pass
@@ -79,35 +103,59 @@ enum ScheduleSimulation {
                     for level in levels where before < level * a.limit && a.usage >= level * a.limit {
                         open[i, default: []].append(crossings.count)
                         // The fixed schedule probes every pass: it sees the crossing now.
-                        crossings.append(Crossing(account: i, level: level, step: step, model: a.model, fixedStep: step))
+                        crossings.append(Crossing(account: i, level: level, step: step, model: a.model, fixedStep: step,
+                                                  noticed: Array(repeating: nil, count: variants.count)))
                     }
                 }
                 if step >= countFrom { fixedLogins += 1 }
-                guard ProbeSchedule.isDue(accounts[i].dueAt, now: now, options: options) else { continue }
-                if step >= countFrom { adaptiveLogins += 1 }
-                probe(&accounts[i], now: now, thresholds: thresholds, options: options)
-                if let pending = open[i] {
-                    let still = pending.filter { c in
-                        guard accounts[i].usage >= crossings[c].level * accounts[i].limit else { return true }
-                        crossings[c].adaptiveStep = step
-                        return false
+                for v in variants.indices {
+                    let bulkPass = variants[v].bulkEvery.map { step % $0 == 0 } ?? false
+                    var looked = false
+                    if ProbeSchedule.isDue(accounts[i].watches[v].dueAt, now: now, options: options) {
+                        probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options, quotaOnly: false)
+                        looked = true
+                        if step >= countFrom { variants[v].logins += 1 }
+                    } else if bulkPass {
+                        if step >= countFrom { variants[v].bulkReadings += 1 }
+                        looked = true
+                        let outlook = ProbeSchedule.Outlook(resource: QuotaResourceName.storage, usage: a.usage * 1024,
+                                                            limit: a.limit * 1024, growth: .init())
+                        let reason = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds,
+                                                                options: options).reason
+                        let dueNow = reason == .overThreshold || reason == .nearThreshold
+                        probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options, quotaOnly: !dueNow)
+                        if dueNow, step >= countFrom { variants[v].logins += 1 }
                     }
+                    guard looked, let pending = open[i] else { continue }
+                    for c in pending where crossings[c].noticed[v] == nil && accounts[i].usage >= crossings[c].level * accounts[i].limit {
+                        crossings[c].noticed[v] = step
+                    }
+                }
+                if let pending = open[i] {
+                    let still = pending.filter { c in crossings[c].noticed.contains { $0 == nil } && accounts[i].usage >= crossings[c].level * accounts[i].limit }
                     open[i] = still.isEmpty ? nil : still
                 }
             }
         }
         let simulated = Date().timeIntervalSince(started)
-        let fixedPerDay = Double(fixedLogins) / Double(days), adaptivePerDay = Double(adaptiveLogins) / Double(days)
+        let fixedPerDay = Double(fixedLogins) / Double(days)
         print("benchmark schedule: \(count) accounts, \(days) days after a \(warmupDays)-day warm-up, 15-minute passes, "
               + "max_interval \(Int(options.maxIntervalSeconds / 3600))h, reserve \(Int(options.reserveFraction * 100))% "
               + "(simulated in \(String(format: "%.1f", simulated)) s)")
-        print(String(format: "logins per day: fixed %.0f, adaptive %.0f: %.1fx fewer", fixedPerDay, adaptivePerDay,
-                     fixedPerDay / max(adaptivePerDay, 1)))
-        func describe(_ subset: [Crossing], _ label: String) {
-            // Crossings the fixed schedule saw but usage fell back below before the adaptive
+        print(String(format: "Dovecot CPU per login with its folder probe %.1f ms, per account in a doveadm bulk reading %.1f ms",
+                     loginCost * 1000, bulkCost * 1000))
+        print(String(format: "fixed: %.0f logins per day, Dovecot CPU %.0f s per day", fixedPerDay, fixedPerDay * loginCost))
+        for variant in variants {
+            let logins = Double(variant.logins) / Double(days), bulk = Double(variant.bulkReadings) / Double(days)
+            let cpu = logins * loginCost + bulk * bulkCost
+            print(String(format: "%@: %.0f logins per day (%.1fx fewer), %.0f quota readings in bulk; Dovecot CPU %.0f s per day (%.1fx less)",
+                         variant.name, logins, fixedPerDay / max(logins, 1), bulk, cpu, fixedPerDay * loginCost / max(cpu, 1e-9)))
+        }
+        func describe(_ subset: [Crossing], _ label: String, variant v: Int) {
+            // Crossings the fixed schedule saw but usage fell back below before this
             // schedule looked (a clean-up right after): missed, and counted apart.
-            let noticed = subset.filter { $0.adaptiveStep != nil }
-            let delays = noticed.map { $0.adaptiveStep! - $0.fixedStep! }.sorted()
+            let noticed = subset.filter { $0.noticed[v] != nil }
+            let delays = noticed.map { $0.noticed[v]! - $0.fixedStep! }.sorted()
             let missed = subset.count - noticed.count
             let late = delays.filter { $0 > 1 }.count
             let worst = delays.last ?? 0
@@ -117,11 +165,13 @@ enum ScheduleSimulation {
                   + "more \(late) (p99 \(p99), worst \(worst) = \(String(format: "%.1f", Double(worst) * pass / 3600)) h), "
                   + "never seen \(missed)")
         }
-        print("threshold crossings noticed by the adaptive schedule, against the fixed one:")
-        describe(crossings, "all")
-        for model in Model.allCases { describe(crossings.filter { $0.model == model }, "model \(model.rawValue)") }
-        for (level, name) in zip(levels, ["warning", "critical", "full"]) {
-            describe(crossings.filter { $0.level == level }, "level \(name)")
+        for (v, variant) in variants.enumerated() {
+            print("threshold crossings noticed by \(variant.name), against the fixed schedule:")
+            describe(crossings, "all", variant: v)
+            for model in Model.allCases { describe(crossings.filter { $0.model == model }, "model \(model.rawValue)", variant: v) }
+            for (level, name) in zip(levels, ["warning", "critical", "full"]) {
+                describe(crossings.filter { $0.level == level }, "level \(name)", variant: v)
+            }
         }
     }
 
@@ -161,19 +211,24 @@ enum ScheduleSimulation {
         }
     }
 
-    /// What a probe and the store do: record the hour's maximum, then decide the due time.
-    static func probe(_ a: inout Account, now: Double, thresholds: AlertRules.Thresholds, options: ProbeSchedule.Options) {
+    /// What a probe (or a quota-only bulk reading) and the store do: record the hour's
+    /// maximum, then decide the due time; a quota-only reading only brings it forward.
+    static func probe(_ account: inout Account, watch v: Int, now: Double, thresholds: AlertRules.Thresholds,
+                      options: ProbeSchedule.Options, quotaOnly: Bool) {
+        let usage = account.usage, limit = account.limit
+        var a = account.watches[v]
+        defer { account.watches[v] = a }
         let hour = (now / 3600).rounded(.down) * 3600
         if let last = a.hours.last, last.hour == hour {
-            a.hours[a.hours.count - 1].usage = max(last.usage, a.usage)
+            a.hours[a.hours.count - 1].usage = max(last.usage, usage)
         } else {
-            a.hours.append((hour, a.usage))
+            a.hours.append((hour, usage))
         }
         let windowStart = now - 14 * 86400
         if let first = a.hours.firstIndex(where: { $0.hour >= windowStart }), first > 0 { a.hours.removeFirst(first) }
-        let points = a.hours.map { Forecast.Point(time: $0.hour, usage: $0.usage, limit: a.limit) }
+        let points = a.hours.map { Forecast.Point(time: $0.hour, usage: $0.usage, limit: limit) }
         let growth = ProbeSchedule.Growth(points.map { Forecast.Point(time: $0.time, usage: $0.usage * 1024, limit: $0.limit * 1024) })
-        var outlook = ProbeSchedule.Outlook(resource: QuotaResourceName.storage, usage: a.usage * 1024, limit: a.limit * 1024,
+        var outlook = ProbeSchedule.Outlook(resource: QuotaResourceName.storage, usage: usage * 1024, limit: limit * 1024,
                                             growth: growth)
         var decision = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds, options: options)
         // The forecast matters only when the account would otherwise wait; it is O(n²), so
@@ -190,7 +245,7 @@ enum ScheduleSimulation {
             outlook.forecastFullAt = fullAt
             decision = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds, options: options)
         }
-        a.dueAt = decision.dueAt
+        if !quotaOnly || a.dueAt.map({ decision.dueAt < $0 }) ?? true { a.dueAt = decision.dueAt }
     }
 
     static func lognormal(_ rng: inout SplitMix64, sigma: Double) -> Double {
