@@ -66,8 +66,14 @@ public enum DoveadmClient {
         // verify): not retried until the deadline, which would hide the reason.
         configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-        defer { Task { try? await client.shutdown() } }
-        let authorization = "X-Dovecot-API " + Data(apiKey.utf8).base64EncodedString()
+        let result = await batches(client, endpoint, authorization: "X-Dovecot-API " + Data(apiKey.utf8).base64EncodedString(),
+                                   users: users)
+        try? await client.shutdown()
+        return try result.get()
+    }
+
+    static func batches(_ client: HTTPClient, _ endpoint: Endpoint, authorization: String,
+                        users: [String]) async -> Result<[String: BulkQuota.Reading], Failure> {
         var readings: [String: BulkQuota.Reading] = [:]
         readings.reserveCapacity(users.count)
         var start = 0
@@ -83,11 +89,11 @@ public enum DoveadmClient {
             }
             switch result {
             case .success(let batchReadings)?: readings.merge(batchReadings) { a, _ in a }
-            case .failure(let failure)?: throw failure
-            case nil: throw Failure(endpoint, "no complete answer within \(Int(endpoint.timeoutSeconds)) s")
+            case .failure(let failure)?: return .failure(failure)
+            case nil: return .failure(Failure(endpoint, "no complete answer within \(Int(endpoint.timeoutSeconds)) s"))
             }
         }
-        return readings
+        return .success(readings)
     }
 
     static func post(_ client: HTTPClient, _ endpoint: Endpoint, authorization: String,

@@ -40,6 +40,8 @@ enum ScheduleSimulation {
         var hours: [(hour: Double, usage: Double)] = []
         var dueAt: Double? = nil
         var forecast: (hour: Double, fullAt: Double?)? = nil
+        /// The growth its last probe computed, kept up to date by quota-only readings.
+        var growth = ProbeSchedule.Growth()
     }
 
     /// The schedules compared with the fixed one: adaptive alone, and adaptive with every
@@ -112,7 +114,7 @@ enum ScheduleSimulation {
                     let bulkPass = variants[v].bulkEvery.map { step % $0 == 0 } ?? false
                     var looked = false
                     if ProbeSchedule.isDue(accounts[i].watches[v].dueAt, now: now, options: options) {
-                        probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options, quotaOnly: false)
+                        probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options)
                         looked = true
                         if step >= countFrom { variants[v].logins += 1 }
                     } else if bulkPass {
@@ -122,9 +124,13 @@ enum ScheduleSimulation {
                                                             limit: a.limit * 1024, growth: .init())
                         let reason = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds,
                                                                 options: options).reason
-                        let dueNow = reason == .overThreshold || reason == .nearThreshold
-                        probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options, quotaOnly: !dueNow)
-                        if dueNow, step >= countFrom { variants[v].logins += 1 }
+                        if reason == .overThreshold || reason == .nearThreshold {
+                            probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options)
+                            if step >= countFrom { variants[v].logins += 1 }
+                        } else {
+                            quotaReading(&accounts[i].watches[v], usage: a.usage, limit: a.limit, now: now, thresholds: thresholds,
+                                         options: options)
+                        }
                     }
                     guard looked, let pending = open[i] else { continue }
                     for c in pending where crossings[c].noticed[v] == nil && accounts[i].usage >= crossings[c].level * accounts[i].limit {
@@ -211,13 +217,28 @@ enum ScheduleSimulation {
         }
     }
 
-    /// What a probe (or a quota-only bulk reading) and the store do: record the hour's
-    /// maximum, then decide the due time; a quota-only reading only brings it forward.
-    static func probe(_ account: inout Account, watch v: Int, now: Double, thresholds: AlertRules.Thresholds,
-                      options: ProbeSchedule.Options, quotaOnly: Bool) {
-        let usage = account.usage, limit = account.limit
-        var a = account.watches[v]
-        defer { account.watches[v] = a }
+    /// A quota-only bulk reading: the hour's maximum recorded, the growth updated from the
+    /// last two hours, the last forecast kept; the due time only brought forward, as the
+    /// store does. (The store also recomputes the forecast when the series moves; the
+    /// simulation keeps the last probe's, which only makes it later to bring a probe forward.)
+    static func quotaReading(_ a: inout Watch, usage: Double, limit: Double, now: Double, thresholds: AlertRules.Thresholds,
+                             options: ProbeSchedule.Options) {
+        record(&a, usage: usage, now: now)
+        if a.hours.count >= 2 {
+            let x = a.hours[a.hours.count - 2], y = a.hours[a.hours.count - 1]
+            let step = ProbeSchedule.Growth([Forecast.Point(time: x.hour, usage: x.usage * 1024, limit: limit * 1024),
+                                             Forecast.Point(time: y.hour, usage: y.usage * 1024, limit: limit * 1024)])
+            a.growth = ProbeSchedule.Growth(fastestPerSecond: max(a.growth.fastestPerSecond, step.fastestPerSecond),
+                                            largestRise: max(a.growth.largestRise, step.largestRise))
+        }
+        var outlook = ProbeSchedule.Outlook(resource: QuotaResourceName.storage, usage: usage * 1024, limit: limit * 1024, growth: a.growth)
+        outlook.forecastFullAt = a.forecast?.fullAt
+        let decision = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds, options: options)
+        if a.dueAt.map({ decision.dueAt < $0 }) ?? true { a.dueAt = decision.dueAt }
+    }
+
+    /// The hour's maximum, and the 14-day window.
+    static func record(_ a: inout Watch, usage: Double, now: Double) {
         let hour = (now / 3600).rounded(.down) * 3600
         if let last = a.hours.last, last.hour == hour {
             a.hours[a.hours.count - 1].usage = max(last.usage, usage)
@@ -226,8 +247,19 @@ enum ScheduleSimulation {
         }
         let windowStart = now - 14 * 86400
         if let first = a.hours.firstIndex(where: { $0.hour >= windowStart }), first > 0 { a.hours.removeFirst(first) }
+    }
+
+    /// What a probe and the store do: record the hour's maximum, then decide the due time.
+    static func probe(_ account: inout Account, watch v: Int, now: Double, thresholds: AlertRules.Thresholds,
+                      options: ProbeSchedule.Options) {
+        let usage = account.usage, limit = account.limit
+        var a = account.watches[v]
+        defer { account.watches[v] = a }
+        let hour = (now / 3600).rounded(.down) * 3600
+        record(&a, usage: usage, now: now)
         let points = a.hours.map { Forecast.Point(time: $0.hour, usage: $0.usage, limit: limit) }
         let growth = ProbeSchedule.Growth(points.map { Forecast.Point(time: $0.time, usage: $0.usage * 1024, limit: $0.limit * 1024) })
+        a.growth = growth
         var outlook = ProbeSchedule.Outlook(resource: QuotaResourceName.storage, usage: usage * 1024, limit: limit * 1024,
                                             growth: growth)
         var decision = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds, options: options)
@@ -245,7 +277,7 @@ enum ScheduleSimulation {
             outlook.forecastFullAt = fullAt
             decision = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds, options: options)
         }
-        if !quotaOnly || a.dueAt.map({ decision.dueAt < $0 }) ?? true { a.dueAt = decision.dueAt }
+        a.dueAt = decision.dueAt
     }
 
     static func lognormal(_ rng: inout SplitMix64, sigma: Double) -> Double {
