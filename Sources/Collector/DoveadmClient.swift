@@ -22,12 +22,16 @@ public enum DoveadmClient {
         public var caFile: String?
         public var timeoutSeconds: Double
         public var allowPlaintext: Bool
+        /// `allUsers`: one request for every user of the server, read as it streams (a
+        /// third of the server's CPU per user); else `quotaGet` per listed user in batches.
+        public var allUsers: Bool
 
-        public init(url: String, caFile: String?, timeoutSeconds: Double, allowPlaintext: Bool) {
+        public init(url: String, caFile: String?, timeoutSeconds: Double, allowPlaintext: Bool, allUsers: Bool = true) {
             self.url = url
             self.caFile = caFile
             self.timeoutSeconds = timeoutSeconds
             self.allowPlaintext = allowPlaintext
+            self.allUsers = allUsers
         }
 
         /// scheme://host[:port], for messages (never the key; the path is not secret but adds nothing).
@@ -39,13 +43,31 @@ public enum DoveadmClient {
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let description: String
-        init(_ endpoint: Endpoint, _ what: String) { description = "doveadm API \(endpoint.display): \(what)" }
+        /// doveadm answered `allUsers` with an error of its own: per-user commands may work.
+        let doveadmRefusedAllUsers: Bool
+        init(_ endpoint: Endpoint, _ what: String, doveadmExitCode: Int? = nil) {
+            description = "doveadm API \(endpoint.display): \(what)"
+            doveadmRefusedAllUsers = doveadmExitCode != nil
+        }
+    }
+
+    /// What a reading gave, and how it was read.
+    public struct Reading: Sendable {
+        public var quotas: [String: BulkQuota.Reading]
+        /// Nil: as configured. Else why per-user commands were used instead of `allUsers`.
+        public var fellBackToPerUser: String?
     }
 
     /// Each user's reading, by login; users the server did not know come back `.refused`.
     /// Throws on the first batch that fails (the reading is all or nothing per pass: a
     /// partial one would be fine, but a server failing one batch rarely serves the next).
+    /// A server that refuses `allUsers` (a user database that cannot be listed) is asked
+    /// per user in the same pass.
     public static func quotas(_ endpoint: Endpoint, apiKey: String, users: [String]) async throws(Failure) -> [String: BulkQuota.Reading] {
+        try await read(endpoint, apiKey: apiKey, users: users).quotas
+    }
+
+    public static func read(_ endpoint: Endpoint, apiKey: String, users: [String]) async throws(Failure) -> Reading {
         guard let scheme = URLComponents(string: endpoint.url)?.scheme?.lowercased(),
               scheme == "https" || (scheme == "http" && endpoint.allowPlaintext) else {
             throw Failure(endpoint, "refusing to send the API key: the URL is not https")
@@ -66,10 +88,58 @@ public enum DoveadmClient {
         // verify): not retried until the deadline, which would hide the reason.
         configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-        let result = await batches(client, endpoint, authorization: "X-Dovecot-API " + Data(apiKey.utf8).base64EncodedString(),
-                                   users: users)
+        let authorization = "X-Dovecot-API " + Data(apiKey.utf8).base64EncodedString()
+        var result: Result<Reading, Failure>
+        if endpoint.allUsers {
+            result = await allUsers(client, endpoint, authorization: authorization, users: users)
+            if case .failure(let failure) = result, failure.doveadmRefusedAllUsers {
+                result = await batches(client, endpoint, authorization: authorization, users: users)
+                    .map { Reading(quotas: $0, fellBackToPerUser: failure.description) }
+            }
+        } else {
+            result = await batches(client, endpoint, authorization: authorization, users: users).map { Reading(quotas: $0) }
+        }
         try? await client.shutdown()
         return try result.get()
+    }
+
+    /// One `allUsers` request, read as it streams, within the deadline.
+    static func allUsers(_ client: HTTPClient, _ endpoint: Endpoint, authorization: String, users: [String]) async -> Result<Reading, Failure> {
+        let result = await Deadline.run(seconds: endpoint.timeoutSeconds) { () async -> Result<Reading, Failure> in
+            var reader = DoveadmQuota.AllUsersReader(users: Set(users))
+            do {
+                let response = try await client.execute(request(endpoint, authorization: authorization, body: DoveadmQuota.allUsersRequestBody()),
+                                                        timeout: .milliseconds(Int64(endpoint.timeoutSeconds * 1000)))
+                try check(response.status.code, endpoint)
+                for try await chunk in response.body { try reader.consume(chunk.readableBytesView) }
+                return .success(Reading(quotas: try reader.finish()))
+            } catch let error as DoveadmQuota.ResponseError {
+                return .failure(Failure(endpoint, error.description, doveadmExitCode: error.doveadmExitCode))
+            } catch let failure as Failure {
+                return .failure(failure)
+            } catch {
+                return .failure(Failure(endpoint, describe(error)))
+            }
+        }
+        return result ?? .failure(Failure(endpoint, "no complete answer within \(Int(endpoint.timeoutSeconds)) s"))
+    }
+
+    static func request(_ endpoint: Endpoint, authorization: String, body: Data) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: endpoint.url)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: authorization)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "mailgauge")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return request
+    }
+
+    static func check(_ status: UInt, _ endpoint: Endpoint) throws(Failure) {
+        switch status {
+        case 200: return
+        case 401, 403: throw Failure(endpoint, "the API key was refused (HTTP \(status))")
+        default: throw Failure(endpoint, "HTTP \(status)")
+        }
     }
 
     static func batches(_ client: HTTPClient, _ endpoint: Endpoint, authorization: String,
@@ -98,20 +168,11 @@ public enum DoveadmClient {
 
     static func post(_ client: HTTPClient, _ endpoint: Endpoint, authorization: String,
                      users: [String]) async throws(Failure) -> [String: BulkQuota.Reading] {
-        var request = HTTPClientRequest(url: endpoint.url)
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: authorization)
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "mailgauge")
-        request.body = .bytes(ByteBuffer(bytes: DoveadmQuota.requestBody(users: users)))
         let body: ByteBuffer
         do {
-            let response = try await client.execute(request, timeout: .milliseconds(Int64(endpoint.timeoutSeconds * 1000)))
-            switch response.status.code {
-            case 200: break
-            case 401, 403: throw Failure(endpoint, "the API key was refused (HTTP \(response.status.code))")
-            default: throw Failure(endpoint, "HTTP \(response.status.code)")
-            }
+            let response = try await client.execute(request(endpoint, authorization: authorization, body: DoveadmQuota.requestBody(users: users)),
+                                                    timeout: .milliseconds(Int64(endpoint.timeoutSeconds * 1000)))
+            try check(response.status.code, endpoint)
             body = try await response.body.collect(upTo: DoveadmQuota.maxResponseBytes(users: users.count))
         } catch let failure as Failure {
             throw failure

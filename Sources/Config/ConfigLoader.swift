@@ -100,7 +100,7 @@ final class Builder {
     static let accountKeys = ["id", "user", "server", "auth", "warning", "critical", "forecast_horizon", "min_free",
                               "owner_email", "locale", "notify_owner"] + secretKeys
     static let masterKeys = ["user", "mode", "users_file", "server", "doveadm"] + secretKeys.filter { $0 != "token_file" }
-    static let doveadmKeys = ["url", "ca_file", "interval", "timeout", "insecure_plaintext"] + apiKeyKeys
+    static let doveadmKeys = ["url", "ca_file", "interval", "timeout", "method", "insecure_plaintext"] + apiKeyKeys
     /// The doveadm API key's sources: the password ones, named for what they hold.
     static let apiKeyKeys = ["api_key_file", "api_key_env", "api_key_command", "api_key_credential"]
 

@@ -42,13 +42,18 @@ enum BulkQuotaPass {
             let interval = api.intervalSeconds ?? 2 * config.schedule.intervalSeconds
             if let last = lastRead[url], now.timeIntervalSince1970 - last < interval - config.schedule.intervalSeconds / 2 { continue }
             let endpoint = DoveadmClient.Endpoint(url: url, caFile: api.caFile ?? config.servers[group[0].server]?.caFile,
-                                                  timeoutSeconds: api.timeoutSeconds, allowPlaintext: url.lowercased().hasPrefix("http:"))
+                                                  timeoutSeconds: api.timeoutSeconds, allowPlaintext: url.lowercased().hasPrefix("http:"),
+                                                  allUsers: api.method == .allUsers)
             do {
                 let key = try await Secrets.resolveAsync(api.apiKey)
-                let readings = try await DoveadmClient.quotas(endpoint, apiKey: key, users: Array(Set(group.map(\.user))).sorted())
-                for account in group { result.readings[account.id] = readings[account.user] }
+                let reading = try await DoveadmClient.read(endpoint, apiKey: key, users: Array(Set(group.map(\.user))).sorted())
+                for account in group { result.readings[account.id] = reading.quotas[account.user] }
                 result.sources[url] = now.timeIntervalSince1970
-                logger.info("doveadm quota reading", metadata: ["api": "\(endpoint.display)", "users": "\(readings.count)"])
+                if let reason = reading.fellBackToPerUser {
+                    logger.warning("doveadm refused allUsers; read per user instead (set master.doveadm.method: per_user to skip the try)",
+                                   metadata: ["api": "\(endpoint.display)", "reason": "\(reason)"])
+                }
+                logger.info("doveadm quota reading", metadata: ["api": "\(endpoint.display)", "users": "\(reading.quotas.count)"])
             } catch {
                 logger.error("doveadm quota reading failed; its accounts follow their own schedule, the next pass tries again",
                              metadata: ["api": "\(endpoint.display)", "error": "\(error)"])

@@ -130,4 +130,108 @@ struct DoveadmQuotaTests {
         let huge = Data(repeating: 0x20, count: DoveadmQuota.maxResponseBytes(users: 2) + 1)
         #expect(throws: DoveadmQuota.ResponseError.self) { try DoveadmQuota.readings(huge, users: ["a", "b"]) }
     }
+
+    // MARK: - allUsers, read as it streams
+
+    static func allUsers(_ body: Data, users: Set<String>, chunk: Int = 1 << 20) throws(DoveadmQuota.ResponseError) -> [String: BulkQuota.Reading] {
+        var reader = DoveadmQuota.AllUsersReader(users: users)
+        var start = body.startIndex
+        while start < body.endIndex {
+            let end = min(start + chunk, body.endIndex)
+            try reader.consume(body[start..<end])
+            start = end
+        }
+        return try reader.finish()
+    }
+
+    @Test("allUsers from Dovecot 2.3.19: the listed users' figures equal the per-user answer's, in any chunking")
+    func allUsersRealAnswer() throws {
+        let body = try Self.transcript("dovecot-2.3.19-doveadm-quotaGet-allUsers.json")
+        let perUser = try DoveadmQuota.readings(try Self.transcript("dovecot-2.3.19-doveadm-quotaGet.json"), users: Self.users)
+        let listed: Set<String> = ["alice", "carol", "dave", "oscar", "nosuchuser"]
+        for chunk in [1, 2, 7, 64, 1 << 20] {
+            let readings = try Self.allUsers(body, users: listed, chunk: chunk)
+            #expect(readings.count == 5, "chunk \(chunk)")
+            for user in ["alice", "carol", "dave", "oscar"] { #expect(readings[user] == perUser[user], "\(user), chunk \(chunk)") }
+            #expect(readings["nosuchuser"] == .refused("doveadm: not in allUsers' answer (no such user, or no quota)"))
+        }
+        var reader = DoveadmQuota.AllUsersReader(users: [])
+        try reader.consume(body)
+        #expect(try reader.finish().isEmpty && reader.rowCount == 24)  // 12 seeded users, two resources each
+    }
+
+    @Test("allUsers: every truncation is refused; every one-byte corruption refused or read within bounds")
+    func allUsersTruncationsAndCorruptions() throws {
+        let body = try Self.transcript("dovecot-2.3.19-doveadm-quotaGet-allUsers.json")
+        let listed: Set<String> = ["alice", "bob", "oscar"]
+        for length in 0..<body.count {
+            #expect(throws: DoveadmQuota.ResponseError.self) { try Self.allUsers(body.prefix(length), users: listed) }
+        }
+        for i in 0..<body.count {
+            for replacement in [UInt8(ascii: "9"), UInt8(ascii: "\""), UInt8(ascii: "{"), UInt8(ascii: "]"), UInt8(ascii: ","), 0xFF] {
+                var bent = body
+                bent[bent.startIndex + i] = replacement
+                guard let readings = try? Self.allUsers(bent, users: listed, chunk: 97) else { continue }
+                #expect(Set(readings.keys).isSubset(of: listed))
+                for case .quota(_, let roots) in readings.values {
+                    #expect(roots.flatMap(\.resources).allSatisfy { $0.usage <= UInt64(Int64.max) && $0.limit <= UInt64(Int64.max) })
+                }
+            }
+        }
+    }
+
+    static func allRow(_ user: String, _ type: String = "STORAGE", value: String = "10", limit: String = "100") -> String {
+        #"{"username":"\#(user)","root":"User quota","type":"\#(type)","value":"\#(value)","limit":"\#(limit)","percent":"1"}"#
+    }
+
+    @Test("allUsers: answers bent out of shape are refused whole; a user's bad rows cost only that user")
+    func allUsersHostile() throws {
+        let a = Self.allRow("a"), b = Self.allRow("b", value: "7")
+        func answer(_ rows: String, tail: String = #","all"]]"#) -> Data { Data((#"[["doveadmResponse",["# + rows + "]" + tail).utf8) }
+        let refused: [(Data, String)] = [
+            (answer("\(a),,\(b)"), "a byte out of place"),
+            (answer(",\(a)"), "a byte out of place"),
+            (answer("\(a),"), "a byte out of place"),
+            (answer("\(a) 1"), "a byte out of place"),
+            (answer(#"{"username":"a","x":{"y":1}}"#), "not flat"),
+            (answer(#"{"username":"a","x":[1]}"#), "not flat"),
+            (answer(#"{"username":"a","pad":""# + String(repeating: "x", count: 5000) + #""}"#), "longer than 4096"),
+            (answer(#"{"root":"User quota"}"#), "without a username"),
+            (answer(#"{"username":"a" "root":1}"#), "not a JSON object"),
+            (answer(a, tail: #","other"]]"#), "the tag sent"),
+            (answer(a, tail: #","all"],["doveadmResponse",[],"all"]]"#), "the tag sent"),
+            (answer(a, tail: #","all"]] x"#), "after the answer's end"),
+            (answer(a, tail: #",""# + String(repeating: "x", count: 70_000) + #""]]"#), "outside the rows"),
+            (Data(#"[[{"a":{"b":{"c":1}}}]]"#.utf8), "nested deeper"),
+            (Data(#"[["doveadmResponse",[],"all"}]"#.utf8), "unbalanced"),
+            (Data(#"[["doveadmResponse",[],"all"]]]"#.utf8), "after the answer's end"),
+            (Data(#"[["doveadmResponse",{"username":"a"},"all"]]"#.utf8), "the rows are not a list"),
+        ]
+        for (body, reason) in refused {
+            do {
+                _ = try Self.allUsers(body, users: ["a", "b"], chunk: 13)
+                Issue.record("read: \(reason)")
+            } catch {
+                #expect(error.description.contains(reason), "\(reason): \(error)")
+                #expect(error.doveadmExitCode == nil)
+            }
+        }
+        // doveadm's own refusal carries its exit code: the client then asks per user.
+        do {
+            _ = try Self.allUsers(Data(#"[["error",{"type":"exitCode","exitCode":75},"all"]]"#.utf8), users: ["a"])
+            Issue.record("an error answer was read")
+        } catch {
+            #expect(error.doveadmExitCode == 75)
+        }
+        // A listed user with an unusable figure, or more rows than any user has, has no
+        // reading; the others are read.
+        let tooMany = (0...32).map { Self.allRow("a", "R\($0)") }.joined(separator: ",")
+        for rows in ["\(Self.allRow("a", value: "-1")),\(b)", "\(tooMany),\(b)", "\(a),\(a),\(b)"] {
+            let readings = try Self.allUsers(answer(rows), users: ["a", "b"])
+            #expect(readings["a"] == nil && readings["b"] == Self.quota([("STORAGE", 7, 100)]), "\(rows.prefix(80))")
+        }
+        // Whitespace between the parts is JSON, and taken.
+        let spaced = Data("[ [ \"doveadmResponse\" , [ \(a) ,\n \(b) ] , \"all\" ] ]\n".utf8)
+        #expect(try Self.allUsers(spaced, users: ["a", "b"]).count == 2)
+    }
 }

@@ -19,12 +19,20 @@ struct DoveadmTests {
     /// Seeded users no other test changes (frank's and hank's limits move; scale users come and go).
     static let users = ["alice", "bob", "carol", "dave", "erin", "ivan", "mona", "oscar", "pia", "tlswatch"]
 
-    @Test("every figure equals `doveadm quota get`; an unknown user is refused, the others still read")
-    func figuresEqualDoveadm() async throws {
+    @Test("every figure equals `doveadm quota get`, read with allUsers and per user; an unknown user is refused",
+          arguments: [true, false])
+    func figuresEqualDoveadm(allUsers: Bool) async throws {
         let dovecot = try await TestDovecot.shared()
-        let endpoint = DoveadmClient.Endpoint(url: dovecot.doveadmURL, caFile: dovecot.caFile, timeoutSeconds: 30, allowPlaintext: false)
-        let readings = try await DoveadmClient.quotas(endpoint, apiKey: dovecot.doveadmKey, users: Self.users + ["nosuchuser"])
-        #expect(readings["nosuchuser"] == .refused("doveadm: no such user"))
+        let endpoint = DoveadmClient.Endpoint(url: dovecot.doveadmURL, caFile: dovecot.caFile, timeoutSeconds: 30, allowPlaintext: false,
+                                              allUsers: allUsers)
+        let reading = try await DoveadmClient.read(endpoint, apiKey: dovecot.doveadmKey, users: Self.users + ["nosuchuser"])
+        #expect(reading.fellBackToPerUser == nil)
+        let readings = reading.quotas
+        #expect(readings.count == Self.users.count + 1)
+        guard case .refused = readings["nosuchuser"] else {
+            Issue.record("nosuchuser: \(String(describing: readings["nosuchuser"]))")
+            return
+        }
         for user in Self.users {
             let truth = try await dovecot.doveadmQuota(user)
             guard case .quota(let status, let roots) = try #require(readings[user], "\(user)") else {
@@ -39,6 +47,7 @@ struct DoveadmTests {
                     "\(user): \(roots) vs \(truth)")
         }
         // More users than one batch: every one answered (the seeded ones, then unknowns).
+        guard !allUsers else { return }
         let many = Self.users + (0..<(DoveadmQuota.batchSize + 20)).map { "nobody\($0)" }
         let all = try await DoveadmClient.quotas(endpoint, apiKey: dovecot.doveadmKey, users: many)
         #expect(all.count == many.count && all["nobody\(DoveadmQuota.batchSize + 19)"] == .refused("doveadm: no such user"))
@@ -124,9 +133,9 @@ struct DoveadmTests {
 @Suite("doveadm API transport against a misbehaving server")
 struct DoveadmTransportTests {
     static func endpoint(_ server: ScriptedHTTPServer, scheme: String = "https", caFile: String, timeout: Double = 3,
-                         plaintext: Bool = false) -> DoveadmClient.Endpoint {
+                         plaintext: Bool = false, allUsers: Bool = false) -> DoveadmClient.Endpoint {
         DoveadmClient.Endpoint(url: "\(scheme)://localhost:\(server.port)/doveadm/v1", caFile: caFile, timeoutSeconds: timeout,
-                               allowPlaintext: plaintext)
+                               allowPlaintext: plaintext, allUsers: allUsers)
     }
 
     static func failure(_ endpoint: DoveadmClient.Endpoint, users: [String] = ["alice"]) async -> String? {
@@ -137,6 +146,35 @@ struct DoveadmTransportTests {
             #expect(!error.description.contains("s3cret-api-key"))
             return error.description
         }
+    }
+
+    @Test("allUsers: an endless or oversized answer is cut off; a refusal falls back to per-user commands")
+    func allUsers() async throws {
+        let dovecot = try await TestDovecot.shared()
+        let tls = (certificate: "\(dovecot.tlsDirectory)/server.pem", key: "\(dovecot.tlsDirectory)/server.key")
+        // Rows of users nobody listed, forever: memory stays flat, the deadline ends it.
+        let row = #"{"username":"x","root":"r","type":"STORAGE","value":"1","limit":"2","percent":"50"},"#
+        let endless = try await ScriptedHTTPServer(tls: tls, behaviour: .drip(
+            head: Array(("HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n" + #"[["doveadmResponse",["# + row).utf8), milliseconds: 1))
+        let endlessMessage = await Self.failure(Self.endpoint(endless, caFile: dovecot.caFile, timeout: 2, allUsers: true))
+        #expect(endlessMessage?.contains("no complete answer within 2 s") == true, "\(endlessMessage ?? "succeeded")")
+        await endless.close()
+        // A row that never ends.
+        let long = try await ScriptedHTTPServer(tls: tls, behaviour: .respond(ScriptedHTTPServer.answer(
+            body: #"[["doveadmResponse",[{"username":""# + String(repeating: "x", count: 10_000) + #""}],"all"]]"#)))
+        let longMessage = await Self.failure(Self.endpoint(long, caFile: dovecot.caFile, allUsers: true))
+        #expect(longMessage?.contains("a row longer than 4096 bytes") == true, "\(longMessage ?? "succeeded")")
+        await long.close()
+        // doveadm refuses allUsers (a user database it cannot list): the same pass asks per user.
+        let refusing = try await ScriptedHTTPServer(tls: tls, behaviour: .answer { request in
+            request.contains("allUsers")
+                ? ScriptedHTTPServer.answer(body: #"[["error",{"type":"exitCode","exitCode":75},"all"]]"#)
+                : ScriptedHTTPServer.answer(body: #"[["doveadmResponse",[{"root":"User quota","type":"STORAGE","value":"5","limit":"10","percent":"50"}],"0"]]"#)
+        })
+        let reading = try await DoveadmClient.read(Self.endpoint(refusing, caFile: dovecot.caFile, allUsers: true), apiKey: "k", users: ["alice"])
+        #expect(reading.fellBackToPerUser?.contains("allUsers refused, exit code 75") == true)
+        #expect(reading.quotas["alice"] == .quota(.ok, [QuotaRootUsage(name: "User quota", resources: [ResourceUsage(resource: "STORAGE", usage: 5, limit: 10)])]))
+        await refusing.close()
     }
 
     @Test("oversized, endless, silent, redirecting and refusing servers each fail with a reason")

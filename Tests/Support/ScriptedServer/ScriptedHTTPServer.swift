@@ -11,6 +11,8 @@ public final class ScriptedHTTPServer: Sendable {
     public enum Behaviour: Sendable {
         /// These bytes (status line, headers, body), then close.
         case respond([UInt8])
+        /// The bytes this function gives for the request (head and body, as text), then close.
+        case answer(@Sendable (_ request: String) -> [UInt8])
         /// Read the request, never answer.
         case silent
         /// The status line and headers, then one byte of the body every `milliseconds`, forever.
@@ -85,6 +87,9 @@ private final class RequestHandler: ChannelInboundHandler {
         let channel = context.channel
         switch behaviour {
         case .respond(let answer):
+            channel.writeAndFlush(ByteBuffer(bytes: answer)).whenComplete { _ in channel.close(promise: nil) }
+        case .answer(let respond):
+            let answer = respond(String(decoding: pending, as: UTF8.self))
             channel.writeAndFlush(ByteBuffer(bytes: answer)).whenComplete { _ in channel.close(promise: nil) }
         case .silent:
             break
