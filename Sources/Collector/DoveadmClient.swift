@@ -34,6 +34,8 @@ public enum DoveadmClient {
             self.allUsers = allUsers
         }
 
+        var clientTimeout: TimeAmount { .milliseconds(Int64(timeoutSeconds * 1000) + 1000) }
+
         /// scheme://host[:port], for messages (never the key; the path is not secret but adds nothing).
         public var display: String {
             guard let c = URLComponents(string: url), let scheme = c.scheme, let host = c.host else { return "<invalid URL>" }
@@ -74,8 +76,9 @@ public enum DoveadmClient {
         }
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .milliseconds(Int64(endpoint.timeoutSeconds * 1000)),
-                           read: .milliseconds(Int64(endpoint.timeoutSeconds * 1000))),
+            // AsyncHTTPClient's own timers a second past the deadline that bounds each
+            // request whole (`Deadline.run`), so a stalled server always reads the same way.
+            timeout: .init(connect: endpoint.clientTimeout, read: endpoint.clientTimeout),
             decompression: .disabled)
         do {
             configuration.tlsConfiguration = try ClientTLS.configuration(caFile: endpoint.caFile)
@@ -109,7 +112,7 @@ public enum DoveadmClient {
             var reader = DoveadmQuota.AllUsersReader(users: Set(users))
             do {
                 let response = try await client.execute(request(endpoint, authorization: authorization, body: DoveadmQuota.allUsersRequestBody()),
-                                                        timeout: .milliseconds(Int64(endpoint.timeoutSeconds * 1000)))
+                                                        timeout: endpoint.clientTimeout)
                 try check(response.status.code, endpoint)
                 for try await chunk in response.body { try reader.consume(chunk.readableBytesView) }
                 return .success(Reading(quotas: try reader.finish()))
@@ -171,7 +174,7 @@ public enum DoveadmClient {
         let body: ByteBuffer
         do {
             let response = try await client.execute(request(endpoint, authorization: authorization, body: DoveadmQuota.requestBody(users: users)),
-                                                    timeout: .milliseconds(Int64(endpoint.timeoutSeconds * 1000)))
+                                                    timeout: endpoint.clientTimeout)
             try check(response.status.code, endpoint)
             body = try await response.body.collect(upTo: DoveadmQuota.maxResponseBytes(users: users.count))
         } catch let failure as Failure {
