@@ -17,6 +17,15 @@ public enum ConfigSummary {
                 + "\(server.host):\(server.port), \(count) accounts\(master > 0 ? " (\(master) via master login)" : ""), "
                 + "max \(server.maxConnections) connections, timeout \(Int(server.timeoutSeconds))s\n"
         }
+        // Bulk quota readings: where every quota is read, and how often.
+        let cyrus = config.accounts.filter { $0.masterMode == .cyrusAdmin }.count
+        if cyrus > 0 { out += "  bulk quota: \(cyrus) accounts over one Cyrus admin login each pass\n" }
+        let doveadm = Dictionary(grouping: config.accounts.compactMap(\.doveadm), by: \.url)
+        for (url, group) in doveadm.sorted(by: { $0.key < $1.key }) {
+            let api = group[0]
+            let every = Units.describe(seconds: api.intervalSeconds ?? 2 * config.schedule.intervalSeconds)
+            out += "  bulk quota: \(group.count) accounts through the doveadm API \(Webhook.redacted(url)) (\(api.method.rawValue)), every \(every)\n"
+        }
         out += "  thresholds: warning \(Int(config.defaults.warning * 100))%, critical \(Int(config.defaults.critical * 100))%\n"
         out += "  folders export: \(config.folders.export.rawValue)\(config.folders.export == .top ? " \(config.folders.topN)" : "")\n"
         var channels: [String] = []

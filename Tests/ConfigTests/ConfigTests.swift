@@ -111,10 +111,10 @@ struct ConfigTests {
         #expect(account.masterMode == .dovecotDoveadm && account.loginUser == "admin" && account.authorizationID == "gina")
         let api = try #require(account.doveadm)
         #expect(api.url == "https://mail.example.com:8080/doveadm/v1" && api.apiKey == .file(f.dir.appendingPathComponent("api.key").path))
-        #expect(api.caFile == nil && api.intervalSeconds == nil && api.timeoutSeconds == 60)
-        let tuned = try f.load(yaml("{ url: 'https://m/doveadm/v1', api_key_env: DOVEADM_KEY, ca_file: ca.pem, interval: 1h, timeout: 2m }"))
+        #expect(api.caFile == nil && api.intervalSeconds == nil && api.timeoutSeconds == 60 && api.method == .allUsers)
+        let tuned = try f.load(yaml("{ url: 'https://m/doveadm/v1', api_key_env: DOVEADM_KEY, ca_file: ca.pem, interval: 1h, timeout: 2m, method: per_user }"))
             .config.accounts.first?.doveadm
-        #expect(tuned?.apiKey == .env("DOVEADM_KEY") && tuned?.intervalSeconds == 3600 && tuned?.timeoutSeconds == 120)
+        #expect(tuned?.apiKey == .env("DOVEADM_KEY") && tuned?.intervalSeconds == 3600 && tuned?.timeoutSeconds == 120 && tuned?.method == .perUser)
         #expect(tuned?.caFile == f.dir.appendingPathComponent("ca.pem").path)
         let plain = try f.load(yaml("{ url: 'http://127.0.0.1:8080/doveadm/v1', api_key_credential: doveadm, insecure_plaintext: true }"))
         #expect(plain.config.accounts.first?.doveadm?.apiKey == .credential("doveadm"))
@@ -130,6 +130,7 @@ struct ConfigTests {
             (yaml("{ url: 'https://m/', password_file: api.key }"), "master.doveadm.password_file", "unknown key"),
             (yaml("{ url: 'https://m/', api_key_file: missing.key }"), "master.doveadm.api_key_file", "does not exist"),
             (yaml("{ url: 'https://m/', api_key_file: api.key, interval: 0s }"), "master.doveadm.interval", "must be from"),
+            (yaml("{ url: 'https://m/', api_key_file: api.key, method: some_users }"), "master.doveadm.method", "all_users"),
             (yaml("{ url: 'https://m/', api_key_file: api.key }", mode: "cyrus_admin"), "master.doveadm", "only used with mode: dovecot_doveadm"),
         ]
         for (text, key, message) in cases {
