@@ -39,7 +39,7 @@ enum BulkQuotaPass {
         let groups = Dictionary(grouping: accounts.filter { $0.doveadm != nil }) { $0.doveadm!.url }
         for (url, group) in groups.sorted(by: { $0.key < $1.key }) {
             guard let api = group.first?.doveadm else { continue }
-            let interval = api.intervalSeconds ?? 2 * config.schedule.intervalSeconds
+            let interval = Scheduling.doveadmInterval(api, config)
             if let last = lastRead[url], now.timeIntervalSince1970 - last < interval - config.schedule.intervalSeconds / 2 { continue }
             let endpoint = DoveadmClient.Endpoint(url: url, caFile: api.caFile ?? config.servers[group[0].server]?.caFile,
                                                   timeoutSeconds: api.timeoutSeconds, allowPlaintext: url.lowercased().hasPrefix("http:"),

@@ -23,7 +23,7 @@ public enum ConfigSummary {
         let doveadm = Dictionary(grouping: config.accounts.compactMap(\.doveadm), by: \.url)
         for (url, group) in doveadm.sorted(by: { $0.key < $1.key }) {
             let api = group[0]
-            let every = Units.describe(seconds: api.intervalSeconds ?? 2 * config.schedule.intervalSeconds)
+            let every = Units.describe(seconds: Scheduling.doveadmInterval(api, config))
             out += "  bulk quota: \(group.count) accounts through the doveadm API \(Webhook.redacted(url)) (\(api.method.rawValue)), every \(every)\n"
         }
         out += "  thresholds: warning \(Int(config.defaults.warning * 100))%, critical \(Int(config.defaults.critical * 100))%\n"

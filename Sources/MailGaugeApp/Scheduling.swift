@@ -13,7 +13,15 @@ public enum Scheduling {
     }
 
     static func settings(_ config: MailGaugeConfig) -> ProbeSchedule.Settings {
-        ProbeSchedule.Settings(options: options(config), thresholds: Alerting.thresholds(config))
+        let readEvery = Dictionary(config.accounts.compactMap { a in a.doveadm.map { (a.id, doveadmInterval($0, config)) } },
+                                   uniquingKeysWith: { a, _ in a })
+        return ProbeSchedule.Settings(options: options(config), thresholds: Alerting.thresholds(config),
+                                      quotaReadEvery: { readEvery[$0] })
+    }
+
+    /// How often a doveadm API is read: its `interval`, else every second pass.
+    static func doveadmInterval(_ api: DoveadmAPI, _ config: MailGaugeConfig) -> Double {
+        api.intervalSeconds ?? 2 * config.schedule.intervalSeconds
     }
 
     /// The accounts due by their stored schedule at `now`: all with `--all` or `policy:

@@ -49,10 +49,15 @@ public enum ProbeSchedule {
     public struct Settings: Sendable {
         public var options: Options
         public var thresholds: @Sendable (String) -> AlertRules.Thresholds
+        /// How often an account's quota is read in bulk (`dovecot_doveadm`), if it is:
+        /// see `spaced`.
+        public var quotaReadEvery: @Sendable (String) -> Double?
 
-        public init(options: Options, thresholds: @escaping @Sendable (String) -> AlertRules.Thresholds) {
+        public init(options: Options, thresholds: @escaping @Sendable (String) -> AlertRules.Thresholds,
+                    quotaReadEvery: @escaping @Sendable (String) -> Double? = { _ in nil }) {
             self.options = options
             self.thresholds = thresholds
+            self.quotaReadEvery = quotaReadEvery
         }
     }
 
@@ -131,6 +136,16 @@ public enum ProbeSchedule {
             wait = min(wait, options.safetyFactor * headroom / growth)
         }
         return Decision(dueAt: probedAt + max(options.passIntervalSeconds, wait), reason: .headroom)
+    }
+
+    /// An account whose quota a bulk reading sees every `quotaReadEvery` seconds needs no
+    /// folder probe every pass to catch a crossing: at or near a threshold it is probed
+    /// with each bulk reading instead (the reading puts it up for one: `BulkQuotaPass`),
+    /// so a crossing is still seen within one bulk interval, for fewer logins.
+    public static func spaced(_ decision: Decision, probedAt: Double, quotaReadEvery: Double?, options: Options) -> Decision {
+        guard let every = quotaReadEvery, every > options.passIntervalSeconds,
+              decision.reason == .overThreshold || decision.reason == .nearThreshold else { return decision }
+        return Decision(dueAt: probedAt + every, reason: decision.reason)
     }
 
     /// After a failed probe: every pass (within a pass, the retry rules apply).

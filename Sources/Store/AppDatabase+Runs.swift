@@ -213,8 +213,10 @@ extension AppDatabase {
                                                  growth: k?.growth ?? .init(), forecastFullAt: k?.fullAt)
                 }
             }
-            let due = ProbeSchedule.afterSuccess(probedAt: at, outlooks: outlooks, thresholds: schedule.thresholds(outcome.accountID),
-                                                 options: schedule.options)
+            let due = ProbeSchedule.spaced(
+                ProbeSchedule.afterSuccess(probedAt: at, outlooks: outlooks, thresholds: schedule.thresholds(outcome.accountID),
+                                           options: schedule.options),
+                probedAt: at, quotaReadEvery: schedule.quotaReadEvery(outcome.accountID), options: schedule.options)
             if snapshot.foldersIncluded {
                 try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, outcome.accountID])
             } else {

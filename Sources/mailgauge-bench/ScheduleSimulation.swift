@@ -113,8 +113,9 @@ enum ScheduleSimulation {
                 for v in variants.indices {
                     let bulkPass = variants[v].bulkEvery.map { step % $0 == 0 } ?? false
                     var looked = false
+                    let readEvery = variants[v].bulkEvery.map { Double($0) * pass }
                     if ProbeSchedule.isDue(accounts[i].watches[v].dueAt, now: now, options: options) {
-                        probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options)
+                        probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options, quotaReadEvery: readEvery)
                         looked = true
                         if step >= countFrom { variants[v].logins += 1 }
                     } else if bulkPass {
@@ -125,11 +126,11 @@ enum ScheduleSimulation {
                         let reason = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds,
                                                                 options: options).reason
                         if reason == .overThreshold || reason == .nearThreshold {
-                            probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options)
+                            probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options, quotaReadEvery: readEvery)
                             if step >= countFrom { variants[v].logins += 1 }
                         } else {
                             quotaReading(&accounts[i].watches[v], usage: a.usage, limit: a.limit, now: now, thresholds: thresholds,
-                                         options: options)
+                                         options: options, quotaReadEvery: readEvery)
                         }
                     }
                     guard looked, let pending = open[i] else { continue }
@@ -222,7 +223,7 @@ enum ScheduleSimulation {
     /// store does. (The store also recomputes the forecast when the series moves; the
     /// simulation keeps the last probe's, which only makes it later to bring a probe forward.)
     static func quotaReading(_ a: inout Watch, usage: Double, limit: Double, now: Double, thresholds: AlertRules.Thresholds,
-                             options: ProbeSchedule.Options) {
+                             options: ProbeSchedule.Options, quotaReadEvery: Double?) {
         record(&a, usage: usage, now: now)
         if a.hours.count >= 2 {
             let x = a.hours[a.hours.count - 2], y = a.hours[a.hours.count - 1]
@@ -233,7 +234,8 @@ enum ScheduleSimulation {
         }
         var outlook = ProbeSchedule.Outlook(resource: QuotaResourceName.storage, usage: usage * 1024, limit: limit * 1024, growth: a.growth)
         outlook.forecastFullAt = a.forecast?.fullAt
-        let decision = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds, options: options)
+        let decision = ProbeSchedule.spaced(ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds, options: options),
+                                            probedAt: now, quotaReadEvery: quotaReadEvery, options: options)
         if a.dueAt.map({ decision.dueAt < $0 }) ?? true { a.dueAt = decision.dueAt }
     }
 
@@ -251,7 +253,7 @@ enum ScheduleSimulation {
 
     /// What a probe and the store do: record the hour's maximum, then decide the due time.
     static func probe(_ account: inout Account, watch v: Int, now: Double, thresholds: AlertRules.Thresholds,
-                      options: ProbeSchedule.Options) {
+                      options: ProbeSchedule.Options, quotaReadEvery: Double?) {
         let usage = account.usage, limit = account.limit
         var a = account.watches[v]
         defer { account.watches[v] = a }
@@ -277,7 +279,7 @@ enum ScheduleSimulation {
             outlook.forecastFullAt = fullAt
             decision = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds, options: options)
         }
-        a.dueAt = decision.dueAt
+        a.dueAt = ProbeSchedule.spaced(decision, probedAt: now, quotaReadEvery: quotaReadEvery, options: options).dueAt
     }
 
     static func lognormal(_ rng: inout SplitMix64, sigma: Double) -> Double {

@@ -79,6 +79,23 @@ struct ProbeScheduleTests {
         #expect(unlimited == .init(dueAt: Self.now + 86400, reason: .unlimited))
     }
 
+    @Test("quota read in bulk: at or near a threshold, probed with each bulk reading, not every pass; the rest unchanged")
+    func spacedByBulkReadings() {
+        func spaced(_ d: ProbeSchedule.Decision, every: Double?) -> ProbeSchedule.Decision {
+            ProbeSchedule.spaced(d, probedAt: Self.now, quotaReadEvery: every, options: Self.options)
+        }
+        let over = Self.decide(usage: 0.9 * Self.gib), near = Self.decide(usage: 0.76 * Self.gib)
+        #expect(spaced(over, every: 1800) == .init(dueAt: Self.now + 1800, reason: .overThreshold))
+        #expect(spaced(near, every: 1800) == .init(dueAt: Self.now + 1800, reason: .nearThreshold))
+        // Not read in bulk, or read every pass (Cyrus): every pass as before.
+        #expect(spaced(over, every: nil) == over && spaced(near, every: 900) == near)
+        // Headroom, failures and the rest keep their own time.
+        let quiet = Self.decide(usage: 0.2 * Self.gib)
+        #expect(spaced(quiet, every: 1800) == quiet)
+        let failing = ProbeSchedule.afterFailure(probedAt: Self.now, options: Self.options)
+        #expect(spaced(failing, every: 1800) == failing)
+    }
+
     @Test("fixed policy and failures: every pass")
     func everyPass() {
         var fixed = Self.options
