@@ -110,8 +110,10 @@ public enum RunJob {
         // Adaptive polling (see ProbeSchedule): the accounts due by their stored schedule,
         // and the cyrus_admin accounts, whose quota is read in bulk first.
         let due: Set<String>
+        let dueTimes: [String: Double]
         do {
-            due = Scheduling.due(config, dueTimes: try database.probeDueTimes(), now: started.timeIntervalSince1970, all: probeAll)
+            dueTimes = try database.probeDueTimes()
+            due = Scheduling.due(config, dueTimes: dueTimes, now: started.timeIntervalSince1970, all: probeAll)
         } catch {
             return Result(exit: .configOrDatabase, config: config, summary: nil,
                           message: "database \(config.database): \(error)")
@@ -134,7 +136,7 @@ public enum RunJob {
         let allTargets = Targets.make(config, including: { due.contains($0.id) || bulkIDs.contains($0.id) || bulk.readings[$0.id] != nil })
         let bulkTargets = allTargets.filter { bulkIDs.contains($0.accountID) }
         if !bulkTargets.isEmpty { bulk.merge(await BulkQuotaPass.read(bulkTargets, logger: logger)) }
-        let selection = Scheduling.select(config, due: due, bulk: bulk, now: started)
+        let selection = Scheduling.select(config, due: due, dueTimes: dueTimes, bulk: bulk, now: started)
         // Usually every target (a copy of 10,000 is megabytes): filtered only when the bulk
         // reading left some accounts without a folder probe due.
         let targets = allTargets.keeping { selection.probe.contains($0.accountID) }

@@ -13,15 +13,26 @@ public enum Scheduling {
     }
 
     static func settings(_ config: MailGaugeConfig) -> ProbeSchedule.Settings {
-        let readEvery = Dictionary(config.accounts.compactMap { a in a.doveadm.map { (a.id, doveadmInterval($0, config)) } },
-                                   uniquingKeysWith: { a, _ in a })
+        let readEvery = quotaReadEvery(config)
         return ProbeSchedule.Settings(options: options(config), thresholds: Alerting.thresholds(config),
                                       quotaReadEvery: { readEvery[$0] })
     }
 
-    /// How often a doveadm API is read: its `interval`, else every second pass.
+    /// How often each bulk-read account's quota is read: Cyrus's every pass, the doveadm
+    /// API's every `interval`.
+    static func quotaReadEvery(_ config: MailGaugeConfig) -> [String: Double] {
+        Dictionary(config.accounts.compactMap { a -> (String, Double)? in
+            switch a.masterMode {
+            case .cyrusAdmin: (a.id, config.schedule.intervalSeconds)
+            case .dovecotDoveadm: a.doveadm.map { (a.id, doveadmInterval($0, config)) }
+            default: nil
+            }
+        }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// How often a doveadm API is read: its `interval`, else every pass.
     static func doveadmInterval(_ api: DoveadmAPI, _ config: MailGaugeConfig) -> Double {
-        api.intervalSeconds ?? 2 * config.schedule.intervalSeconds
+        api.intervalSeconds ?? config.schedule.intervalSeconds
     }
 
     /// The accounts due by their stored schedule at `now`: all with `--all` or `policy:
@@ -38,12 +49,16 @@ public enum Scheduling {
         var quotaOnly: [AccountOutcome]
     }
 
-    static func select(_ config: MailGaugeConfig, due: Set<String>, bulk: BulkQuotaPass.Result, now: Date) -> Selection {
+    static func select(_ config: MailGaugeConfig, due: Set<String>, dueTimes: [String: Double], bulk: BulkQuotaPass.Result,
+                       now: Date) -> Selection {
         let thresholds = Alerting.thresholds(config)
         let options = options(config)
+        let readEvery = quotaReadEvery(config)
+        let t = now.timeIntervalSince1970
         var probe = due
-        for (id, reading) in bulk.readings where BulkQuotaPass.dueNow(reading, thresholds: thresholds(id), options: options,
-                                                                     now: now.timeIntervalSince1970) {
+        for (id, reading) in bulk.readings where !probe.contains(id)
+            && BulkQuotaPass.dueNow(reading, thresholds: thresholds(id), options: options, now: t)
+            && ProbeSchedule.probeNowAfterBulkReading(storedDueAt: dueTimes[id], now: t, quotaReadEvery: readEvery[id], options: options) {
             probe.insert(id)
         }
         let accounts = Dictionary(config.accounts.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

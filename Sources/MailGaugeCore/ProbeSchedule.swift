@@ -139,13 +139,28 @@ public enum ProbeSchedule {
     }
 
     /// An account whose quota a bulk reading sees every `quotaReadEvery` seconds needs no
-    /// folder probe every pass to catch a crossing: at or near a threshold it is probed
-    /// with each bulk reading instead (the reading puts it up for one: `BulkQuotaPass`),
-    /// so a crossing is still seen within one bulk interval, for fewer logins.
+    /// folder probe every pass to catch a crossing: the reading catches it. At or near a
+    /// threshold it gets its folder probe every `bulkFolderInterval` (two passes, or the
+    /// bulk interval when longer) instead of every pass: fresh folder detail while it is
+    /// at risk, for half the logins.
     public static func spaced(_ decision: Decision, probedAt: Double, quotaReadEvery: Double?, options: Options) -> Decision {
-        guard let every = quotaReadEvery, every > options.passIntervalSeconds,
+        guard let every = bulkFolderInterval(quotaReadEvery: quotaReadEvery, options: options),
               decision.reason == .overThreshold || decision.reason == .nearThreshold else { return decision }
         return Decision(dueAt: probedAt + every, reason: decision.reason)
+    }
+
+    /// See `spaced`; nil for an account not read in bulk.
+    public static func bulkFolderInterval(quotaReadEvery: Double?, options: Options) -> Double? {
+        quotaReadEvery.map { max($0, 2 * options.passIntervalSeconds) }
+    }
+
+    /// Whether a fresh bulk reading that puts an account at or near a threshold should
+    /// have it probed for folders now: only if its schedule did not already know, i.e.
+    /// its folder probe is further off than `bulkFolderInterval` (a quiet account that
+    /// jumped). One already at risk keeps its spaced folder probes.
+    public static func probeNowAfterBulkReading(storedDueAt: Double?, now: Double, quotaReadEvery: Double?, options: Options) -> Bool {
+        guard let dueAt = storedDueAt, let every = bulkFolderInterval(quotaReadEvery: quotaReadEvery, options: options) else { return true }
+        return dueAt > now + every
     }
 
     /// After a failed probe: every pass (within a pass, the retry rules apply).

@@ -69,8 +69,8 @@ enum ScheduleSimulation {
     /// of one account's quota in a doveadm reading (`scripts/benchmark doveadm` measures both).
     static func run(accounts count: Int, days: Int, options: ProbeSchedule.Options = .init(),
                     loginCost: Double = 0.0026, bulkCost: Double = 0.0007) {
-        var variants = [Variant(name: "adaptive", bulkEvery: nil), Variant(name: "adaptive + bulk every 2nd pass", bulkEvery: 2),
-                        Variant(name: "adaptive + bulk every pass", bulkEvery: 1)]
+        var variants = [Variant(name: "adaptive", bulkEvery: nil), Variant(name: "adaptive + bulk every pass", bulkEvery: 1),
+                        Variant(name: "adaptive + bulk every 2nd pass", bulkEvery: 2)]
         var rng = SplitMix64(seed: 20261202)
         let totalDays = warmupDays + days
         let steps = totalDays * 96
@@ -114,18 +114,21 @@ enum ScheduleSimulation {
                     let bulkPass = variants[v].bulkEvery.map { step % $0 == 0 } ?? false
                     var looked = false
                     let readEvery = variants[v].bulkEvery.map { Double($0) * pass }
+                    // allUsers reads every account, probed this pass or not.
+                    if bulkPass, step >= countFrom { variants[v].bulkReadings += 1 }
                     if ProbeSchedule.isDue(accounts[i].watches[v].dueAt, now: now, options: options) {
                         probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options, quotaReadEvery: readEvery)
                         looked = true
                         if step >= countFrom { variants[v].logins += 1 }
                     } else if bulkPass {
-                        if step >= countFrom { variants[v].bulkReadings += 1 }
                         looked = true
                         let outlook = ProbeSchedule.Outlook(resource: QuotaResourceName.storage, usage: a.usage * 1024,
                                                             limit: a.limit * 1024, growth: .init())
                         let reason = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds,
                                                                 options: options).reason
-                        if reason == .overThreshold || reason == .nearThreshold {
+                        if reason == .overThreshold || reason == .nearThreshold,
+                           ProbeSchedule.probeNowAfterBulkReading(storedDueAt: accounts[i].watches[v].dueAt, now: now,
+                                                                  quotaReadEvery: readEvery, options: options) {
                             probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options, quotaReadEvery: readEvery)
                             if step >= countFrom { variants[v].logins += 1 }
                         } else {

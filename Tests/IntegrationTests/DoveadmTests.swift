@@ -74,7 +74,7 @@ struct DoveadmTests {
         #expect(tls?.contains("TLS") == true && tls?.contains(dovecot.doveadmKey) == false, "\(tls ?? "succeeded")")
     }
 
-    @Test("run: the API read every second pass; accounts near a threshold probed now, the rest stored quota-only")
+    @Test("run: the API read every interval; accounts at or near a threshold probed with it, the rest stored quota-only")
     func runReadsInBulk() async throws {
         let dovecot = try await TestDovecot.shared()
         let dir = try TestFiles.directory("mg-doveadm")
@@ -83,7 +83,7 @@ struct DoveadmTests {
         let config = dir.appendingPathComponent("mailgauge.yml").path
         try """
             \(TestConfig.header(dovecot, dir: dir))
-            # A short pass, so "every second pass" (the API's default interval) comes round in the test.
+            # A short pass, so "every second pass" comes round in the test.
             schedule: { interval: 4s }
             master:
               user: \(dovecot.masterUser)
@@ -91,7 +91,7 @@ struct DoveadmTests {
               mode: dovecot_doveadm
               users_file: users.txt
               server: dovecot
-              doveadm: { url: "\(dovecot.doveadmURL)", api_key_file: \(dovecot.doveadmKeyFile) }
+              doveadm: { url: "\(dovecot.doveadmURL)", api_key_file: \(dovecot.doveadmKeyFile), interval: 8s }
             alerts: { stdout: false }
             """.write(toFile: config, atomically: true, encoding: .utf8)
         func run() async throws -> String {
@@ -108,7 +108,8 @@ struct DoveadmTests {
         let second = try await run()
         #expect(second.contains("run 2: 0 accounts (5 not due), 0 failed"), "\(second)")
         // Third pass, once the interval has passed: the API again; bob (87 %), carol (97 %)
-        // and oscar (over) are probed now, alice and dave stored from the reading alone.
+        // and oscar (over), at risk, have their folder probe with each reading (not every
+        // pass); alice and dave are stored from the reading alone.
         try await Task.sleep(for: .seconds(max(0, 6.5 - Date().timeIntervalSince(started))))
         let third = try await run()
         #expect(third.contains("run 3: 3 accounts (2 not due); quota of 5 read over the doveadm API"), "\(third)")

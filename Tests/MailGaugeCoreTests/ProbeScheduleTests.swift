@@ -79,21 +79,36 @@ struct ProbeScheduleTests {
         #expect(unlimited == .init(dueAt: Self.now + 86400, reason: .unlimited))
     }
 
-    @Test("quota read in bulk: at or near a threshold, probed with each bulk reading, not every pass; the rest unchanged")
+    @Test("quota read in bulk: at or near a threshold, a folder probe every second pass (or each reading when rarer)")
     func spacedByBulkReadings() {
         func spaced(_ d: ProbeSchedule.Decision, every: Double?) -> ProbeSchedule.Decision {
             ProbeSchedule.spaced(d, probedAt: Self.now, quotaReadEvery: every, options: Self.options)
         }
         let over = Self.decide(usage: 0.9 * Self.gib), near = Self.decide(usage: 0.76 * Self.gib)
-        #expect(spaced(over, every: 1800) == .init(dueAt: Self.now + 1800, reason: .overThreshold))
-        #expect(spaced(near, every: 1800) == .init(dueAt: Self.now + 1800, reason: .nearThreshold))
-        // Not read in bulk, or read every pass (Cyrus): every pass as before.
-        #expect(spaced(over, every: nil) == over && spaced(near, every: 900) == near)
+        // Read every pass (Cyrus, doveadm's default): folders every second pass.
+        #expect(spaced(over, every: 900) == .init(dueAt: Self.now + 1800, reason: .overThreshold))
+        #expect(spaced(near, every: 900) == .init(dueAt: Self.now + 1800, reason: .nearThreshold))
+        // Read hourly: folders with each reading.
+        #expect(spaced(over, every: 3600) == .init(dueAt: Self.now + 3600, reason: .overThreshold))
+        // Not read in bulk: every pass, as before.
+        #expect(spaced(over, every: nil) == over && spaced(near, every: nil) == near)
         // Headroom, failures and the rest keep their own time.
         let quiet = Self.decide(usage: 0.2 * Self.gib)
-        #expect(spaced(quiet, every: 1800) == quiet)
+        #expect(spaced(quiet, every: 900) == quiet)
         let failing = ProbeSchedule.afterFailure(probedAt: Self.now, options: Self.options)
-        #expect(spaced(failing, every: 1800) == failing)
+        #expect(spaced(failing, every: 900) == failing)
+    }
+
+    @Test("a bulk reading at or near a threshold probes now only an account its schedule thought quiet")
+    func probeNowAfterBulkReading() {
+        func now(_ dueAt: Double?, every: Double? = 900) -> Bool {
+            ProbeSchedule.probeNowAfterBulkReading(storedDueAt: dueAt, now: Self.now, quotaReadEvery: every, options: Self.options)
+        }
+        #expect(now(nil))                          // never probed
+        #expect(now(Self.now + 6 * Self.hour))     // quiet, and it jumped
+        #expect(!now(Self.now + 1800))             // already at risk: its spaced probe comes
+        #expect(!now(Self.now + 900))
+        #expect(now(Self.now + 1800, every: nil))  // not read in bulk: as before
     }
 
     @Test("fixed policy and failures: every pass")
