@@ -154,8 +154,8 @@ public struct DoveadmAPI: Sendable, Hashable {
     public var apiKey: SecretSource
     /// nil: the IMAP server's ca_file (or the system store when it has none).
     public var caFile: String?
-    /// How often every quota is read; nil: every second pass (2 × schedule.interval), so
-    /// a sudden change is seen at most one pass later than a fixed schedule would.
+    /// How often every quota is read; nil: every pass (schedule.interval), so a sudden
+    /// change is seen in the same pass as a fixed schedule would see it.
     public var intervalSeconds: Double?
     public var timeoutSeconds: Double
     /// `all_users` (default): one request for every user of the server, a third of the
