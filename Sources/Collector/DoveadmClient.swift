@@ -51,6 +51,10 @@ public enum DoveadmClient {
             description = "doveadm API \(endpoint.display): \(what)"
             doveadmRefusedAllUsers = doveadmExitCode != nil
         }
+
+        static func deadlinePassed(_ endpoint: Endpoint) -> Failure {
+            Failure(endpoint, "no complete answer within \(Int(endpoint.timeoutSeconds)) s")
+        }
     }
 
     /// What a reading gave, and how it was read.
@@ -124,7 +128,7 @@ public enum DoveadmClient {
                 return .failure(Failure(endpoint, describe(error)))
             }
         }
-        return result ?? .failure(Failure(endpoint, "no complete answer within \(Int(endpoint.timeoutSeconds)) s"))
+        return result ?? .failure(.deadlinePassed(endpoint))
     }
 
     static func request(_ endpoint: Endpoint, authorization: String, body: Data) -> HTTPClientRequest {
@@ -163,7 +167,7 @@ public enum DoveadmClient {
             switch result {
             case .success(let batchReadings)?: readings.merge(batchReadings) { a, _ in a }
             case .failure(let failure)?: return .failure(failure)
-            case nil: return .failure(Failure(endpoint, "no complete answer within \(Int(endpoint.timeoutSeconds)) s"))
+            case nil: return .failure(.deadlinePassed(endpoint))
             }
         }
         return .success(readings)
@@ -179,8 +183,7 @@ public enum DoveadmClient {
             body = try await response.body.collect(upTo: DoveadmQuota.maxResponseBytes(users: users.count))
         } catch let failure as Failure {
             throw failure
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+        } catch is NIOTooManyBytesError {
             throw Failure(endpoint, "answer larger than \(DoveadmQuota.maxResponseBytes(users: users.count)) bytes for \(users.count) users")
         } catch {
             throw Failure(endpoint, describe(error))
