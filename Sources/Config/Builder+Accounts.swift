@@ -172,7 +172,8 @@ extension Builder {
             caFile: m["ca_file"].flatMap { reader.isNull($0.value) ? nil : reader.string($0.value, "\(p).ca_file").map(path) },
             intervalSeconds: m["interval"].flatMap { reader.duration($0.value, "\(p).interval", range: 1...7 * 86400) ?? nil },
             timeoutSeconds: m["timeout"].flatMap { reader.duration($0.value, "\(p).timeout", range: 1...3600) ?? nil } ?? 60,
-            method: m["method"].flatMap { reader.choice($0.value, "\(p).method", DoveadmAPI.Method.self) } ?? .allUsers)
+            method: m["method"].flatMap { reader.choice($0.value, "\(p).method", DoveadmAPI.Method.self) } ?? .allUsers,
+            allowPlaintext: plaintext)
     }
 
     func checkUniqueIDs(_ accounts: [AccountConfig], node: Node) {

@@ -162,6 +162,8 @@ public struct DoveadmAPI: Sendable, Hashable {
     /// server's CPU per user; `per_user`: a command per listed user, cheaper when the list
     /// is a small part of a large server.
     public var method: Method = .allUsers
+    /// `insecure_plaintext: true`: an http:// URL was asked for by name.
+    public var allowPlaintext = false
 
     public enum Method: String, Sendable, Hashable, CaseIterable {
         case allUsers = "all_users"

@@ -42,7 +42,7 @@ enum BulkQuotaPass {
             let interval = Scheduling.doveadmInterval(api, config)
             if let last = lastRead[url], now.timeIntervalSince1970 - last < interval - config.schedule.intervalSeconds / 2 { continue }
             let endpoint = DoveadmClient.Endpoint(url: url, caFile: api.caFile ?? config.servers[group[0].server]?.caFile,
-                                                  timeoutSeconds: api.timeoutSeconds, allowPlaintext: url.lowercased().hasPrefix("http:"),
+                                                  timeoutSeconds: api.timeoutSeconds, allowPlaintext: api.allowPlaintext,
                                                   allUsers: api.method == .allUsers)
             do {
                 let key = try await Secrets.resolveAsync(api.apiKey)

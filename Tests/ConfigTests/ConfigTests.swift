@@ -118,6 +118,7 @@ struct ConfigTests {
         #expect(tuned?.caFile == f.dir.appendingPathComponent("ca.pem").path)
         let plain = try f.load(yaml("{ url: 'http://127.0.0.1:8080/doveadm/v1', api_key_credential: doveadm, insecure_plaintext: true }"))
         #expect(plain.config.accounts.first?.doveadm?.apiKey == .credential("doveadm"))
+        #expect(plain.config.accounts.first?.doveadm?.allowPlaintext == true && api.allowPlaintext == false)
 
         let cases: [(String, String, String)] = [
             (yaml(""), "master.doveadm", "missing"),
