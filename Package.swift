@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "Notify",
             dependencies: [
-                "SMTPClient", "MailGaugeCore",
+                "SMTPClient", "ClientNetworking", "MailGaugeCore",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -36,11 +36,8 @@ public enum DoveadmClient {
 
         var clientTimeout: TimeAmount { .milliseconds(Int64(timeoutSeconds * 1000) + 1000) }
 
-        /// scheme://host[:port], for messages (never the key; the path is not secret but adds nothing).
-        public var display: String {
-            guard let c = URLComponents(string: url), let scheme = c.scheme, let host = c.host else { return "<invalid URL>" }
-            return "\(scheme)://\(host)\(c.port.map { ":\($0)" } ?? "")"
-        }
+        /// scheme://host[:port], for messages.
+        public var display: String { URLOrigin.display(url) }
     }
 
     public struct Failure: Error, Sendable, CustomStringConvertible {

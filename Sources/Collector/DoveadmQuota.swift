@@ -198,6 +198,17 @@ public enum DoveadmQuota {
             for byte in bytes { try consume(byte) }
         }
 
+        /// Follows JSON strings, whose brackets and commas are text: true when `byte` opens,
+        /// is inside or closes one.
+        private mutating func textByte(_ byte: UInt8) -> Bool {
+            if inString {
+                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
+                return true
+            }
+            if byte == 0x22 { inString = true }
+            return inString
+        }
+
         private var inRowsArray: Bool { stack.count == 3 && stack[0] == 0x5B && stack[1] == 0x5B && stack[2] == 0x5B }
 
         private mutating func consume(_ byte: UInt8) throws(ResponseError) {
@@ -208,12 +219,8 @@ public enum DoveadmQuota {
             if capturing {
                 guard row.count < Self.maxRowBytes else { throw ResponseError("a row longer than \(Self.maxRowBytes) bytes") }
                 row.append(byte)
-                if inString {
-                    if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
-                    return
-                }
+                if textByte(byte) { return }
                 switch byte {
-                case 0x22: inString = true
                 case 0x7B, 0x5B: throw ResponseError("a row that is not flat")
                 case 0x7D:
                     capturing = false
@@ -246,12 +253,8 @@ public enum DoveadmQuota {
             }
             guard skeleton.count < Self.maxSkeletonBytes else { throw ResponseError("more than \(Self.maxSkeletonBytes) bytes outside the rows") }
             skeleton.append(byte)
-            if inString {
-                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
-                return
-            }
+            if textByte(byte) { return }
             switch byte {
-            case 0x22: inString = true
             case 0x5B, 0x7B:
                 guard stack.count < Self.maxDepth else { throw ResponseError("nested deeper than the answer's shape") }
                 stack.append(byte)

@@ -1,3 +1,4 @@
+import ClientNetworking
 public import Config
 import Notify
 
@@ -24,7 +25,7 @@ public enum ConfigSummary {
         for (url, group) in doveadm.sorted(by: { $0.key < $1.key }) {
             let api = group[0]
             let every = Units.describe(seconds: Scheduling.doveadmInterval(api, config))
-            out += "  bulk quota: \(group.count) accounts through the doveadm API \(Webhook.redacted(url)) (\(api.method.rawValue)), every \(every)\n"
+            out += "  bulk quota: \(group.count) accounts through the doveadm API \(URLOrigin.display(url)) (\(api.method.rawValue)), every \(every)\n"
         }
         out += "  thresholds: warning \(Int(config.defaults.warning * 100))%, critical \(Int(config.defaults.critical * 100))%\n"
         out += "  folders export: \(config.folders.export.rawValue)\(config.folders.export == .top ? " \(config.folders.topN)" : "")\n"

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ClientNetworking
 public import Foundation
 import NIOCore
 import NIOFoundationCompat
@@ -88,8 +89,5 @@ public enum Webhook {
     }
 
     /// scheme://host[:port] only.
-    public static func redacted(_ url: String) -> String {
-        guard let c = URLComponents(string: url), let scheme = c.scheme, let host = c.host else { return "<invalid URL>" }
-        return "\(scheme)://\(host)\(c.port.map { ":\($0)" } ?? "")"
-    }
+    public static func redacted(_ url: String) -> String { URLOrigin.display(url) }
 }

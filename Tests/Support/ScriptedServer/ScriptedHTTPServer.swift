@@ -26,11 +26,7 @@ public final class ScriptedHTTPServer: Sendable {
 
     /// - tls: certificate and key files: TLS from the first byte (nil: plain HTTP).
     public init(tls: (certificate: String, key: String)?, behaviour: Behaviour) async throws {
-        let context = try tls.map {
-            try NIOSSLContext(configuration: .makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile($0.certificate).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: $0.key, format: .pem))))
-        }
+        let context = try tls.map(serverTLSContext)
         let wire = NIOLockedValueBox<[UInt8]>([])
         let plaintext = NIOLockedValueBox<[UInt8]>([])
         self.wire = wire

@@ -20,11 +20,7 @@ public final class ScriptedIMAPServer: Sendable {
     ///   - tls: certificate and key: after answering STARTTLS the server starts TLS (for
     ///     tests of what happens on either side of the switch).
     public init(greeting: String?, tls: (certificate: String, key: String)? = nil, respond: @escaping Responder) async throws {
-        let tlsContext = try tls.map {
-            try NIOSSLContext(configuration: .makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile($0.certificate).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: $0.key, format: .pem))))
-        }
+        let tlsContext = try tls.map(serverTLSContext)
         let received = NIOLockedValueBox<[String]>([])
         let receivedRaw = NIOLockedValueBox<[UInt8]>([])
         self.received = received
@@ -118,6 +114,13 @@ private final class ScriptHandler: ChannelInboundHandler {
         buffer.writeString(text)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
+}
+
+/// A server TLS context from PEM certificate and key files, for the scripted servers.
+func serverTLSContext(_ files: (certificate: String, key: String)) throws -> NIOSSLContext {
+    try NIOSSLContext(configuration: .makeServerConfiguration(
+        certificateChain: try NIOSSLCertificate.fromPEMFile(files.certificate).map { .certificate($0) },
+        privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem))))
 }
 
 extension String {
