@@ -165,12 +165,20 @@ struct ProcessHardeningTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer { process.terminate() }
-        // Past exec and argument parsing: the limits are set first thing in main.
-        try await Task.sleep(for: .milliseconds(700))
-        let limits = try String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8)
-        let line = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
-        let fields = line.split(separator: " ")
-        #expect(fields.dropFirst(4).prefix(2) == ["0", "0"], "\(line)")
+        // The limits are set first thing in main; until the process gets there (exec and
+        // start-up take a while on a loaded machine) it shows the test's own. Wait for it,
+        // up to ten seconds, rather than guessing how long start-up takes.
+        func coreLimit() throws -> Substring {
+            let limits = try String(contentsOfFile: "/proc/\(process.processIdentifier)/limits", encoding: .utf8)
+            return try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
+        }
+        var line = try coreLimit()
+        let waitUntil = Date().addingTimeInterval(10)
+        while line.split(separator: " ").dropFirst(4).prefix(2) != ["0", "0"], Date() < waitUntil {
+            try await Task.sleep(for: .milliseconds(100))
+            line = try coreLimit()
+        }
+        #expect(line.split(separator: " ").dropFirst(4).prefix(2) == ["0", "0"], "\(line)")
     }
 
 }
