@@ -34,7 +34,8 @@ let package = Package(
         .target(name: "IMAPCore", swiftSettings: strict),
         // What the IMAP and SMTP clients share: the TLS policy and contexts, the bootstrap,
         // the transport guard (credentials only after a completed handshake; STARTTLS
-        // injection refused), reading connect failures.
+        // injection refused), reading connect and TLS failures; the TLS policy, the reading
+        // of TLS failures and how a URL is shown are the doveadm API client's too.
         .target(
             name: "ClientNetworking",
             dependencies: [
@@ -60,7 +61,8 @@ let package = Package(
         ),
         // Pure domain values: a mailbox snapshot, quota state, sizes and their rendering.
         .target(name: "MailGaugeCore", swiftSettings: strict),
-        // The probe of one account (strategy + execution); later the run over many accounts.
+        // The probe of one account (strategy + execution), the run over many accounts, and
+        // the bulk quota readings (Cyrus admin GETQUOTA, the doveadm HTTP API).
         .target(
             name: "Collector",
             dependencies: [

@@ -22,8 +22,8 @@ struct FaultInjectionTests {
         ).probe()
     }
 
-    func sentCredentials(_ server: ScriptedIMAPServer) -> Bool {
-        server.receivedLines.contains { $0.uppercased().contains("LOGIN") || $0.uppercased().contains("AUTHENTICATE") || $0.contains(Self.password) }
+    func sentCredentials(_ server: ScriptedIMAPServer) async -> Bool {
+        await server.receivedLines.contains { $0.uppercased().contains("LOGIN") || $0.uppercased().contains("AUTHENTICATE") || $0.contains(Self.password) }
     }
 
     @Test("imap:// to a server without STARTTLS: refused before any credential")
@@ -37,8 +37,9 @@ struct FaultInjectionTests {
             guard case .startTLSUnavailable = error else { Issue.record("\(error)"); return }
             #expect(error.failureClass == .tls)
         }
-        #expect(!sentCredentials(server))
-        #expect(server.receivedLines.allSatisfy { $0.hasSuffix("CAPABILITY") || $0.hasSuffix("LOGOUT") })
+        #expect(await !sentCredentials(server))
+        let lines = await server.receivedLines
+        #expect(lines.allSatisfy { $0.hasSuffix("CAPABILITY") || $0.hasSuffix("LOGOUT") })
     }
 
     @Test("plaintext opt-in still refuses when the server says LOGINDISABLED")
@@ -52,7 +53,7 @@ struct FaultInjectionTests {
             guard case .loginDisabled = error else { Issue.record("\(error)"); return }
             #expect(error.description.contains("LOGINDISABLED"))
         }
-        #expect(!sentCredentials(server))
+        #expect(await !sentCredentials(server))
     }
 
     @Test("bytes injected after the STARTTLS OK abort the connection (no credentials)")
@@ -68,7 +69,7 @@ struct FaultInjectionTests {
             guard case .protocolViolation(let reason) = error else { Issue.record("\(error)"); return }
             #expect(reason.contains("injection"))
         }
-        #expect(!sentCredentials(server))
+        #expect(await !sentCredentials(server))
     }
 
     @Test("a server that accepts and never speaks: timeout at the greeting")
@@ -185,7 +186,7 @@ struct FaultInjectionTests {
         } catch {
             // The script refuses the LOGIN: what matters is the order of what was sent.
         }
-        let lines = server.receivedLines
+        let lines = await server.receivedLines
         let login = try #require(lines.firstIndex { $0.hasSuffix("LOGIN {5}") })
         #expect(lines.count > login + 1 && lines[login + 1] == "jörg \(Self.password)")
     }
@@ -215,7 +216,8 @@ struct FaultInjectionTests {
         #expect(byName["INBOX"]! == (3, 4446))
         #expect(byName["Empty"]! == (0, 0))
         #expect(byName["Old"] == nil)
-        #expect(!server.receivedLines.contains { $0.contains("FETCH") && $0.contains("Empty") })
+        let lines = await server.receivedLines
+        #expect(!lines.contains { $0.contains("FETCH") && $0.contains("Empty") })
     }
 
     @Test("after login, ID, GETQUOTAROOT and the folder LIST go out in one write: this server answers none until it has all three")
@@ -246,7 +248,7 @@ struct FaultInjectionTests {
         #expect(snap.method == .listStatus)
         #expect(snap.folders.map(\.name) == ["INBOX", "Sent"] && snap.folders.map(\.sizeBytes.value) == [2048, 512])
         #expect(snap.folders.map(\.specialUse) == [[], ["\\Sent"]])
-        let verbs = server.receivedLines.map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "" }
+        let verbs = await server.receivedLines.map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "" }
         #expect(verbs == ["AUTHENTICATE", "ID", "GETQUOTAROOT", "LIST", "LOGOUT"])
     }
 }

@@ -65,8 +65,9 @@ struct BoundsTests {
         guard case .failure(let error) = await probe(s, timeout: 5) else { Issue.record("probe succeeded"); return }
         #expect("\(error)".contains("more than 3 SASL rounds"), "\(error)")
         // The command line, then one line per round answered: the initial response and two more.
-        let answered = s.receivedLines.filter { !$0.contains("AUTHENTICATE") && !$0.contains("LOGOUT") }
-        #expect(answered.count == 3, "\(s.receivedLines)")
+        let lines = await s.receivedLines
+        let answered = lines.filter { !$0.contains("AUTHENTICATE") && !$0.contains("LOGOUT") }
+        #expect(answered.count == 3, "\(lines)")
     }
 
     @Test("untagged responses per command are capped (max_responses_per_command)")
@@ -211,7 +212,7 @@ struct TLSSetupTests {
         #expect(stored.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
         let setupErrors = run.stderr.split(separator: "\n").filter { $0.contains("TLS setup failed") }
         #expect(setupErrors.count == 1, "\(run.stderr)")
-        #expect(server.receivedBytes.isEmpty, "no connection for a server whose TLS could not be set up")
+        #expect(await server.receivedBytes.isEmpty, "no connection for a server whose TLS could not be set up")
         let report = try await Subprocess.run(Paths.mailgauge, ["report", "-c", config, "--format", "json"])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
         #expect(rows.count == 3 && rows.allSatisfy { ($0["failure_message"] as? String)?.hasPrefix("TLS: cannot read CA file") == true },

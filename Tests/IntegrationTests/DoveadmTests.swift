@@ -205,7 +205,8 @@ struct DoveadmTransportTests {
             #expect(message?.contains(reason) == true, "\(reason): \(message ?? "succeeded")")
             #expect(started.duration(to: .now) < .seconds(10), "\(reason): bounded in time")
             // It did get the request, over TLS, with the key: the server was trusted.
-            #expect(server.receivedPlaintext.contains("Authorization: X-Dovecot-API"))
+            let plaintext = await server.receivedPlaintext
+            #expect(plaintext.contains("Authorization: X-Dovecot-API"))
             await server.close()
         }
     }
@@ -220,23 +221,24 @@ struct DoveadmTransportTests {
         let untrusted = try await ScriptedHTTPServer(tls: tls, behaviour: .respond(ScriptedHTTPServer.answer(body: "[]")))
         let message = await Self.failure(Self.endpoint(untrusted, caFile: dovecot.otherCAFile))
         #expect(message?.contains("TLS") == true, "\(message ?? "succeeded")")
-        #expect(untrusted.receivedPlaintext.isEmpty)
+        #expect(await untrusted.receivedPlaintext.isEmpty)
         await untrusted.close()
         // http:// without the opt-in: refused before connecting.
         let plain = try await ScriptedHTTPServer(tls: nil, behaviour: .respond(ScriptedHTTPServer.answer(body: "[]")))
         let refused = await Self.failure(Self.endpoint(plain, scheme: "http", caFile: dovecot.caFile))
         #expect(refused?.contains("refusing to send the API key: the URL is not https") == true, "\(refused ?? "succeeded")")
-        #expect(plain.receivedBytes.isEmpty)
+        #expect(await plain.receivedBytes.isEmpty)
         // With the opt-in it goes (and the wire shows what that means).
         let allowed = await Self.failure(Self.endpoint(plain, scheme: "http", caFile: dovecot.caFile, plaintext: true))
         #expect(allowed?.contains("answers for 1 users") == true, "\(allowed ?? "succeeded")")
-        #expect(plain.receivedBytes.firstRange(of: base64) != nil)
+        #expect(await plain.receivedBytes.firstRange(of: base64) != nil)
         await plain.close()
         // Over TLS, the key's base64 never crosses the wire readable.
         let trusted = try await ScriptedHTTPServer(tls: tls, behaviour: .respond(ScriptedHTTPServer.answer(body: "[]")))
         _ = await Self.failure(Self.endpoint(trusted, caFile: dovecot.caFile))
-        #expect(trusted.receivedPlaintext.contains("X-Dovecot-API czNjcmV0LWFwaS1rZXk="))
-        #expect(trusted.receivedBytes.firstRange(of: base64) == nil && trusted.receivedBytes.firstRange(of: key) == nil)
+        #expect(await trusted.receivedPlaintext.contains("X-Dovecot-API czNjcmV0LWFwaS1rZXk="))
+        let wire = await trusted.receivedBytes
+        #expect(wire.firstRange(of: base64) == nil && wire.firstRange(of: key) == nil)
         await trusted.close()
     }
 }

@@ -57,10 +57,10 @@ struct MeddlerTests {
         #expect(error != nil, "the login must fail", sourceLocation: sourceLocation)
         let text = error.map { "\($0)" } ?? ""
         #expect(check(text), "\(text)", sourceLocation: sourceLocation)
-        #expect(!CredentialLeak.found(Self.password, in: server.receivedBytes), "credential reached the meddler",
+        #expect(!CredentialLeak.found(Self.password, in: await server.receivedBytes), "credential reached the meddler",
                 sourceLocation: sourceLocation)
-        #expect(!server.receivedLines.contains { $0.contains("LOGIN") || $0.contains("AUTHENTICATE") },
-                "\(server.receivedLines)", sourceLocation: sourceLocation)
+        let lines = await server.receivedLines
+        #expect(!lines.contains { $0.contains("LOGIN") || $0.contains("AUTHENTICATE") }, "\(lines)", sourceLocation: sourceLocation)
     }
 
     @Test("IMAP: STARTTLS stripped from the capabilities")
@@ -116,7 +116,7 @@ struct MeddlerTests {
             try await imap.authenticate(Credentials(user: "alice", secret: "pw", mechanism: .plain))
         }
         // Tags are random per connection, never the predictable m1, m2, …
-        let tags = server.receivedLines.map { String($0.prefix { $0 != " " }) }
+        let tags = await server.receivedLines.map { String($0.prefix { $0 != " " }) }
         #expect(tags.count >= 2 && tags.allSatisfy { !$0.hasPrefix("m") || $0.count > 3 }, "\(tags)")
         #expect(Set(tags.map { $0.prefix(4) }).count == 1)
     }
@@ -145,8 +145,8 @@ struct MeddlerTests {
         }
         #expect(alerts == ["Your mailbox moves on Friday"])
         // The credential went over TLS: the plaintext part of the stream never holds it.
-        #expect(!CredentialLeak.found(Self.password, in: server.receivedBytes))
-        #expect(server.receivedLines.contains { $0.hasSuffix("AUTHENTICATE PLAIN") || $0.contains("AUTHENTICATE PLAIN ") })
+        #expect(!CredentialLeak.found(Self.password, in: await server.receivedBytes))
+        #expect(await server.receivedLines.contains { $0.hasSuffix("AUTHENTICATE PLAIN") || $0.contains("AUTHENTICATE PLAIN ") })
     }
 
     // MARK: - SMTP
@@ -181,9 +181,10 @@ struct MeddlerTests {
         #expect(failure != nil, "the session must fail", sourceLocation: sourceLocation)
         let text = failure.map { "\($0)" } ?? ""
         #expect(check(text), "\(text)", sourceLocation: sourceLocation)
-        #expect(!CredentialLeak.found(Self.password, in: server.receivedBytes), "credential reached the meddler",
+        #expect(!CredentialLeak.found(Self.password, in: await server.receivedBytes), "credential reached the meddler",
                 sourceLocation: sourceLocation)
-        #expect(!server.receivedLines.contains { $0.hasPrefix("AUTH") }, "\(server.receivedLines)", sourceLocation: sourceLocation)
+        let lines = await server.receivedLines
+        #expect(!lines.contains { $0.hasPrefix("AUTH") }, "\(lines)", sourceLocation: sourceLocation)
     }
 
     @Test("SMTP: STARTTLS stripped from EHLO")

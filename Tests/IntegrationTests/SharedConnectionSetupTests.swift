@@ -24,7 +24,8 @@ struct SharedConnectionSetupTests {
             connection: ConnectionConfiguration(host: "127.0.0.1", port: server.port, security: .implicitTLS,
                                                 tlsContext: context, timeoutSeconds: 1),
             credentials: Credentials(user: "u", secret: "never-sent")).probe()
-        return try #require(ClientHello(server.receivedBytes), "no ClientHello in \(server.receivedBytes.count) bytes")
+        let bytes = await server.receivedBytes
+        return try #require(ClientHello(bytes), "no ClientHello in \(bytes.count) bytes")
     }
 
     @Test("after a verified handshake with Dovecot, later connections send one key share, for the group it chose, without the group it declined")

@@ -55,7 +55,8 @@ struct SMTPFaultInjectionTests {
         } throws: { error in
             "\(error)".contains("possible injection")
         }
-        #expect(!server.receivedLines.contains { $0.hasPrefix("AUTH") || $0.hasPrefix("MAIL") })
+        let lines = await server.receivedLines
+        #expect(!lines.contains { $0.hasPrefix("AUTH") || $0.hasPrefix("MAIL") })
     }
 
     @Test("STARTTLS required but not offered: refused after EHLO, nothing else sent")
@@ -65,7 +66,8 @@ struct SMTPFaultInjectionTests {
         await #expect(throws: SMTPError.startTLSUnavailable) {
             try await SMTPSession.withSession(configuration(server.port, security: .startTLS)) { _ in }
         }
-        #expect(server.receivedLines.filter { $0 != "QUIT" } == ["EHLO client.test"])
+        let lines = await server.receivedLines
+        #expect(lines.filter { $0 != "QUIT" } == ["EHLO client.test"])
     }
 
     @Test("garbage instead of a reply is a protocol error")
@@ -102,7 +104,7 @@ struct SMTPFaultInjectionTests {
         }
         #expect(delivery.accepted == ["it@example.test"])
         #expect(delivery.refused["nobody@example.test"]?.code == 550)
-        let lines = server.receivedLines
+        let lines = await server.receivedLines
         // Quoted-printable already encodes a leading "." (=2E), so a lone "." in the text
         // can never end the DATA phase early; the only bare "." is the terminator.
         #expect(lines.contains("=2Estarts with a dot") && lines.contains("=2E"))

@@ -23,6 +23,7 @@ public final class ScriptedHTTPServer: Sendable {
     private let channel: any Channel
     private let wire: NIOLockedValueBox<[UInt8]>
     private let plaintext: NIOLockedValueBox<[UInt8]>
+    private let connections = OpenConnections()
 
     /// - tls: certificate and key files: TLS from the first byte (nil: plain HTTP).
     public init(tls: (certificate: String, key: String)?, behaviour: Behaviour) async throws {
@@ -31,23 +32,23 @@ public final class ScriptedHTTPServer: Sendable {
         let plaintext = NIOLockedValueBox<[UInt8]>([])
         self.wire = wire
         self.plaintext = plaintext
-        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { child in
-                child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(WireRecorder(receivedRaw: wire))
-                    if let context { try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
-                    try child.pipeline.syncOperations.addHandler(RequestHandler(behaviour: behaviour, plaintext: plaintext))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        port = channel.localAddress!.port!
+        (channel, port) = try await loopbackListener(connections) { pipeline in
+            try pipeline.addHandler(WireRecorder(receivedRaw: wire))
+            if let context { try pipeline.addHandler(NIOSSLServerHandler(context: context)) }
+            try pipeline.addHandler(RequestHandler(behaviour: behaviour, plaintext: plaintext))
+        }
     }
 
-    /// Every byte any client sent, as it crossed the wire (TLS records still encrypted).
-    public var receivedBytes: [UInt8] { wire.withLockedValue { $0 } }
-    /// What arrived in the clear: the requests themselves (after TLS, when TLS is on).
-    public var receivedPlaintext: String { String(decoding: plaintext.withLockedValue { $0 }, as: UTF8.self) }
+    /// Every byte any client sent, as it crossed the wire (TLS records still encrypted),
+    /// once its connections have closed (see `OpenConnections`).
+    public var receivedBytes: [UInt8] {
+        get async { await connections.allClosed(); return wire.withLockedValue { $0 } }
+    }
+    /// What arrived in the clear: the requests themselves (after TLS, when TLS is on), once
+    /// the connections have closed.
+    public var receivedPlaintext: String {
+        get async { await connections.allClosed(); return String(decoding: plaintext.withLockedValue { $0 }, as: UTF8.self) }
+    }
 
     public func close() async {
         try? await channel.close()

@@ -13,6 +13,7 @@ public final class ScriptedIMAPServer: Sendable {
     private let channel: any Channel
     private let received: NIOLockedValueBox<[String]>
     private let receivedRaw: NIOLockedValueBox<[UInt8]>
+    private let connections = OpenConnections()
 
     /// - Parameters:
     ///   - greeting: sent on connect (nil: a silent server).
@@ -25,23 +26,22 @@ public final class ScriptedIMAPServer: Sendable {
         let receivedRaw = NIOLockedValueBox<[UInt8]>([])
         self.received = received
         self.receivedRaw = receivedRaw
-        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { child in
-                child.eventLoop.makeCompletedFuture {
-                    let recorder = WireRecorder(receivedRaw: receivedRaw)
-                    try child.pipeline.syncOperations.addHandler(recorder)
-                    try child.pipeline.syncOperations.addHandler(
-                        ScriptHandler(recorder: recorder, greeting: greeting, respond: respond, received: received, tls: tlsContext))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        port = channel.localAddress!.port!
+        (channel, port) = try await loopbackListener(connections) { pipeline in
+            let recorder = WireRecorder(receivedRaw: receivedRaw)
+            try pipeline.addHandler(recorder)
+            try pipeline.addHandler(ScriptHandler(recorder: recorder, greeting: greeting, respond: respond, received: received, tls: tlsContext))
+        }
     }
 
-    public var receivedLines: [String] { received.withLockedValue { $0 } }
-    /// Every byte any client sent, as it crossed the wire (TLS records still encrypted).
-    public var receivedBytes: [UInt8] { receivedRaw.withLockedValue { $0 } }
+    /// Every line any client sent, once its connections have closed (see `OpenConnections`).
+    public var receivedLines: [String] {
+        get async { await connections.allClosed(); return received.withLockedValue { $0 } }
+    }
+    /// Every byte any client sent, as it crossed the wire (TLS records still encrypted),
+    /// once its connections have closed.
+    public var receivedBytes: [UInt8] {
+        get async { await connections.allClosed(); return receivedRaw.withLockedValue { $0 } }
+    }
 
     public func close() async {
         try? await channel.close()
@@ -113,6 +113,45 @@ private final class ScriptHandler: ChannelInboundHandler {
         var buffer = context.channel.allocator.buffer(capacity: text.utf8.count)
         buffer.writeString(text)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+}
+
+/// A listener on 127.0.0.1 at a free port, each accepted connection tracked in
+/// `connections` and its pipeline set up by `setUp`, for the scripted servers.
+func loopbackListener(_ connections: OpenConnections,
+                      _ setUp: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void) async throws
+    -> (channel: any Channel, port: Int) {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelInitializer { child in
+            connections.track(child)
+            return child.eventLoop.makeCompletedFuture { try setUp(child.pipeline.syncOperations) }
+        }
+        .bind(host: "127.0.0.1", port: 0).get()
+    return (channel, channel.localAddress!.port!)
+}
+
+/// The connections a scripted server accepted and has not yet seen closed. A client call
+/// returns when the client is done, which can be before the server's event loop has read
+/// its last bytes (an unawaited LOGOUT, say); what a server received is read once every
+/// connection has closed, so a test that asserts what a client did *not* send cannot pass
+/// for having looked too early. (A connection is counted from the server's accept, which
+/// precedes any answer the client waited for.)
+final class OpenConnections: Sendable {
+    private let open = NIOLockedValueBox(0)
+
+    func track(_ channel: any Channel) {
+        open.withLockedValue { $0 += 1 }
+        channel.closeFuture.whenComplete { [open] _ in open.withLockedValue { $0 -= 1 } }
+    }
+
+    /// Returns once no connection is open, or after `seconds` (a test that reads while it
+    /// holds a connection open gets what has arrived so far).
+    func allClosed(within seconds: Int64 = 5) async {
+        let end = ContinuousClock.now + .seconds(seconds)
+        while open.withLockedValue({ $0 }) > 0, ContinuousClock.now < end {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 }
 
