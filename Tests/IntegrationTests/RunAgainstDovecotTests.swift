@@ -122,22 +122,31 @@ struct RunAgainstDovecotTests {
         let dovecot = try await TestDovecot.shared()
         let users = try await dovecot.scaleUsers()
         let setup = try Self.writeConfig(dovecot, masterUsers: users, perUser: [], wrongPassword: nil, silentPort: nil, concurrency: 4)
+        // One whole run first: how long a run takes here and now (a second on an idle
+        // machine, several on a loaded one), so the kills below land at points spread over
+        // a run rather than at fixed times a fast run has already passed.
+        let clock = ContinuousClock()
+        let measured = try await clock.measure {
+            let whole = try await Self.run(setup.config)
+            #expect(whole.status == 0, "\(whole.stdout) \(whole.stderr)")
+        }
         var rng = SystemRandomNumberGenerator()
-        for attempt in 0..<6 {
+        for fraction in [0.1, 0.25, 0.4, 0.55, 0.7, 0.85] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Paths.mailgauge)
             process.arguments = ["run", "--all", "-c", setup.config]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            try await Task.sleep(for: .microseconds(Int.random(in: 100_000...2_500_000, using: &rng) + attempt * 50_000))
+            try await Task.sleep(for: measured * (fraction + Double.random(in: -0.05...0.05, using: &rng)))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             try await Self.expectConsistent(setup.database)
         }
-        // At least one kill must have landed part-way (otherwise this proves nothing).
+        // At least one kill must have landed part-way (otherwise this proves nothing): of
+        // the runs stored, one is the measured run, so fewer than 7.
         let completed = try await Subprocess.run("/usr/bin/sqlite3", [setup.database, "SELECT COUNT(*) FROM run"]).stdout
-        #expect((Int(completed.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) < 6, "every run finished before its kill")
+        #expect((Int(completed.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) < 7, "every run finished before its kill")
         let after = try await Self.run(setup.config)
         #expect(after.status == 0, "\(after.stdout) \(after.stderr)")
         try await Self.expectConsistent(setup.database)
