@@ -10,7 +10,9 @@ import Glibc
 @Suite("metrics HTTP server limits", .serialized)
 struct HTTPLimitsTests {
     /// A raw TCP client, so the test can misbehave the way a client of a real network would.
-    final class RawClient {
+    /// Its reads block, so they run on a thread of their own: on the cooperative pool (two
+    /// threads on a 2-core machine) a read waiting seconds stalls every other test.
+    final class RawClient: @unchecked Sendable {
         let fd: Int32
 
         init(port: Int) throws {
@@ -34,7 +36,13 @@ struct HTTPLimitsTests {
         }
 
         /// Everything until the server closes (or 5 s pass, `closed` false).
-        func readToEnd() -> (text: String, closed: Bool) {
+        func readToEnd() async -> (text: String, closed: Bool) {
+            await withCheckedContinuation { continuation in
+                Thread { continuation.resume(returning: self.blockingReadToEnd()) }.start()
+            }
+        }
+
+        private func blockingReadToEnd() -> (text: String, closed: Bool) {
             var out: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
@@ -67,13 +75,13 @@ struct HTTPLimitsTests {
             let client = try RawClient(port: port)
             client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n")  // and never the blank line
             let started = Date()
-            let (text, closed) = client.readToEnd()
+            let (text, closed) = await client.readToEnd()
             #expect(closed && text.isEmpty)
             #expect(Date().timeIntervalSince(started) < 4)
             // A complete request still works.
             let good = try RawClient(port: port)
             good.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            #expect(good.readToEnd().text.contains("up 1"))
+            #expect(await good.readToEnd().text.contains("up 1"))
         }
     }
 
@@ -87,7 +95,7 @@ struct HTTPLimitsTests {
             try await Task.sleep(for: .milliseconds(200))
             let extra = try RawClient(port: port)
             extra.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-            let (text, closed) = extra.readToEnd()
+            let (text, closed) = await extra.readToEnd()
             #expect(closed && text.isEmpty, "\(text)")
             _ = held
         }
@@ -100,7 +108,7 @@ struct HTTPLimitsTests {
         try await withServer(limits) { port in
             let client = try RawClient(port: port)
             client.send("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "x", count: 5000))
-            let (text, closed) = client.readToEnd()
+            let (text, closed) = await client.readToEnd()
             #expect(closed && !text.contains("200"), "\(text)")
         }
     }

@@ -140,7 +140,7 @@ struct RunAgainstDovecotTests {
             try process.run()
             try await Task.sleep(for: measured * (fraction + Double.random(in: -0.05...0.05, using: &rng)))
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            await process.exited()
             try await Self.expectConsistent(setup.database)
         }
         // At least one kill must have landed part-way (otherwise this proves nothing): of
@@ -183,7 +183,7 @@ struct RunAgainstDovecotTests {
             try process.run()
             return (process, out)
         }
-        for (p, _) in outputs { p.waitUntilExit() }
+        for (p, _) in outputs { await p.exited() }
         #expect(outputs.map { $0.0.terminationStatus } == [0, 0])
         let texts = try outputs.map { try String(contentsOf: $0.1, encoding: .utf8) }
         #expect(texts.filter { $0.contains("previous run still in progress") }.count == 1, "\(texts)")

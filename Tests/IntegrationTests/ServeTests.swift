@@ -129,7 +129,7 @@ struct ServeTests {
 
         // SIGTERM: a clean exit.
         serve.terminate()
-        serve.waitUntilExit()
+        await serve.exited()
         #expect(serve.terminationStatus == 0)
     }
 }

@@ -105,3 +105,13 @@ enum Paths {
         return repository.appendingPathComponent(".build/debug/mailgauge").path
     }()
 }
+
+extension Process {
+    /// Waits for a child the test started itself, without holding a cooperative thread:
+    /// `waitUntilExit()` there blocks one of the pool's few threads (two on a 2-core CI
+    /// machine) for as long as the child runs, and every other test stalls behind it.
+    func exited() async {
+        while isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        waitUntilExit()  // reaped already: returns at once
+    }
+}
