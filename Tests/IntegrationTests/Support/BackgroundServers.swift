@@ -34,14 +34,19 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, then SIGKILL after 5 s: a child started from a dispatch thread inherits a
-    /// blocked signal mask and may never see the SIGTERM.
+    /// blocked signal mask and may never see the SIGTERM (the Python servers here often
+    /// do not). The wait runs on a thread of its own and `stop()` returns at once: called
+    /// from a test it would hold one of the cooperative pool's two threads (on a 2-core
+    /// machine) for those 5 s, and every other test in the process with it.
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        nonisolated(unsafe) let process = process
+        Thread {
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }.start()
     }
 
     deinit { stop() }
