@@ -59,6 +59,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A child process that inherits nothing it has no use for and cannot outlive its
+        // deadline (password_command, sendmail).
+        .target(name: "ChildProcess", swiftSettings: strict),
         // Pure domain values: a mailbox snapshot, quota state, sizes and their rendering.
         .target(name: "MailGaugeCore", swiftSettings: strict),
         // The probe of one account (strategy + execution), the run over many accounts, and
@@ -96,10 +99,12 @@ let package = Package(
         .target(
             name: "Notify",
             dependencies: [
-                "SMTPClient", "ClientNetworking", "MailGaugeCore",
+                "SMTPClient", "ClientNetworking", "MailGaugeCore", "ChildProcess",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -130,6 +135,7 @@ let package = Package(
             name: "MailGaugeApp",
             dependencies: [
                 "Config", "Collector", "Store", "Exposition", "MailGaugeCore", "IMAPCore", "IMAPClient", "ClientNetworking", "Notify", "SMTPClient",
+                "ChildProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -124,6 +124,9 @@ public enum ClientTLS {
 
     /// The same policy for a client that builds its own context (the doveadm HTTP API's,
     /// through AsyncHTTPClient): TLS 1.2 minimum, full verification, `caFile` or the system store.
+    /// The policy with the system's trust store (webhooks).
+    public static var defaultConfiguration: TLSConfiguration { configuration(trusting: nil) }
+
     public static func configuration(caFile: String?) throws(SetupError) -> TLSConfiguration {
         try configuration(trusting: caFile.map(certificates(inFile:)))
     }

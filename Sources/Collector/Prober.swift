@@ -167,8 +167,8 @@ public struct Prober: Sendable {
             guard let messages = status.messages, let size = status.size else {
                 throw IMAPClientError.protocolViolation("no MESSAGES/SIZE status for folder \(DisplayText.line(listing.name.decoded))")
             }
-            // STATUS SIZE is a number64: already within range.
-            return usage(listing, messages: messages, bytes: ByteCount(clamping: size))
+            // STATUS SIZE is a number64 (within range); anything past it is unknown.
+            return usage(listing, messages: messages, bytes: ByteCount(exactly: size))
         }
     }
 
@@ -195,29 +195,29 @@ public struct Prober: Sendable {
     }
 
     /// `EXAMINE` (read-only: never changes \Recent or \Seen), then `FETCH 1:* (RFC822.SIZE)`.
-    static func fetchSizes(_ imap: IMAPConnection, _ name: MailboxName, logger: Logger) async throws -> (UInt64, ByteCount) {
+    /// The size is nil (unknown) when the messages' sizes add up past 2^63−1 bytes.
+    static func fetchSizes(_ imap: IMAPConnection, _ name: MailboxName, logger: Logger) async throws -> (UInt64, ByteCount?) {
         var exists: UInt32 = 0
         try await imap.execute(.examine(name)) { response in
             if case .exists(let n) = response { exists = n }
         }
-        var total = ByteCount.zero
+        var total: ByteCount? = .zero
         var seen = Set<UInt32>()
         if exists > 0 {
             try await imap.execute(.fetch(sequenceSet: "1:*", items: ["RFC822.SIZE"])) { response in
                 guard case .fetch(let seq, let attributes) = response else { return }
                 for case .rfc822Size(let size) in attributes where seen.insert(seq).inserted {
-                    total = total + ByteCount(clamping: size)
+                    total = ByteCount(exactly: size).flatMap { total?.adding($0) }
                 }
             }
         }
-        if total.isSaturated {
-            logger.warning("folder size cannot be represented: the server's message sizes add up past 2^63-1 bytes; held there",
-                           metadata: ["folder": "\(DisplayText.line(name.decoded))"])
+        if total == nil {
+            logger.warning("folder size unknown: \(FolderUsage.unknownSizeReason)", metadata: ["folder": "\(DisplayText.line(name.decoded))"])
         }
         return (UInt64(exists), total)
     }
 
-    static func usage(_ listing: MailboxListing, messages: UInt64, bytes: ByteCount) -> FolderUsage {
+    static func usage(_ listing: MailboxListing, messages: UInt64, bytes: ByteCount?) -> FolderUsage {
         FolderUsage(name: listing.name.decoded, rawName: listing.name.wire, specialUse: listing.specialUse,
                     messages: messages, sizeBytes: bytes)
     }

@@ -127,6 +127,7 @@ extension Builder {
             reader.error(usersNode.value, "master.users_file", "cannot read \(file)")
             return []
         }
+        refuseIfWritableByOthers(file, key: "master.users_file", what: "the users file")
         var accounts: [AccountConfig] = []
         for (index, raw) in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?.trimmingSpaces ?? ""
@@ -169,7 +170,7 @@ extension Builder {
         guard let (apiKey, _) = secret(m, p, owner: node, allowToken: false, keys: Self.apiKeyKeys) else { return nil }
         return DoveadmAPI(
             url: url, apiKey: apiKey,
-            caFile: m["ca_file"].flatMap { reader.isNull($0.value) ? nil : reader.string($0.value, "\(p).ca_file").map(path) },
+            caFile: trustedFile(m["ca_file"], "\(p).ca_file", what: "the CA bundle"),
             intervalSeconds: m["interval"].flatMap { reader.duration($0.value, "\(p).interval", range: 1...7 * 86400) ?? nil },
             timeoutSeconds: m["timeout"].flatMap { reader.duration($0.value, "\(p).timeout", range: 1...3600) ?? nil } ?? 60,
             method: m["method"].flatMap { reader.choice($0.value, "\(p).method", DoveadmAPI.Method.self) } ?? .allUsers,

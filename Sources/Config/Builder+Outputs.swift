@@ -27,14 +27,22 @@ extension Builder {
             let nodes: [Node] = if case .sequence = w.value { reader.sequence(w.value, "\(p).webhook") } else { [w.value] }
             for (i, n) in nodes.enumerated() {
                 let wp = nodes.count == 1 ? "\(p).webhook" : "\(p).webhook[\(i)]"
-                let wm = reader.mapping(n, wp, allowed: ["url", "format", "timeout"])
-                guard let url = wm["url"].flatMap({ reader.string($0.value, "\(wp).url") }) else {
+                let wm = reader.mapping(n, wp, allowed: ["url", "format", "timeout", "insecure_plaintext"])
+                guard let urlNode = wm["url"], let url = reader.string(urlNode.value, "\(wp).url") else {
                     reader.error(n, "\(wp).url", "missing")
                     continue
                 }
+                let plaintext = wm["insecure_plaintext"].flatMap { reader.bool($0.value, "\(wp).insecure_plaintext") } ?? false
+                let scheme = URLComponents(string: url)?.scheme?.lowercased()
+                if scheme != "https" && scheme != "http" {
+                    reader.error(urlNode.value, "\(wp).url", "expected an https:// URL")
+                } else if scheme == "http" && !plaintext {
+                    reader.error(urlNode.value, "\(wp).url", "http:// would send the notices (and any token in the URL) unencrypted; use https:// (or set insecure_plaintext: true)")
+                }
                 webhooks.append(Alerts.Webhook(
                     url: url, format: wm["format"].flatMap { reader.choice($0.value, "\(wp).format", WebhookFormat.self) } ?? .json,
-                    timeoutSeconds: wm["timeout"].flatMap { reader.duration($0.value, "\(wp).timeout", range: 1...600) ?? nil } ?? 10))
+                    timeoutSeconds: wm["timeout"].flatMap { reader.duration($0.value, "\(wp).timeout", range: 1...600) ?? nil } ?? 10,
+                    allowPlaintext: plaintext))
             }
         }
         return Alerts(
@@ -60,17 +68,18 @@ extension Builder {
                 port: sm["port"].flatMap { reader.int($0.value, "\(sp).port", range: 1...65535) } ?? (tls == .implicit ? 465 : 587),
                 tls: tls, user: user,
                 secret: user == nil ? nil : secret(sm, sp, owner: s.value, allowToken: false)?.0,
-                caFile: sm["ca_file"].flatMap { reader.string($0.value, "\(sp).ca_file") }.map(path),
+                caFile: trustedFile(sm["ca_file"], "\(sp).ca_file", what: "the CA bundle"),
                 timeoutSeconds: sm["timeout"].flatMap { reader.duration($0.value, "\(sp).timeout", range: 1...600) ?? nil } ?? 30)
         }
-        let sendmail = m["sendmail"].flatMap { reader.string($0.value, "\(p).sendmail") }
+        let sendmail = trustedFile(m["sendmail"], "\(p).sendmail", what: "the sendmail program")
         if smtp == nil && sendmail == nil { reader.error(node, p, "give smtp or sendmail") }
-        guard let from = m["from"].flatMap({ reader.string($0.value, "\(p).from") }) else {
+        guard let fromEntry = m["from"], let from = reader.string(fromEntry.value, "\(p).from") else {
             reader.error(node, "\(p).from", "missing (the sender address)")
             return nil
         }
-        return Alerts.Email(smtp: smtp, sendmail: sendmail, from: from,
-                            to: m["to"].map { reader.stringList($0.value, "\(p).to") } ?? [],
+        mailAddress(from, fromEntry.value, "\(p).from")
+        let to = m["to"].map { entry in reader.stringList(entry.value, "\(p).to").map { mailAddress($0, entry.value, "\(p).to") } } ?? []
+        return Alerts.Email(smtp: smtp, sendmail: sendmail, from: from, to: to,
                             notifyOwner: m["notify_owner"].flatMap { reader.bool($0.value, "\(p).notify_owner") } ?? false,
                             templatesDir: templatesDir(m["templates_dir"], "\(p).templates_dir"))
     }
@@ -97,5 +106,22 @@ extension Builder {
         }
         if let n = m["reserve"], let share = reader.percent(n.value, "schedule.reserve") { schedule.reserve = share }
         return schedule
+    }
+
+    /// An address (`a@b` or `Name <a@b>`) goes into SMTP commands and mail headers: one
+    /// with a control character (a line break would start a command or a header of its
+    /// own) or without an `@` is an error here, with its place.
+    @discardableResult
+    func mailAddress(_ text: String, _ node: Node, _ path: String) -> String {
+        if text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            reader.error(node, path, "'\(text.debugDescription.dropFirst().dropLast())' holds a control character (a line break would inject SMTP commands or headers)")
+        } else {
+            let address = text.hasSuffix(">") ? String(text[(text.lastIndex(of: "<").map { text.index(after: $0) } ?? text.startIndex)...].dropLast()) : text
+            let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+            if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty || address.contains(where: { $0 == " " || $0 == "<" || $0 == "," }) {
+                reader.error(node, path, "'\(text)' is not an address (user@example.com or Name <user@example.com>)")
+            }
+        }
+        return text
     }
 }

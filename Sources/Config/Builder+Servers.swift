@@ -15,7 +15,7 @@ extension Builder {
             host: reader.string(hostNode.value, "\(p).host") ?? "",
             port: m["port"].flatMap { reader.int($0.value, "\(p).port", range: 1...65535) } ?? (tls == .implicit ? 993 : 143),
             tls: tls,
-            caFile: m["ca_file"].flatMap { reader.isNull($0.value) ? nil : reader.string($0.value, "\(p).ca_file").map(path) },
+            caFile: trustedFile(m["ca_file"], "\(p).ca_file", what: "the CA bundle"),
             timeoutSeconds: m["timeout"].flatMap { reader.duration($0.value, "\(p).timeout", range: 1...3600) ?? nil } ?? 30,
             maxConnections: m["max_connections"].flatMap { reader.int($0.value, "\(p).max_connections", range: 1...1024) } ?? 8,
             maxFolders: m["max_folders"].flatMap { reader.int($0.value, "\(p).max_folders", range: 1...1_000_000) } ?? 10_000,

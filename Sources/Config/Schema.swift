@@ -230,6 +230,9 @@ public struct Alerts: Sendable, Hashable {
         public var url: String
         public var format: WebhookFormat
         public var timeoutSeconds: Double
+        /// `insecure_plaintext: true`: an http:// URL is allowed (the notices, and any token
+        /// in the URL, cross the network readable).
+        public var allowPlaintext = false
     }
 }
 

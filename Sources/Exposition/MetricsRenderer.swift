@@ -113,17 +113,19 @@ public enum MetricsRenderer {
             let chosen: [FolderPoint]
             switch input.folders {
             case .none: chosen = []
-            case .top(let n): chosen = Array(s.folders.sorted { ($0.sizeBytes, $1.name) > ($1.sizeBytes, $0.name) }.prefix(n))
+            case .top(let n): chosen = Array(s.folders.sorted { SizeOrder.largerFirst(($0.sizeBytes, $0.name), ($1.sizeBytes, $1.name)) }.prefix(n))
             case .all: chosen = s.folders
             }
             return (s.id, chosen.sorted { $0.name < $1.name }.map { ($0, $0.specialUse.joined(separator: " ")) })
         }
         // Sendable, for the family written on another thread.
-        let folderFamily: @Sendable (@escaping @Sendable (FolderPoint) -> Double) -> (inout MetricsText.Family) -> Void = { value in
+        // A folder whose figure is unknown (nil) has no sample.
+        let folderFamily: @Sendable (@escaping @Sendable (FolderPoint) -> Double?) -> (inout MetricsText.Family) -> Void = { value in
             { f in
                 for account in folders {
                     for (folder, special) in account.folders {
-                        f.add(("account", account.account), ("mailbox", folder.name), ("special_use", special), value(folder))
+                        guard let v = value(folder) else { continue }
+                        f.add(("account", account.account), ("mailbox", folder.name), ("special_use", special), v)
                     }
                 }
             }
@@ -135,7 +137,7 @@ public enum MetricsRenderer {
             text.family("mailgauge_mailbox_messages", .gauge, help: "Messages in a mailbox (folder).", folderFamily { Double($0.messages) })
         }
         m.family("mailgauge_mailbox_size_bytes", .gauge, help: "Size of a mailbox (folder), sum of its messages' RFC822.SIZE.",
-                 folderFamily { $0.sizeBytes.doubleValue })
+                 folderFamily { $0.sizeBytes?.doubleValue })
         m.append(messages.wait())
 
         renderServers(input.servers, into: &m)

@@ -55,7 +55,8 @@ public enum HTMLPages {
 
     static func overviewBody(_ o: Overview, _ t: Texts) -> String {
         let failing = o.rows.filter { !$0.ok }
-        let total = Quantity.saturatingSum(o.rows.compactMap { $0.usedBytes?.value })
+        // Unknown ("?") when an account's figure is unknown or the sum cannot be represented.
+        let total = o.rows.filter { $0.percent != nil || $0.usedBytes != nil }.map(\.usedBytes).total()
         let fullest = o.rows.filter { $0.percent != nil }.max { ($0.percent!, $1.account) < ($1.percent!, $0.account) }
         let soonest = o.rows.filter { $0.storageFullAt != nil }.min { ($0.storageFullAt!, $0.account) < ($1.storageFullAt!, $1.account) }
         let firing = o.rows.reduce(0) { $0 + $1.alerts.count }
@@ -63,7 +64,7 @@ public enum HTMLPages {
         html += "<div class=\"cards\">"
         html += card(t.accounts, "\(o.rows.count)", id: "accounts")
         html += card(t.failing, "\(failing.count)", id: "failing", alert: !failing.isEmpty)
-        html += card(t.stored, SizeFormat.bytes(total), id: "stored")
+        html += card(t.stored, SizeFormat.size(total), id: "stored")
         html += card(t.fullest, fullest.map { "\($0.account) \(SizeFormat.fixed($0.percent!, digits: 1)) %" } ?? "–", id: "fullest")
         html += card(t.fillsFirst, soonest.map { "\($0.account) \(Reports.day($0.storageFullAt!))" } ?? "–", id: "soonest")
         html += card(t.alertsFiring, "\(firing)", id: "alerts", alert: firing > 0)
@@ -122,18 +123,28 @@ public enum HTMLPages {
         if let full = r.storageFullAt { html += " · \(HTML.escape(t.fullBy)) \(Reports.day(full))" }
         if !r.ok { html += " · <strong>\(HTML.escape(t.failed)): \(HTML.escape(r.failureMessage ?? r.failureReason ?? ""))</strong>" }
         html += "</p>"
+        // RFC 3501 §7.1: the server asked for this to reach a person; its text, escaped.
+        if let alert = r.serverAlert {
+            html += "<p class=\"server-alert\"><strong>\(HTML.escape(t.serverAlert))</strong>"
+            html += "\(r.serverAlertAt.map { " (\(Reports.iso($0)))" } ?? ""): <span class=\"alert-text\">\(HTML.escape(DisplayText.line(alert)))</span></p>"
+        }
+        if !r.unknownFigures.isEmpty {
+            html += "<div class=\"unknown\"><strong>\(HTML.escape(t.unknownFigures))</strong><ul>"
+            for reason in r.unknownFigures { html += "<li>\(HTML.escape(DisplayText.line(reason)))</li>" }
+            html += "</ul></div>"
+        }
         html += UsageChart.svg(page.points, since: o.since, now: o.generatedAt, fullAt: r.storageFullAt, title: "\(r.account): \(t.chartTitle)")
         html += "<h3>\(HTML.escape(t.folders))</h3><table class=\"folders\"><thead><tr><th>\(HTML.escape(t.folder))</th><th>\(HTML.escape(t.size))</th><th>\(HTML.escape(t.messages))</th></tr></thead><tbody>"
         // The largest folders; the rest summed in one line (an account may have thousands).
-        let bySize = page.folders.sorted { ($0.sizeBytes, $1.name) > ($1.sizeBytes, $0.name) }
+        let bySize = page.folders.sorted { SizeOrder.largerFirst(($0.sizeBytes, $0.name), ($1.sizeBytes, $1.name)) }
         let shown = bySize.prefix(maxFolders), rest = bySize.dropFirst(maxFolders)
         for f in shown {
             html += "<tr><td class=\"folder\"><span class=\"name\">\(HTML.escape(f.name))</span>\(f.specialUse.isEmpty ? "" : " <span class=\"meta\">\(HTML.escape(f.specialUse.joined(separator: " ")))</span>")</td>"
-            html += "<td class=\"num\">\(HTML.escape(SizeFormat.bytes(f.sizeBytes.value)))</td><td class=\"num\">\(f.messages)</td></tr>"
+            html += "<td class=\"num\">\(HTML.escape(SizeFormat.size(f.sizeBytes)))</td><td class=\"num\">\(f.messages)</td></tr>"
         }
         if !rest.isEmpty {
-            let bytes = Quantity.saturatingSum(rest.map(\.sizeBytes.value))
-            html += "<tr class=\"more\"><td>\(HTML.escape(t.moreFolders(rest.count)))</td><td class=\"num\">\(HTML.escape(SizeFormat.bytes(bytes)))</td><td></td></tr>"
+            let bytes = rest.map(\.sizeBytes).total()
+            html += "<tr class=\"more\"><td>\(HTML.escape(t.moreFolders(rest.count)))</td><td class=\"num\">\(HTML.escape(SizeFormat.size(bytes)))</td><td></td></tr>"
         }
         return html + "</tbody></table>"
     }
@@ -191,6 +202,7 @@ public enum HTMLPages {
         .grid{stroke:#eaecf0}.axis{font-size:10px;fill:#667085}.limit{stroke:#d92d20;stroke-dasharray:6 4}
         .usage{fill:none;stroke:#175cd3;stroke-width:2}.latest{fill:#175cd3}.forecast{stroke:#f79009;stroke-width:2;stroke-dasharray:2 3}
         section.account{border-top:2px solid #eaecf0;margin-top:2em}.foot{margin-top:2em}
+        .server-alert,.unknown{background:#fffaeb;border-left:4px solid #f79009;padding:.4em .8em;margin:.8em 0}.unknown ul{margin:.2em 0}
         """
 
     /// Nothing but the page's own style and its one script (by hash) may run or load: a
@@ -227,6 +239,7 @@ struct Texts {
     var servers, server, certificate, tls, loginP90, capabilitiesChanged, days, notVerified: String
     var chartTitle, folders, folder, size, messages: String
     var moreFoldersFormat: String
+    var serverAlert, unknownFigures: String
 
     func moreFolders(_ n: Int) -> String { moreFoldersFormat.replacingOccurrences(of: "%d", with: "\(n)") }
 
@@ -240,7 +253,8 @@ struct Texts {
         servers: "Mail servers", server: "Server", certificate: "Certificate expires", tls: "TLS", loginP90: "Login p90",
         capabilitiesChanged: "Capabilities changed", days: "days", notVerified: "NOT VERIFIED",
         chartTitle: "storage used and limit, with the forecast", folders: "Where the space is", folder: "Folder", size: "Size",
-        messages: "Messages", moreFoldersFormat: "%d more folders")
+        messages: "Messages", moreFoldersFormat: "%d more folders",
+        serverAlert: "The server says", unknownFigures: "Unknown figures (shown as ?)")
 
     static let zhCN = Texts(
         title: "mailgauge：邮箱存储", generated: "生成于", period: "时间段", overview: "总览",
@@ -249,5 +263,6 @@ struct Texts {
         lastSuccess: "最近成功", status: "状态", alerts: "告警", failed: "失败", never: "从未",
         servers: "邮件服务器", server: "服务器", certificate: "证书到期", tls: "TLS", loginP90: "登录 p90",
         capabilitiesChanged: "能力变更", days: "天", notVerified: "未通过验证",
-        chartTitle: "存储用量与配额及预测", folders: "空间分布", folder: "文件夹", size: "大小", messages: "邮件数", moreFoldersFormat: "另外 %d 个文件夹")
+        chartTitle: "存储用量与配额及预测", folders: "空间分布", folder: "文件夹", size: "大小", messages: "邮件数", moreFoldersFormat: "另外 %d 个文件夹",
+        serverAlert: "服务器提示", unknownFigures: "未知数值（显示为 ?）")
 }

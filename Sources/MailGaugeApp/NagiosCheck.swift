@@ -45,6 +45,8 @@ public enum NagiosCheck {
         public var resources: [(resource: String, usage: UInt64, limit: UInt64)]
         /// What the alert rules look at (the same engine as alerts and notices).
         public var observation: AlertRules.Observation
+        /// Why a figure of the latest reading is unknown (`AccountState.unknownFigures`).
+        public var unknownFigures: [String] = []
     }
 
     public struct Output: Sendable {
@@ -54,7 +56,8 @@ public enum NagiosCheck {
 
     static func input(_ s: AccountState) -> Input {
         Input(accountID: s.id, probeOK: s.lastProbeOK, failure: s.failureMessage, seenAt: s.lastSeen,
-              resources: s.quota.map { ($0.resource, $0.usage, $0.limit) }, observation: AlertRules.Observation(s))
+              resources: s.quota.map { ($0.resource, $0.usage, $0.limit) }, observation: AlertRules.Observation(s),
+              unknownFigures: s.unknownFigures)
     }
 
     static func input(_ o: AccountOutcome, at: Date) -> Input {
@@ -63,7 +66,8 @@ public enum NagiosCheck {
         // A live probe has no history: no forecast.
         return Input(accountID: o.accountID, probeOK: o.failure == nil, failure: o.failure?.message, seenAt: at, resources: resources,
                      observation: AlertRules.Observation(quota: quota, forecasts: [], consecutiveFailures: o.failure == nil ? 0 : 1,
-                                                         probeOK: o.failure == nil))
+                                                         probeOK: o.failure == nil),
+                     unknownFigures: o.snapshot?.unknownFigures ?? [])
     }
 
     /// `-w` / `-c`: usage percentages that replace the config's warning and critical
@@ -158,7 +162,7 @@ public enum NagiosCheck {
                 case .warning:
                     state = max(state, .warning)
                     if a.value.map({ $0 < t.warning }) == true, let free = input.observation.freeBytes {
-                        parts.append("only \(SizeFormat.bytes(UInt64(exactly: free.rounded(.down)) ?? 0)) free")
+                        parts.append("only \(Quantity.wholeCount(free.rounded(.down)).map(SizeFormat.bytes) ?? "?") free")
                     }
                 case .filling:
                     state = max(state, .warning)
@@ -173,6 +177,7 @@ public enum NagiosCheck {
             }
             parts.insert(contentsOf: fullParts, at: 0)
             if input.resources.isEmpty { parts.append("no quota limit") }
+            parts += input.unknownFigures.map { DisplayText.line($0) }
             states.append((id, state, "\(id): " + parts.joined(separator: ", ")))
         }
         let worst = states.map(\.1).max() ?? .unknown

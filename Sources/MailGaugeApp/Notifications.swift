@@ -31,14 +31,16 @@ public enum Notifications {
             stdout: config.alerts.stdout, email: config.alerts.email.map(email), owners: owners,
             webhooks: config.alerts.webhooks.map {
                 NotificationPlan.WebhookRoute(url: $0.url, format: $0.format == .alertmanager ? .alertmanager : .json,
-                                              timeoutSeconds: $0.timeoutSeconds)
+                                              timeoutSeconds: $0.timeoutSeconds, allowPlaintext: $0.allowPlaintext)
             },
             locale: config.defaults.locale, host: ProcessInfo.processInfo.hostName, configPath: config.path,
             alertmanagerValidForSeconds: max(3 * config.schedule.intervalSeconds, 3600), monitored: Set(config.accounts.map(\.id)))
     }
 
     static func email(_ email: Alerts.Email) -> NotificationPlan.Email {
-        NotificationPlan.Email(from: MailAddress(parsing: email.from) ?? MailAddress(email.from), admins: email.to,
+        // The config refused an address it could not use (`Builder.mailAddress`); the
+        // SMTP session refuses a line break in any command on top.
+        NotificationPlan.Email(from: MailAddress(parsing: email.from) ?? MailAddress(HeaderEncoding.singleLine(email.from)), admins: email.to,
                                templatesDir: email.templatesDir) { () async throws(NotifyError) -> MailTransport in
             try await transport(email)
         }

@@ -1,101 +1,51 @@
+import ChildProcess
 import ClientNetworking
 import Config
 import Foundation
 import MailGaugeCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Runs `password_command` the way a secret must be run: in its own process group, off
-/// Swift's cooperative threads (a silent command must not hold one of two cores' worth
-/// of them), with a real deadline after which the whole group is killed, and with its
-/// output capped. stdin and stderr go to /dev/null (stderr could echo the secret).
+/// Runs `password_command` the way a secret must be run (`ChildProcess`): off Swift's
+/// cooperative threads, in its own process group killed at the deadline, its output
+/// capped, every inherited descriptor closed, signals at their defaults, and only a
+/// minimal environment (no other account's `password_env`). The command text goes to
+/// `/bin/sh -s` on stdin, not as an argument: `/proc/PID/cmdline` is readable by every
+/// local user. stderr is read and dropped (it could echo the secret).
 enum PasswordCommand {
     /// Generous for a password or a token, small enough that a runaway command cannot
     /// fill memory.
     static let maxOutputBytes = 64 * 1024
 
     static func run(_ command: String, timeoutSeconds: Double) async throws(ProbeFailure) -> String {
-        let result: Result<String, ProbeFailure> = await withCheckedContinuation { continuation in
-            // A dedicated thread, not the cooperative pool: the wait below blocks.
-            let thread = Thread {
-                continuation.resume(returning: Result { () throws(ProbeFailure) -> String in
-                    try runBlocking(command, timeoutSeconds: timeoutSeconds)
-                })
-            }
-            thread.stackSize = 256 * 1024
-            thread.start()
-        }
-        return try result.get()
+        try secret(await ChildProcess.runOnThread(argv, stdin: script(command), environment: ChildProcess.minimalEnvironment(),
+                                                  timeoutSeconds: timeoutSeconds, maxOutputBytes: maxOutputBytes),
+                   timeoutSeconds: timeoutSeconds)
     }
 
+    /// The same on the calling thread (it blocks).
     static func runBlocking(_ command: String, timeoutSeconds: Double) throws(ProbeFailure) -> String {
-        func failure(_ text: String) -> ProbeFailure { ProbeFailure(reason: .secret, message: "secret: password_command \(text)") }
-        var fds: [Int32] = [-1, -1]
-        // Close-on-exec: no other child spawned meanwhile may inherit the secret's pipe.
-        guard fds.withUnsafeMutableBufferPointer({ linuxPipe2($0.baseAddress!, O_CLOEXEC) }) == 0 else { throw failure("could not be started (pipe)") }
-        let (readEnd, writeEnd) = (fds[0], fds[1])
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addclose(&actions, readEnd)
-        posix_spawn_file_actions_addclose(&actions, writeEnd)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Its own process group (pgid = its pid), so the deadline kills what it started too.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
-        defer { for p in argv { free(p) } }
-        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
-        close(writeEnd)
-        defer { close(readEnd) }
-        guard spawned == 0 else { throw failure("could not be started") }
+        try secret(Result { () throws(ChildProcess.Failure) -> ChildProcess.Output in
+            try ChildProcess.run(argv, stdin: script(command), environment: ChildProcess.minimalEnvironment(),
+                                 timeoutSeconds: timeoutSeconds, maxOutputBytes: maxOutputBytes)
+        }, timeoutSeconds: timeoutSeconds)
+    }
 
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        /// Kills the whole group and reaps the command; the failure to throw.
-        func killGroup(_ why: String) -> ProbeFailure {
-            kill(-pid, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            return failure("\(why) (its process group was killed)")
+    static let argv = ["/bin/sh", "-s"]
+
+    static func script(_ command: String) -> [UInt8] { Array((command + "\n").utf8) }
+
+    /// The first line of its output, or why there is none (never the output itself).
+    static func secret(_ result: Result<ChildProcess.Output, ChildProcess.Failure>, timeoutSeconds: Double) throws(ProbeFailure) -> String {
+        func failure(_ text: String) -> ProbeFailure { ProbeFailure(reason: .secret, message: "secret: password_command \(text)") }
+        let output: ChildProcess.Output
+        switch result {
+        case .success(let o): output = o
+        case .failure(.cannotStart(let why)): throw failure("could not be started (\(why))")
+        case .failure(.timedOut): throw failure("did not finish within \(formatSeconds(timeoutSeconds)) (its process group was killed)")
+        case .failure(.tooMuchOutput(let n)): throw failure("printed more than \(n / 1024) KiB (its process group was killed)")
         }
-        let overdue = "did not finish within \(formatSeconds(timeoutSeconds))"
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        readLoop: while true {
-            let remaining = deadline.timeIntervalSinceNow
-            guard remaining > 0 else { throw killGroup(overdue) }
-            var poller = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(min(remaining * 1000, 1000).rounded(.up)))
-            if ready < 0 && errno == EINTR { continue }
-            guard ready > 0 else { continue }
-            let n = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break readLoop }  // EOF (or error): wait for the exit below
-            output.append(contentsOf: chunk[0..<n])
-            guard output.count <= maxOutputBytes else { throw killGroup("printed more than \(maxOutputBytes / 1024) KiB") }
-        }
-        var status: Int32 = 0
-        while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { break }
-            if r == -1 && errno != EINTR { throw failure("could not be waited for") }
-            guard deadline.timeIntervalSinceNow > 0 else { throw killGroup(overdue) }
-            usleep(5_000)
-        }
-        // Whatever it left running in its group has no business outliving it.
-        kill(-pid, SIGKILL)
-        let exited = status & 0x7f == 0
-        guard exited else { throw failure("was killed by signal \(status & 0x7f)") }
-        let code = (status >> 8) & 0xff
-        guard code == 0 else { throw failure("exited with status \(code)") }
-        let line = Secrets.firstLine(String(decoding: output, as: UTF8.self))
+        if let signal = output.signal { throw failure("was killed by signal \(signal)") }
+        guard output.status == 0 else { throw failure("exited with status \(output.status ?? -1)") }
+        let line = Secrets.firstLine(String(decoding: output.stdout, as: UTF8.self))
         guard !line.isEmpty else { throw failure("printed nothing") }
         return line
     }
@@ -133,7 +83,3 @@ actor SecretCache {
         }
     }
 }
-
-/// pipe2(2): Glibc's module exports it only under _GNU_SOURCE.
-@_silgen_name("pipe2")
-private func linuxPipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32

@@ -34,6 +34,9 @@ public enum Reports {
         /// When the adaptive schedule probes it next, and why (ProbeSchedule.Reason).
         public var nextProbeAt: Date?
         public var nextProbeReason: String?
+        /// Why a figure of the latest reading is unknown (a folder whose size cannot be
+        /// represented); folder names as received.
+        public var unknownFigures: [String] = []
 
         enum CodingKeys: String, CodingKey {
             case account, user, server, quotaStatus = "quota_status", usedBytes = "used_bytes", limitBytes = "limit_bytes"
@@ -43,6 +46,7 @@ public enum Reports {
             case consecutiveFailures = "consecutive_failures", alerts
             case serverAlert = "server_alert", serverAlertAt = "server_alert_at"
             case nextProbeAt = "next_probe_at", nextProbeReason = "next_probe_reason"
+            case unknownFigures = "unknown_figures"
         }
     }
 
@@ -72,7 +76,7 @@ public enum Reports {
                 failureReason: state.lastProbeOK ? nil : state.failureReason,
                 failureMessage: state.lastProbeOK ? nil : state.failureMessage, consecutiveFailures: state.consecutiveFailures,
                 alerts: firing[state.id] ?? [], serverAlert: state.serverAlert, serverAlertAt: state.serverAlertAt,
-                nextProbeAt: state.nextProbeAt, nextProbeReason: state.nextProbeReason)
+                nextProbeAt: state.nextProbeAt, nextProbeReason: state.nextProbeReason, unknownFigures: state.unknownFigures)
         }
         // Fullest first; accounts without a limit after, by name.
         .sorted { ($0.percent ?? -1, $1.account) > ($1.percent ?? -1, $0.account) }
@@ -85,7 +89,7 @@ public enum Reports {
         case .csv:
             var out = "account,user,server,quota_status,used_bytes,limit_bytes,percent,trend_bytes_per_day,last_success,ok,failure_reason,alerts,next_probe\n"
             for r in rows {
-                var fields: [String] = [r.account, r.user, r.server, r.quotaStatus ?? ""]
+                var fields: [String] = [r.account, r.user, r.server].map(csvText) + [r.quotaStatus ?? ""]
                 fields.append(r.usedBytes?.description ?? "")
                 fields.append(r.limitBytes?.description ?? "")
                 fields.append(r.percent.map { SizeFormat.fixed($0, digits: 2) } ?? "")
@@ -122,6 +126,11 @@ public enum Reports {
                 for r in alerted {
                     out += "  \(r.account) \(r.serverAlertAt.map { iso($0) } ?? ""): \(DisplayText.line(r.serverAlert ?? ""))\n"
                 }
+            }
+            let unknown = rows.filter { !$0.unknownFigures.isEmpty }
+            if !unknown.isEmpty {
+                out += "\nUnknown figures (shown as ?):\n"
+                for r in unknown { for reason in r.unknownFigures { out += "  \(r.account): \(DisplayText.line(reason))\n" } }
             }
             return out
         }
@@ -162,7 +171,7 @@ public enum Reports {
                                               limit: $0.limit, resolution: $0.resolution) })
         case .csv:
             return "at,root,resource,usage,limit,resolution\n" + points.map {
-                [iso($0.at), $0.root, $0.resource, String($0.usage), String($0.limit), $0.resolution].map(csvField).joined(separator: ",")
+                [iso($0.at), csvText($0.root), csvText($0.resource), String($0.usage), String($0.limit), $0.resolution].map(csvField).joined(separator: ",")
             }.joined(separator: "\n") + (points.isEmpty ? "" : "\n")
         case .table:
             var table: [[String]] = [["TIME", "ROOT", "RESOURCE", "USED", "LIMIT", "USE", "RESOLUTION"]]
@@ -179,13 +188,22 @@ public enum Reports {
         switch format {
         case .json:
             struct Item: Encodable {
-                var at: String, name: String, special_use: [String], messages: UInt64, size_bytes: ByteCount
+                var at: String, name: String, special_use: [String], messages: UInt64, size_bytes: ByteCount?
+                enum CodingKeys: CodingKey { case at, name, special_use, messages, size_bytes }
+                func encode(to encoder: any Encoder) throws {
+                    var c = encoder.container(keyedBy: CodingKeys.self)
+                    try c.encode(at, forKey: .at)
+                    try c.encode(name, forKey: .name)
+                    try c.encode(special_use, forKey: .special_use)
+                    try c.encode(messages, forKey: .messages)
+                    try c.encode(size_bytes, forKey: .size_bytes)  // null when unknown
+                }
             }
             return try json(points.map { Item(at: iso($0.at), name: $0.name, special_use: $0.specialUse, messages: $0.messages,
                                               size_bytes: $0.sizeBytes) })
         case .csv:
             return "at,folder,special_use,messages,size_bytes\n" + points.map {
-                [iso($0.at), $0.name, $0.specialUse.joined(separator: " "), String($0.messages), $0.sizeBytes.description]
+                [iso($0.at), csvText($0.name), csvText($0.specialUse.joined(separator: " ")), String($0.messages), $0.sizeBytes?.description ?? ""]
                     .map(csvField).joined(separator: ",")
             }.joined(separator: "\n") + (points.isEmpty ? "" : "\n")
         case .table:
@@ -239,8 +257,23 @@ public enum Reports {
         return "in \(s / 86400)d"
     }
 
+    /// RFC 4180: a field holding a comma, a quote, CR or LF is quoted. Checked on bytes:
+    /// "\r\n" is one Character, equal to neither "\r" nor "\n".
     static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        let special = s.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }
+        guard special else { return s }
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        for b in s.utf8 { out.append(b); if b == UInt8(ascii: "\"") { out.append(b) } }  // a quote followed by a combining mark is one Character
+        out.append(UInt8(ascii: "\""))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A text field someone else controls (a folder name, a login, a quota root): one that
+    /// starts like a formula (=, +, -, @, tab, CR) gets a leading ' so a spreadsheet shows it
+    /// as text instead of running it (OWASP's CSV injection advice). Numbers never pass here.
+    static func csvText(_ s: String) -> String {
+        guard let first = s.utf8.first, "=+-@\t\r".utf8.contains(first) else { return s }
+        return "'" + s
     }
 }
 

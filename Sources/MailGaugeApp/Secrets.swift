@@ -1,5 +1,8 @@
 public import Config
 public import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 public import MailGaugeCore
 
 /// Reads a secret at the moment it is needed. Errors say where the secret should have
@@ -43,11 +46,31 @@ public enum Secrets {
         throw ProbeFailure(reason: .secret, message: "secret: systemd credential \(name) not found (looked in \(searched))")
     }
 
+    /// Larger than any password or token; a secret file past it is a mistake (a log, a
+    /// device), not read.
+    static let maxSecretFileBytes = 64 * 1024
+
+    /// A regular file only (a FIFO would block, a device never end), at most
+    /// `maxSecretFileBytes`, opened without waiting (O_NONBLOCK) and checked on the open
+    /// descriptor, so a swap between check and read changes nothing.
     static func firstLine(ofFile path: String, what: String) throws(ProbeFailure) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ProbeFailure(reason: .secret, message: "secret: cannot read \(what)")
+        func failure(_ why: String) -> ProbeFailure { ProbeFailure(reason: .secret, message: "secret: \(what) \(why)") }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { throw failure("cannot be read (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw failure("is not a regular file") }
+        guard info.st_size <= maxSecretFileBytes else { throw failure("is larger than \(maxSecretFileBytes / 1024) KiB") }
+        var data = [UInt8](repeating: 0, count: maxSecretFileBytes + 1)
+        var count = 0
+        while count < data.count {
+            let n = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            count += n
         }
-        let line = firstLine(String(decoding: data, as: UTF8.self))
+        guard count <= maxSecretFileBytes else { throw failure("is larger than \(maxSecretFileBytes / 1024) KiB") }
+        let line = firstLine(String(decoding: data[..<count], as: UTF8.self))
         guard !line.isEmpty else { throw ProbeFailure(reason: .secret, message: "secret: \(what) is empty") }
         return line
     }

@@ -59,9 +59,13 @@ public struct MailboxSnapshot: Sendable, Hashable, Codable {
         return snapshot
     }
 
-    /// Sum of all folder sizes, in bytes (saturating: see `Quantity`).
-    public var totalFolderBytes: ByteCount { folders.lazy.map(\.sizeBytes).total() }
-    public var totalMessages: UInt64 { Quantity.saturatingSum(folders.lazy.map(\.messages)) }
+    /// Sum of all folder sizes, in bytes; nil when a folder's size is unknown or the sum
+    /// cannot be represented (see `Quantity`).
+    public var totalFolderBytes: ByteCount? { folders.lazy.map(\.sizeBytes).total() }
+    public var totalMessages: UInt64? { Quantity.sum(folders.lazy.map(\.messages)) }
+
+    /// Why a figure of this reading is unknown, one sentence each (empty when all are known).
+    public var unknownFigures: [String] { FolderUsage.unknownFigures(folders.lazy.map { ($0.name, $0.sizeBytes) }) }
 
     /// The first STORAGE resource across roots (the one that bounces mail when full).
     public var storage: ResourceUsage? {
@@ -127,9 +131,11 @@ public struct FolderUsage: Sendable, Hashable, Codable {
     public var rawName: String
     public var specialUse: [String]
     public var messages: UInt64
-    public var sizeBytes: ByteCount
+    /// Nil when unknown: the sizes of its messages add up past 2^63−1 bytes (see
+    /// `unknownSizeReason`). Encoded as `null`, never left out.
+    public var sizeBytes: ByteCount?
 
-    public init(name: String, rawName: String, specialUse: [String], messages: UInt64, sizeBytes: ByteCount) {
+    public init(name: String, rawName: String, specialUse: [String], messages: UInt64, sizeBytes: ByteCount?) {
         self.name = name
         self.rawName = rawName
         self.specialUse = specialUse
@@ -139,6 +145,32 @@ public struct FolderUsage: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, rawName = "raw_name", specialUse = "special_use", messages, sizeBytes = "size_bytes"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(rawName, forKey: .rawName)
+        try c.encode(specialUse, forKey: .specialUse)
+        try c.encode(messages, forKey: .messages)
+        try c.encode(sizeBytes, forKey: .sizeBytes)  // null when unknown
+    }
+
+    /// Why a folder's size is unknown: the only way a server's figures make it so.
+    public static let unknownSizeReason = "its messages' sizes add up past 2^63-1 bytes"
+
+    /// Why figures of a folder list are unknown: each folder whose size is, and the total
+    /// when the known sizes cannot be added up. Folder names as received: escape to show.
+    public static func unknownFigures<S: Sequence>(_ folders: S) -> [String] where S.Element == (name: String, size: ByteCount?) {
+        var reasons: [String] = []
+        var total: ByteCount? = .zero
+        for (name, size) in folders {
+            if let size { total = total?.adding(size) } else {
+                reasons.append("size of folder \"\(name)\" unknown: \(unknownSizeReason)")
+            }
+        }
+        if reasons.isEmpty && total == nil { reasons.append("total size of the folders unknown: their sizes add up past 2^63-1 bytes") }
+        return reasons
     }
 }
 

@@ -2,8 +2,8 @@
 ///
 /// Every figure is kept within 0…2^63−1 (RFC 9051 number64, and what SQLite's INTEGER
 /// holds): a server can send any such number, so a conversion or a sum that would leave
-/// that range gives nil ("unknown": absent from JSON and metrics, `?` in tables) or, for
-/// sums of folder sizes, saturates at the top; it never traps and never wraps.
+/// that range gives nil ("unknown": null in JSON, no sample in metrics, `?` in tables and
+/// pages). Never a figure held at the top that looks real; never a trap, never a wrap.
 public enum Quantity {
     /// The largest figure carried: 2^63−1.
     public static let maximum = UInt64(Int64.max)
@@ -21,14 +21,24 @@ public enum Quantity {
         resource == QuotaResourceName.storage ? bytes(fromKiB: raw) : (raw <= maximum ? raw : nil)
     }
 
-    /// `a + b`, held at `maximum` instead of overflowing.
-    public static func saturatingSum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    /// `a + b`, or nil when the sum passes `maximum`.
+    public static func sum(_ a: UInt64, _ b: UInt64) -> UInt64? {
         let (sum, overflow) = a.addingReportingOverflow(b)
-        return overflow || sum > maximum ? maximum : sum
+        return overflow || sum > maximum ? nil : sum
     }
 
-    public static func saturatingSum<S: Sequence>(_ values: S) -> UInt64 where S.Element == UInt64 {
-        values.reduce(0, saturatingSum)
+    /// The sum of every value, or nil when one is unknown or the sum passes `maximum`.
+    public static func sum<S: Sequence>(_ values: S) -> UInt64? where S.Element == UInt64? {
+        var total: UInt64 = 0
+        for value in values {
+            guard let value, let next = sum(total, value) else { return nil }
+            total = next
+        }
+        return total
+    }
+
+    public static func sum<S: Sequence>(_ values: S) -> UInt64? where S.Element == UInt64 {
+        sum(values.lazy.map { Optional($0) })
     }
 
     /// A Double from elsewhere (a trend, a product with a ratio) as a whole count, or nil
@@ -48,13 +58,13 @@ public enum QuotaResourceName {
 
 /// A number of bytes, always within 0…2^63−1: what a server may report (RFC 9051
 /// number64) and what SQLite and Prometheus carry. Built from the wire once (a size the
-/// server sent, or KiB through `kibibytes`), added without overflow, and rendered from
-/// here; so no byte count anywhere can wrap or trap.
+/// server sent, or KiB through `kibibytes`), added only where the sum is representable
+/// (`adding`, `total`: nil otherwise), and rendered from here; so no byte count anywhere
+/// can wrap, trap or be held at a made-up maximum.
 public struct ByteCount: Sendable, Hashable, Comparable, Codable, CustomStringConvertible, ExpressibleByIntegerLiteral {
     public let value: UInt64
 
     public static let zero = ByteCount(clamping: 0)
-    public static let max = ByteCount(clamping: Quantity.maximum)
 
     /// Nil above 2^63−1.
     public init?(exactly value: UInt64) {
@@ -77,14 +87,13 @@ public struct ByteCount: Sendable, Hashable, Comparable, Codable, CustomStringCo
         Quantity.bytes(fromKiB: kib).flatMap(ByteCount.init(exactly:))
     }
 
-    /// Saturating: a sum of server sizes stops at 2^63−1.
-    public static func + (a: ByteCount, b: ByteCount) -> ByteCount {
-        ByteCount(clamping: Quantity.saturatingSum(a.value, b.value))
+    /// `self + other`, or nil when the sum passes 2^63−1 (unknown, not held at the top).
+    public func adding(_ other: ByteCount) -> ByteCount? {
+        Quantity.sum(value, other.value).map(ByteCount.init(clamping:))
     }
 
     public static func < (a: ByteCount, b: ByteCount) -> Bool { a.value < b.value }
 
-    public var isSaturated: Bool { value == Quantity.maximum }
     public var doubleValue: Double { Double(value) }
     public var description: String { String(value) }
 
@@ -103,7 +112,12 @@ public struct ByteCount: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 }
 
+extension Sequence where Element == ByteCount? {
+    /// The total, or nil when a part is unknown or the sum cannot be represented.
+    public func total() -> ByteCount? { Quantity.sum(lazy.map { $0?.value }).map(ByteCount.init(clamping:)) }
+}
+
 extension Sequence where Element == ByteCount {
-    /// Saturating total.
-    public func total() -> ByteCount { reduce(.zero, +) }
+    /// The total, or nil when the sum cannot be represented.
+    public func total() -> ByteCount? { Quantity.sum(lazy.map(\.value)).map(ByteCount.init(clamping:)) }
 }

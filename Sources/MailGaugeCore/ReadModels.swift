@@ -28,9 +28,10 @@ public struct FolderPoint: Sendable, Hashable, Codable {
     public var name: String
     public var specialUse: [String]
     public var messages: UInt64
-    public var sizeBytes: ByteCount
+    /// Nil when unknown (`FolderUsage.unknownSizeReason`).
+    public var sizeBytes: ByteCount?
 
-    public init(at: Date, name: String, specialUse: [String], messages: UInt64, sizeBytes: ByteCount) {
+    public init(at: Date, name: String, specialUse: [String], messages: UInt64, sizeBytes: ByteCount?) {
         self.at = at
         self.name = name
         self.specialUse = specialUse
@@ -163,6 +164,10 @@ extension StoredState {
 }
 
 extension AccountState {
+    /// Why a figure of the latest folder reading is unknown (empty when all are known;
+    /// needs the folders read).
+    public var unknownFigures: [String] { FolderUsage.unknownFigures(folders.lazy.map { ($0.name, $0.sizeBytes) }) }
+
     /// The resource's figures from its fullest quota root (the one the alert rules judge);
     /// the first root when none has a limit.
     public func fullestQuota(_ resource: String) -> QuotaPoint? {

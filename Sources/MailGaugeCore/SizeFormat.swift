@@ -61,3 +61,16 @@ public enum SizeFormat {
         return text
     }
 }
+
+/// The one order of folders by size: largest first, an unknown size (too large to be
+/// represented) before every known one, ties by name so the order is stable.
+public enum SizeOrder {
+    public static func largerFirst(_ a: (size: ByteCount?, name: String), _ b: (size: ByteCount?, name: String)) -> Bool {
+        switch (a.size, b.size) {
+        case (nil, nil): return a.name < b.name
+        case (nil, _): return true
+        case (_, nil): return false
+        case (let x?, let y?): return x != y ? x > y : a.name < b.name
+        }
+    }
+}

@@ -29,20 +29,22 @@ public enum SnapshotRendering {
             out += render(rows, rightAligned: [2, 3, 4])
         }
         let total = snapshot.totalFolderBytes
-        out += "\nFolders: \(snapshot.folders.count), \(snapshot.totalMessages) messages, \(SizeFormat.size(total))\n"
+        out += "\nFolders: \(snapshot.folders.count), \(snapshot.totalMessages.map { "\($0)" } ?? "?") messages, \(SizeFormat.size(total))\n"
         var rows: [[String]] = [["FOLDER", "SPECIAL", "MESSAGES", "SIZE", "SHARE"]]
         for f in sortedBySize(snapshot.folders) {
+            let share = f.sizeBytes.flatMap { size in total.flatMap { $0 == .zero ? nil : SizeFormat.percent(size.doubleValue / $0.doubleValue) } }
             rows.append([DisplayText.line(f.name), f.specialUse.joined(separator: " "), "\(f.messages)", SizeFormat.size(f.sizeBytes),
-                         total == .zero ? "-" : SizeFormat.percent(f.sizeBytes.doubleValue / total.doubleValue)])
+                         share ?? (f.sizeBytes == nil || total == nil ? "?" : "-")])
         }
         out += render(rows, rightAligned: [2, 3, 4])
+        for reason in snapshot.unknownFigures { out += "\nUnknown: \(DisplayText.line(reason))\n" }
         for alert in snapshot.alerts { out += "\nServer alert: \(DisplayText.line(alert))\n" }
         return out
     }
 
     /// Largest first; ties by name so the order is stable.
     public static func sortedBySize(_ folders: [FolderUsage]) -> [FolderUsage] {
-        folders.sorted { ($0.sizeBytes, $1.name) > ($1.sizeBytes, $0.name) }
+        folders.sorted { SizeOrder.largerFirst(($0.sizeBytes, $0.name), ($1.sizeBytes, $1.name)) }
     }
 
     /// A plain text table, columns padded by terminal width (CJK takes two columns).

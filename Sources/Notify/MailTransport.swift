@@ -1,4 +1,5 @@
 import Foundation
+import ChildProcess
 public import Logging
 public import SMTPClient
 import MailGaugeCore
@@ -52,39 +53,31 @@ public enum MailTransport: Sendable {
     }
 
     /// `sendmail -i -f FROM -- RCPT…` with the message on stdin (LF line endings, as
-    /// local mailers expect). Exit status 0 is success (sendmail's EX_OK).
+    /// local mailers expect). Exit status 0 is success (sendmail's EX_OK). Started as
+    /// `ChildProcess` starts a child: nothing inherited, its own process group killed at
+    /// the deadline, which counts from the start and covers feeding it the message.
     static func sendmail(path: String, timeoutSeconds: Double, message: MailMessage, recipients: [String]) async -> Result<String, NotifyError> {
         let valid = recipients.filter(MailAddress.isPlausible)
         guard !valid.isEmpty else { return .failure(NotifyError("sendmail: no valid recipient")) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["-i", "-f", message.from.address, "--"] + valid
-        let stdin = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return .failure(NotifyError("sendmail \(path): cannot start: \(error.localizedDescription)"))
-        }
+        guard MailAddress.isPlausible(message.from.address) else { return .failure(NotifyError("sendmail: the sender is not a valid address")) }
         let body = String(decoding: message.rendered(), as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
-        try? stdin.fileHandleForWriting.write(contentsOf: Data(body.utf8))
-        try? stdin.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while process.isRunning {
-            if Date() > deadline {
-                process.terminate()
-                return .failure(NotifyError("sendmail \(path): no exit within \(timeoutSeconds) s; killed"))
+        let result = await ChildProcess.runOnThread([path, "-i", "-f", message.from.address, "--"] + valid, stdin: Array(body.utf8),
+                                                    environment: ChildProcess.minimalEnvironment(), timeoutSeconds: timeoutSeconds,
+                                                    maxOutputBytes: 64 * 1024)
+        switch result {
+        case .failure(.cannotStart(let why)): return .failure(NotifyError("sendmail \(path): cannot start: \(why)"))
+        case .failure(.timedOut):
+            return .failure(NotifyError("sendmail \(path): no exit within \(timeoutSeconds) s; its process group was killed"))
+        case .failure(.tooMuchOutput): return .failure(NotifyError("sendmail \(path): too much output; its process group was killed"))
+        case .success(let output):
+            let errorText = String(decoding: output.stderr, as: UTF8.self)
+                .split(whereSeparator: \.isNewline).first.map { DisplayText.line(String($0)) } ?? ""
+            guard output.status == 0 else {
+                let how = output.signal.map { "was killed by signal \($0)" } ?? "exited \(output.status ?? -1)"
+                return .failure(NotifyError("sendmail \(path) \(how)\(errorText.isEmpty ? "" : ": \(errorText)")"))
             }
-            try? await Task.sleep(nanoseconds: 20_000_000)
+            return .success("handed to \(path)")
         }
-        let errorText = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .split(whereSeparator: \.isNewline).first.map { DisplayText.line(String($0)) } ?? ""
-        guard process.terminationStatus == 0 else {
-            return .failure(NotifyError("sendmail \(path) exited \(process.terminationStatus)\(errorText.isEmpty ? "" : ": \(errorText)")"))
-        }
-        return .success("handed to \(path)")
     }
 }
 

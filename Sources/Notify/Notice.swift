@@ -183,9 +183,10 @@ public struct FolderSize: Sendable, Hashable {
     public var name: String
     public var specialUse: [String]
     public var messages: UInt64
-    public var sizeBytes: ByteCount
+    /// Nil when unknown (too large to be represented).
+    public var sizeBytes: ByteCount?
 
-    public init(name: String, specialUse: [String], messages: UInt64, sizeBytes: ByteCount) {
+    public init(name: String, specialUse: [String], messages: UInt64, sizeBytes: ByteCount?) {
         self.name = name
         self.specialUse = specialUse
         self.messages = messages
@@ -210,7 +211,8 @@ public struct FolderSize: Sendable, Hashable {
 /// Where the space is (or, `byMessages`, where the messages are): Trash and Junk first
 /// (emptying them is free), then the largest folders, at most `limit`.
 public func foldersWorthCleaning(_ folders: [FolderSize], byMessages: Bool = false, limit: Int = 5) -> [FolderSize] {
-    let weight: (FolderSize) -> UInt64 = byMessages ? { $0.messages } : { $0.sizeBytes.value }
+    // An order only, never shown: a size too large to be represented weighs most.
+    let weight: (FolderSize) -> UInt64 = byMessages ? { $0.messages } : { $0.sizeBytes?.value ?? .max }
     let nonEmpty = folders.filter { weight($0) > 0 }
     let disposable = nonEmpty.filter { $0.role == .trash || $0.role == .junk }.sorted { weight($0) > weight($1) }
     let rest = nonEmpty.filter { $0.role != .trash && $0.role != .junk }.sorted { (weight($0), $1.name) > (weight($1), $0.name) }

@@ -39,11 +39,14 @@ public struct NotificationPlan: Sendable {
         public var url: String
         public var format: Webhook.Format
         public var timeoutSeconds: Double
+        /// http:// allowed (`insecure_plaintext: true`); otherwise only https://.
+        public var allowPlaintext: Bool
 
-        public init(url: String, format: Webhook.Format, timeoutSeconds: Double) {
+        public init(url: String, format: Webhook.Format, timeoutSeconds: Double, allowPlaintext: Bool = false) {
             self.url = url
             self.format = format
             self.timeoutSeconds = timeoutSeconds
+            self.allowPlaintext = allowPlaintext
         }
 
         /// Its outbox channel: named by a hash of the URL, which does not reveal it (FNV-1a).

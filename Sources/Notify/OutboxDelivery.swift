@@ -150,7 +150,7 @@ public enum OutboxDelivery {
                 continue
             }
             do {
-                try await Webhook.post(url: hook.url, body: body, timeoutSeconds: hook.timeoutSeconds)
+                try await Webhook.post(hook, body: body)
                 recorder.record(entries.map(\.id), channel: channel, label: hook.label, .success("HTTP 2xx"))
             } catch {
                 recorder.record(entries.map(\.id), channel: channel, label: hook.label, .failure(error))
@@ -192,7 +192,7 @@ public enum OutboxDelivery {
                 let body = hook.format == .alertmanager
                     ? try Webhook.alertmanagerBody(firing: [notice], resolved: [], now: now, validForSeconds: 300)
                     : try Webhook.jsonBody([notice], now: now)
-                try await Webhook.post(url: hook.url, body: body, timeoutSeconds: hook.timeoutSeconds)
+                try await Webhook.post(hook, body: body)
                 results.append(ChannelResult(channel: hook.label, ok: true, detail: "HTTP 2xx"))
             } catch {
                 results.append(ChannelResult(channel: hook.label, ok: false, detail: "\(error)"))

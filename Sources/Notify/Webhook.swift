@@ -4,6 +4,8 @@ public import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOPosix
+import NIOSSL
 
 /// Webhook channels: a generic JSON POST, or Alertmanager's API v2.
 public enum Webhook {
@@ -55,17 +57,24 @@ public enum Webhook {
         }
     }
 
-    /// POSTs `body`; any 2xx is success. Errors name the host, never the full URL (webhook
-    /// URLs often carry a token in their path or query).
-    public static func post(url: String, body: Data, timeoutSeconds: Double) async throws(NotifyError) {
+    /// POSTs `body` to the route; any 2xx is success. Errors name the host, never the full
+    /// URL (webhook URLs often carry a token in their path or query). https:// only unless
+    /// the route opted into plaintext; no redirect is followed (a 3xx is a failure: the
+    /// notices, and the token, would go where a server says, https→http included).
+    public static func post(_ route: NotificationPlan.WebhookRoute, body: Data) async throws(NotifyError) {
+        let url = route.url, timeoutSeconds = route.timeoutSeconds
         let display = redacted(url)
+        let scheme = URLComponents(string: url)?.scheme?.lowercased()
+        guard scheme == "https" || (scheme == "http" && route.allowPlaintext) else {
+            throw NotifyError("webhook \(display): refusing to send: the URL is not https (set insecure_plaintext: true for http)")
+        }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "mailgauge")
         request.body = .bytes(ByteBuffer(data: body))
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
             let text = try await response.body.collect(upTo: 64 * 1024)
             guard (200..<300).contains(response.status.code) else {
                 let snippet = String(buffer: text).prefix(200).replacingOccurrences(of: "\n", with: " ")
@@ -77,6 +86,16 @@ public enum Webhook {
             throw NotifyError("webhook \(display): \(describe(error))")
         }
     }
+
+    /// One client for every webhook of the process (AsyncHTTPClient's own `shared` follows
+    /// redirects): no redirects, no proxy from the environment, the project's TLS policy
+    /// (TLS 1.2 minimum, full verification).
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
+        configuration.tlsConfiguration = ClientTLS.defaultConfiguration
+        configuration.proxy = nil
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }()
 
     static func describe(_ error: any Error) -> String {
         if let e = error as? HTTPClientError {

@@ -2,17 +2,26 @@ import Foundation
 
 /// RFC 2047 encoded words and RFC 5322 folding for header values.
 public enum HeaderEncoding {
+    /// Every CR and LF a space, scalar by scalar ("\r\n" is one Character: a Character
+    /// comparison would miss it): no value can start a header line of its own.
+    public static func singleLine(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") }) else { return value }
+        var out = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars { out.append(scalar == "\r" || scalar == "\n" ? " " : scalar) }
+        return String(out)
+    }
+
     /// An unstructured value (Subject): left alone when printable ASCII, otherwise
     /// encoded words of at most 75 characters that never split a UTF-8 character.
     public static func unstructured(_ value: String) -> String {
-        let clean = value.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        let clean = singleLine(value)
         if clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) { return clean }
         return encodedWords(clean).joined(separator: " ")
     }
 
     /// A display name: atom-safe text as is, other ASCII quoted, non-ASCII encoded.
     public static func phrase(_ value: String) -> String {
-        let clean = value.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        let clean = singleLine(value)
         if !clean.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
             return encodedWords(clean).joined(separator: " ")
         }

@@ -25,12 +25,14 @@ public struct MailAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// local@domain with no spaces, angle brackets or line breaks: enough to refuse
-    /// header injection and obvious typos; the server judges the rest.
+    /// local@domain with no spaces, angle brackets, commas or control characters (line
+    /// breaks included): enough to refuse header and command injection and obvious typos;
+    /// the server judges the rest. Checked on bytes: "\r\n" is one Character, equal to
+    /// neither "\r" nor "\n".
     public static func isPlausible(_ address: String) -> Bool {
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
         return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
-            && !address.contains(where: { $0 == " " || $0 == "<" || $0 == ">" || $0 == "\r" || $0 == "\n" || $0 == "," })
+            && !address.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: ",") })
     }
 
     public var domain: String { String(address.split(separator: "@").last ?? "") }

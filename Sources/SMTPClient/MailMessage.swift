@@ -40,8 +40,7 @@ public struct MailMessage: Sendable, Hashable {
         var out = ""
         // No value may carry a line break: that would let data inject headers.
         func header(_ name: String, _ value: String) {
-            let clean = value.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-            out += HeaderEncoding.fold("\(name): \(clean)") + "\r\n"
+            out += HeaderEncoding.fold("\(name): \(HeaderEncoding.singleLine(value))") + "\r\n"
         }
         header("From", from.headerValue)
         header("To", to.map(\.headerValue).joined(separator: ", "))
@@ -49,7 +48,7 @@ public struct MailMessage: Sendable, Hashable {
         header("Date", Self.rfc5322Date(date))
         header("Message-ID", messageID)
         header("MIME-Version", "1.0")
-        for (name, value) in extraHeaders where !name.contains(where: { $0 == ":" || $0 == "\r" || $0 == "\n" }) {
+        for (name, value) in extraHeaders where !name.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: ":") }) {
             header(name, HeaderEncoding.unstructured(value))
         }
         if let html {

@@ -187,7 +187,8 @@ public final class SMTPSession {
     // MARK: - Plumbing
 
     private func command(_ line: String, logAs: String? = nil, secret: Bool = false) async throws -> SMTPReply {
-        guard !line.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+        // Bytes, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        guard !line.utf8.contains(where: { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 }) else {
             throw SMTPError.protocolViolation("refusing to send a command with a line break (injection)")
         }
         let stage = logAs ?? String(line.prefix(while: { $0 != " " && $0 != ":" }))

@@ -155,7 +155,7 @@ extension AppDatabase {
                 failureReason: row[12], failureMessage: row[13],
                 quotaStatus: row[14],
                 quota: (quota.removeValue(forKey: id) ?? []).sorted { ($0.root, $0.resource) < ($1.root, $1.resource) },
-                folders: (folders.removeValue(forKey: id) ?? []).sorted { ($1.sizeBytes, $0.name) < ($0.sizeBytes, $1.name) },
+                folders: (folders.removeValue(forKey: id) ?? []).sorted { SizeOrder.largerFirst(($0.sizeBytes, $0.name), ($1.sizeBytes, $1.name)) },
                 forecasts: (forecasts.removeValue(forKey: id) ?? []).sorted { ($0.root, $0.resource) < ($1.root, $1.resource) },
                 serverAlert: row[6],
                 serverAlertAt: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)),
@@ -240,7 +240,8 @@ extension AppDatabase {
         return FolderPoint(at: Date(timeIntervalSince1970: row[i]), name: row[i + 1],
                            specialUse: special.isEmpty ? [] : special.split(separator: " ").map(String.init),
                            messages: UInt64(max(0, row[i + 3] as Int64)),
-                           sizeBytes: ByteCount(clamping: UInt64(max(0, row[i + 4] as Int64))))
+                           // NULL (unknown) stays unknown; so does anything else not a byte count.
+                           sizeBytes: (row[i + 4] as Int64?).flatMap { $0 >= 0 ? ByteCount(clamping: UInt64($0)) : nil })
     }
 }
 

@@ -154,7 +154,7 @@ extension AppDatabase {
             values.reserveCapacity(rows.count * 8)
             for f in rows {
                 values += [account, at, runID, f.name, f.rawName, f.specialUse.joined(separator: " "), Int64(clamping: f.messages),
-                           Int64(clamping: f.sizeBytes.value)] as [(any DatabaseValueConvertible)?]
+                           f.sizeBytes.map { Int64(clamping: $0.value) }]  // NULL: unknown as [(any DatabaseValueConvertible)?]
             }
             try statement.execute(arguments: StatementArguments(values))
         }

@@ -347,6 +347,29 @@ public struct AppDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v12-unknown-folder-size") { db in
+            // SQLite cannot drop a NOT NULL: the table is rebuilt, rows and key unchanged.
+            try db.execute(sql: """
+                -- A folder whose size could not be represented (its messages add up past
+                -- 2^63-1 bytes) is stored with size_bytes NULL: unknown, never a made-up maximum.
+                CREATE TABLE folder_sample_v12 (
+                    account_id TEXT NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+                    at REAL NOT NULL,
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    raw_name TEXT NOT NULL,
+                    special_use TEXT NOT NULL,
+                    messages INTEGER NOT NULL,
+                    size_bytes INTEGER,
+                    PRIMARY KEY (account_id, at, raw_name)
+                );
+                INSERT INTO folder_sample_v12 SELECT account_id, at, run_id, name, raw_name, special_use, messages,
+                    -- Earlier versions held an unrepresentable sum at 2^63-1: that was never a size.
+                    NULLIF(size_bytes, 9223372036854775807) FROM folder_sample;
+                DROP TABLE folder_sample;
+                ALTER TABLE folder_sample_v12 RENAME TO folder_sample;
+                """)
+        }
         return migrator
     }
 }

@@ -211,7 +211,7 @@ struct FaultInjectionTests {
         let snap = try await probe(server, security: .insecurePlaintext)
         #expect(snap.quotaStatus == .unsupported)
         #expect(snap.method == .fetch)
-        let byName = Dictionary(uniqueKeysWithValues: snap.folders.map { ($0.name, ($0.messages, $0.sizeBytes.value)) })
+        let byName = Dictionary(uniqueKeysWithValues: snap.folders.map { ($0.name, ($0.messages, $0.sizeBytes?.value)) })
         #expect(byName.count == 3)
         #expect(byName["INBOX"]! == (3, 4446))
         #expect(byName["Empty"]! == (0, 0))
@@ -246,7 +246,7 @@ struct FaultInjectionTests {
         let snap = try await probe(server, security: .insecurePlaintext, timeout: 3)
         #expect(snap.quotaStatus == .ok && snap.storage?.usage == 10 && snap.storage?.limit == 100)
         #expect(snap.method == .listStatus)
-        #expect(snap.folders.map(\.name) == ["INBOX", "Sent"] && snap.folders.map(\.sizeBytes.value) == [2048, 512])
+        #expect(snap.folders.map(\.name) == ["INBOX", "Sent"] && snap.folders.map(\.sizeBytes?.value) == [2048, 512])
         #expect(snap.folders.map(\.specialUse) == [[], ["\\Sent"]])
         let verbs = await server.receivedLines.map { $0.split(separator: " ").dropFirst().first.map(String.init) ?? "" }
         #expect(verbs == ["AUTHENTICATE", "ID", "GETQUOTAROOT", "LIST", "LOGOUT"])

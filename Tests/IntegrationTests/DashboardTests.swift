@@ -44,7 +44,7 @@ struct DashboardTests {
               - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
               - { id: locked-out, user: bob, password_file: \(wrong) }
             alerts:
-              webhook: { url: "http://127.0.0.1:\(try freePort())/hook", format: json, timeout: 2s }
+              webhook: { url: "http://127.0.0.1:\(try freePort())/hook", format: json, timeout: 2s, insecure_plaintext: true }
             """.write(toFile: config, atomically: true, encoding: .utf8)
         _ = try await Subprocess.run(Paths.mailgauge, ["run", "-c", config], timeoutSeconds: 120)
         let q = try #require(try await dovecot.doveadmQuota("alice").first { $0.resource == "STORAGE" })

@@ -180,7 +180,7 @@ struct NotificationsTests {
               - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
               - { id: alice, user: alice, password_file: \(dovecot.secretFile("alice")) }
             alerts:
-              webhook: { url: "\(am.alertsURL)", format: alertmanager }
+              webhook: { url: "\(am.alertsURL)", format: alertmanager, insecure_plaintext: true }
             """.write(toFile: path, atomically: true, encoding: .utf8)
         let run = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", path], timeoutSeconds: 120)
         #expect(run.status == 0, "\(run.stderr)")
@@ -212,7 +212,7 @@ struct NotificationsTests {
             accounts:
               - { id: carol, user: carol, password_file: \(dovecot.secretFile("carol")) }
             alerts:
-              webhook: { url: "http://127.0.0.1:\(port)/hooks/secret-token", format: json }
+              webhook: { url: "http://127.0.0.1:\(port)/hooks/secret-token", format: json, insecure_plaintext: true }
             """.write(toFile: path, atomically: true, encoding: .utf8)
         let first = try await Subprocess.run(Paths.mailgauge, ["run", "--all", "-c", path], timeoutSeconds: 120)
         #expect(first.status == 0)
