@@ -15,6 +15,22 @@ public enum ProcessHardening {
         #endif
     }
 
+    /// The soft limit on open files raised to the hard one, as Go's runtime does: systemd's
+    /// default soft limit (1,024) would let anyone holding idle sockets to `serve` starve
+    /// it of descriptors, and a pass holds one per IMAP connection. NIO uses epoll, never
+    /// select(2), so descriptors above 1,024 are safe. Returns the limit now in force.
+    @discardableResult
+    public static func raiseOpenFileLimit() -> UInt64 {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { return UInt64(raised.rlim_cur) }
+        }
+        return UInt64(limit.rlim_cur)
+    }
+
     /// Whether the kernel would write a core file for this process (for tests).
     public static var coreDumpsDisabled: Bool {
         var limit = rlimit()

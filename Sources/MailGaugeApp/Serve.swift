@@ -42,20 +42,25 @@ public enum Serve {
     }
 }
 
-/// The configuration in force and the reload gauges.
+/// The configuration in force, the reload gauges, and what `serve` answers with.
+///
+/// Every answer built from the database (`/metrics`, `/`, an account's page) is rendered
+/// off this actor, in a task of its own, so a slow page never holds a scrape behind it;
+/// `/metrics` and `/` are rendered once per pass (or reload) and their bytes served to
+/// every request after, as one shared buffer. Stored state only changes in a pass, so
+/// nothing newer exists until the next one.
 actor ServeState {
+    typealias Response = MetricsHTTPServer.Response
     let configPath: String
     private(set) var config: MailGaugeConfig
     private var reloadOK = true
     private var reloadTime = Date()
     private var database: AppDatabase?
     private var ready = false
-    /// `/metrics` as rendered after the last pass (or reload): a scrape serves these bytes
-    /// instead of reading and rendering 10,000 accounts again. Stored state only changes
-    /// in a pass, so nothing newer exists until the next one.
-    private var renderedMetrics: String?
-    /// The pages' overview, read once per pass or reload for the same reason.
-    private var cachedOverview: HTMLPages.Overview?
+    /// The answers rendered since the last pass or reload, by path (`/metrics`, `/`,
+    /// `overview`: the pages' data, read once and shared by the account pages).
+    private var rendered: [String: Task<Response, Never>] = [:]
+    private var overviewData: Task<Result<HTMLPages.Overview, any Error>, Never>?
     let logger: Logger
 
     init(configPath: String, config: MailGaugeConfig, logger: Logger) {
@@ -70,25 +75,30 @@ actor ServeState {
             for warning in loaded.warnings { logger.warning("\(warning)") }
             if loaded.config.database != config.database { database = nil }
             config = loaded.config
-            renderedMetrics = nil
-            cachedOverview = nil
             reloadOK = true
             reloadTime = Date()
             logger.info("config reloaded", metadata: ["accounts": "\(config.accounts.count)"])
         } catch {
             reloadOK = false
-            renderedMetrics = nil
-            cachedOverview = nil
             logger.error("config reload failed; keeping the previous config", metadata: ["error": "\(error)"])
         }
+        forgetRendered()
     }
 
     /// A pass finished: ready, and the stored state changed. `/metrics` is rendered now,
-    /// from the state the pass read for its alerts, and served from then on.
+    /// from the state the pass read for its alerts (off this actor), and served from then on.
     func passFinished(stored: Bool, state: StoredState?) {
         if stored { ready = true }
-        renderedMetrics = state.map { Metrics.render($0, config: config, extraGauges: reloadGauges()) }
-        cachedOverview = nil
+        forgetRendered()
+        if let state {
+            let config = self.config, gauges = reloadGauges()
+            rendered["/metrics"] = Task.detached { Self.metrics(Metrics.render(state, config: config, extraGauges: gauges)) }
+        }
+    }
+
+    private func forgetRendered() {
+        rendered = [:]
+        overviewData = nil
     }
 
     private func reloadGauges() -> [(name: String, help: String, value: Double)] {
@@ -106,38 +116,47 @@ actor ServeState {
         return db
     }
 
-    func respond(_ path: String) -> MetricsHTTPServer.Response {
+    static func metrics(_ text: String) -> Response {
+        .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
+    }
+
+    func respond(_ path: String) async -> Response {
         switch path {
         case "/metrics":
-            do {
-                let gauges = reloadGauges()
-                // Before the first pass has created the database, do not create it from
-                // here (two migrations at once would race): export only what we know.
-                guard database != nil || FileManager.default.fileExists(atPath: config.database) else {
-                    return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                                 body: Metrics.renderWithoutDatabase(extraGauges: gauges))
+            // Before the first pass has created the database, do not create it from
+            // here (two migrations at once would race): export only what we know.
+            guard database != nil || FileManager.default.fileExists(atPath: config.database) else {
+                return Self.metrics(Metrics.renderWithoutDatabase(extraGauges: reloadGauges()))
+            }
+            let config = self.config, gauges = reloadGauges(), logger = self.logger
+            return await cached("/metrics") { (database: AppDatabase) -> Response in
+                do {
+                    return Self.metrics(try Metrics.render(database, config: config, extraGauges: gauges))
+                } catch {
+                    // The reason goes to the log, not to whoever scrapes (paths, SQL).
+                    logger.error("metrics: cannot read the database", metadata: ["error": "\(error)"])
+                    return .init(status: 500, body: "cannot read the database (see mailgauge's log)\n")
                 }
-                let text = try renderedMetrics ?? Metrics.render(try openDatabase(), config: config, extraGauges: gauges)
-                renderedMetrics = text
-                return .init(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
-            } catch {
-                // The reason goes to the log, not to whoever scrapes (paths, SQL).
-                logger.error("metrics: cannot read the database", metadata: ["error": "\(error)"])
-                return .init(status: 500, body: "cannot read the database (see mailgauge's log)\n")
             }
         case "/", "/index.html":
-            return page { database in
-                HTMLPages.overviewPage(try self.overview(database))
-            }
+            guard let overview = await overview() else { return Self.notReady }
+            let logger = self.logger
+            return await cached("/") { _ in Self.page(logger) { HTMLPages.overviewPage(try overview.get()) } }
         case let p where p.hasPrefix("/account/"):
             guard let id = String(p.dropFirst("/account/".count)).removingPercentEncoding, !id.isEmpty else {
                 return .init(status: 404, body: "not found\n")
             }
-            return page { database in
-                let overview = try self.overview(database)
-                guard let account = try HTMLPages.accountPage(id, in: overview, database: database) else { return nil }
-                return HTMLPages.accountPage(account, overview)
-            }
+            guard let overview = await overview(), let database = try? openDatabase() else { return Self.notReady }
+            // One account's page: not cached (there are as many as accounts), but rendered
+            // off this actor like the rest.
+            let logger = self.logger
+            return await Task.detached {
+                Self.page(logger) {
+                    let overview = try overview.get()
+                    guard let account = try HTMLPages.accountPage(id, in: overview, database: database) else { return nil }
+                    return HTMLPages.accountPage(account, overview)
+                }
+            }.value
         case "/-/healthy":
             return .init(status: 200, body: "OK\n")
         case "/-/ready":
@@ -147,25 +166,51 @@ actor ServeState {
         }
     }
 
-    /// The pages show the stored state of the accounts in the config, over 30 days; a
-    /// page view reads the database (the overview once per pass) and never logs into IMAP.
-    private func overview(_ database: AppDatabase) throws -> HTMLPages.Overview {
-        if let cachedOverview { return cachedOverview }
-        let now = Date()
-        let overview = try HTMLPages.overview(database, accounts: Set(config.accounts.map(\.id)), locale: config.defaults.locale,
-                                              since: now.addingTimeInterval(-30 * 86400), now: now, details: false)
-        cachedOverview = overview
-        return overview
+    static let notReady = Response(status: 503, body: "first pass not finished\n")
+
+    /// The answer for `key` rendered once (off this actor) and shared; one that failed is
+    /// not kept, so the next request tries again.
+    private func cached(_ key: String, _ render: @escaping @Sendable (AppDatabase) -> Response) async -> Response {
+        if let task = rendered[key] { return await task.value }
+        let database: AppDatabase
+        do { database = try openDatabase() } catch {
+            logger.error("cannot open the database", metadata: ["error": "\(error)"])
+            return .init(status: 500, body: "cannot read the database (see mailgauge's log)\n")
+        }
+        let task = Task.detached { render(database) }
+        rendered[key] = task
+        let response = await task.value
+        if response.status != 200, rendered[key] == task { rendered[key] = nil }
+        return response
     }
 
-    /// An HTML page from the database: 404 when `render` finds nothing, 503 before the
-    /// first pass created the database, 500 (reason logged) when it cannot be read.
-    private func page(_ render: (AppDatabase) throws -> String?) -> MetricsHTTPServer.Response {
-        guard database != nil || FileManager.default.fileExists(atPath: config.database) else {
-            return .init(status: 503, body: "first pass not finished\n")
+    /// The pages show the stored state of the accounts in the config, over 30 days; read
+    /// once per pass (off this actor) and never by logging into IMAP. Nil before the
+    /// first pass created the database.
+    private func overview() async -> Result<HTMLPages.Overview, any Error>? {
+        guard database != nil || FileManager.default.fileExists(atPath: config.database) else { return nil }
+        if overviewData == nil {
+            let accounts = Set(config.accounts.map(\.id)), locale = config.defaults.locale
+            let database = Result { try openDatabase() }
+            overviewData = Task.detached {
+                let now = Date()
+                return Result {
+                    try HTMLPages.overview(try database.get(), accounts: accounts, locale: locale,
+                                           since: now.addingTimeInterval(-30 * 86400), now: now, details: false)
+                }
+            }
         }
+        let task = overviewData!
+        let result = await task.value
+        if case .failure = result, overviewData == task { overviewData = nil }
+        return result
+    }
+
+    /// An HTML page: 404 when `render` finds nothing, 500 (reason logged) when the
+    /// database cannot be read.
+    private static func page(_ logger: Logger, _ render: () throws -> String?) -> Response {
         do {
-            guard let html = try render(try openDatabase()) else { return .init(status: 404, body: "no such account\n") }
+            guard let html = try render() else { return .init(status: 404, body: "no such account\n") }
             return .init(status: 200, contentType: "text/html; charset=utf-8", body: html,
                          headers: [("Content-Security-Policy", HTMLPages.contentSecurityPolicy + "; frame-ancestors 'none'"),
                                    ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer")])

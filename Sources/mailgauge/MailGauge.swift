@@ -17,6 +17,7 @@ struct MailGauge: AsyncParsableCommand {
     /// and auth errors of `probe`), help and version 0.
     static func main() async {
         ProcessHardening.disableCoreDumps()
+        ProcessHardening.raiseOpenFileLimit()
         MemoryTuning.limitMallocArenas()
         do {
             var command = try parseAsRoot()
