@@ -182,6 +182,7 @@ let package = Package(
             name: "IMAPClientTests",
             dependencies: [
                 "IMAPClient", "IMAPCore", "ClientNetworking", "Collector", "MailGaugeCore", "ScriptedServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -159,6 +159,9 @@ public final class SMTPSession {
             _ = try await command("RSET")
         }
         needsReset = true
+        guard MailAddress.isPlausible(message.from.address) else {
+            throw SMTPError.protocolViolation("the sender is not a valid address (refused locally)")
+        }
         let utf8 = !(message.from.address + (recipients ?? message.to.map(\.address)).joined()).allSatisfy(\.isASCII)
         let smtputf8 = utf8 && extensions["SMTPUTF8"] != nil ? " SMTPUTF8" : ""
         let mail = try await command("MAIL FROM:<\(message.from.address)>\(smtputf8)")

@@ -60,7 +60,7 @@ struct ConfigTests {
           repeat_interval: 12h
           email: { smtp: { host: smtp.example.com, port: 587, tls: starttls, user: mg, password_file: master.pass },
                    from: mailgauge@example.com, to: [postmaster@example.com], notify_owner: true }
-          webhook: { url: "http://127.0.0.1:9093/api/v2/alerts", format: alertmanager }
+          webhook: { url: "http://127.0.0.1:9093/api/v2/alerts", format: alertmanager, insecure_plaintext: true }
         retention: { raw: 35d, hourly: 400d, daily: forever }
         schedule: { interval: 5m }
         """
@@ -217,11 +217,58 @@ struct ConfigTests {
         #expect {
             _ = try ConfigLoader.load(path: path)
         } throws: { error in
-            "\(error)".contains("the config is writable by its group (mode 664): refused; run chmod go-w")
+            "\(error)".contains("the config is writable by its group (mode 664): refused; make it and the directories above it owned by root")
         }
         try f.write("more.csv", "id,user,password_file\nx,x,alice.pass\n", mode: 0o646)
         let csv = try f.errors("servers: { corp: { host: h } }\naccounts_file: more.csv\n")
         #expect(csv.contains { $0.contains("the accounts file is writable by every user") }, "\(csv)")
+    }
+
+    @Test("a CA bundle, the users file and the sendmail program others could change are refused: by mode, owner or directory")
+    func trustedFiles() throws {
+        let f = try Fixture()
+        try f.write("ca.pem", "x", mode: 0o664)
+        try f.write("users.txt", "gina\n", mode: 0o620)
+        try f.write("sendmail", "#!/bin/sh\n", mode: 0o757)
+        let errors = try f.errors("""
+            servers: { corp: { host: h, ca_file: ca.pem } }
+            master: { user: admin, password_file: master.pass, users_file: users.txt }
+            alerts: { email: { sendmail: sendmail, from: a@b.c, to: [c@d.e] } }
+            """)
+        #expect(errors.contains { $0.contains(":1:38: servers.corp.ca_file: the CA bundle \(f.dir.path)/ca.pem is writable by its group (mode 664): refused") }, "\(errors)")
+        #expect(errors.contains { $0.contains("users.txt:1:1: master.users_file: the users file is writable by its group (mode 620)") }, "\(errors)")
+        #expect(errors.contains { $0.contains("alerts.email.sendmail: the sendmail program \(f.dir.path)/sendmail is writable by every user (mode 757)") }, "\(errors)")
+
+        // Another user's file, or a directory others may write (not sticky): refused too.
+        let other = try Fixture()
+        let ca = try other.write("ca.pem", "x", mode: 0o644)
+        #expect(chown(ca, 65534, 65534) == 0)
+        let owned = try other.errors("servers: { corp: { host: h, ca_file: ca.pem } }\naccounts: [{ user: a, server: corp, password_file: a.pass }]\n")
+        #expect(owned.contains { $0.contains("is owned by uid 65534, not root or this user") }, "\(owned)")
+        let sub = other.dir.appendingPathComponent("open")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        chmod(sub.path, 0o777)
+        try "x".write(toFile: sub.path + "/ca.pem", atomically: false, encoding: .utf8)
+        let dir = try other.errors("servers: { corp: { host: h, ca_file: open/ca.pem } }\naccounts: [{ user: a, server: corp, password_file: a.pass }]\n")
+        #expect(dir.contains { $0.contains("is in directory \(sub.path), writable by every user (mode 777), who could replace it") }, "\(dir)")
+        chmod(sub.path, 0o1777)  // sticky, as /tmp: others may not replace what is ours
+        let sticky = try other.errors("servers: { corp: { host: h, ca_file: open/ca.pem } }\naccounts: [{ user: a, server: corp, password_file: a.pass }]\n")
+        #expect(!sticky.contains { $0.contains("ca_file") }, "\(sticky)")
+    }
+
+    @Test("webhooks: http:// needs insecure_plaintext; email addresses with a line break are refused")
+    func webhookSchemeAndAddresses() throws {
+        let f = try Fixture()
+        let errors = try f.errors("""
+            servers: { corp: { host: h } }
+            accounts: [{ user: a, server: corp, password_file: a.pass }]
+            alerts:
+              webhook: { url: "http://hooks.example/x" }
+              email: { sendmail: /usr/sbin/sendmail, from: "a@b.c\\r\\nRCPT TO:<x@y.z>", to: ["ok@d.e", "bad d.e"] }
+            """)
+        #expect(errors.contains { $0.contains(":4:19: alerts.webhook.url: http:// would send the notices (and any token in the URL) unencrypted") }, "\(errors)")
+        #expect(errors.contains { $0.contains("alerts.email.from:") && $0.contains("holds a control character") }, "\(errors)")
+        #expect(errors.contains { $0.contains("alerts.email.to: 'bad d.e' is not an address") }, "\(errors)")
     }
 
     @Test("durations out of range are errors naming the range; server limits are checked")

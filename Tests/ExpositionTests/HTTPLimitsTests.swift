@@ -55,10 +55,15 @@ struct HTTPLimitsTests {
         }
     }
 
-    func withServer(_ limits: MetricsHTTPServer.Limits, _ body: @Sendable (Int) async throws -> Void) async throws {
+    /// `/slow` and `/page-slow` answer once `gate` holds a file (a request in progress).
+    func withServer(_ limits: MetricsHTTPServer.Limits, gate: String = "/nonexistent", _ body: @Sendable (Int) async throws -> Void) async throws {
         let port = AsyncStream<Int>.makeStream()
         let server = MetricsHTTPServer(host: "127.0.0.1", port: 0, limits: limits) { _, path in
-            path == "/metrics" ? .init(status: 200, body: "up 1\n") : .init(status: 404, body: "not found\n")
+            if path.hasSuffix("slow") {
+                while !FileManager.default.fileExists(atPath: gate) { try? await Task.sleep(for: .milliseconds(20)) }
+                return .init(status: 200, body: "slow done\n")
+            }
+            return path == "/metrics" ? .init(status: 200, body: "up 1\n") : .init(status: 404, body: "not found\n")
         }
         let task = Task { try await server.run { port.continuation.yield($0) } }
         defer { task.cancel() }
@@ -85,20 +90,83 @@ struct HTTPLimitsTests {
         }
     }
 
-    @Test("connections beyond the cap are closed at once")
+    @Test("at the cap the connection idle longest is closed for a new one; a request in progress never is")
     func connectionCap() async throws {
         var limits = MetricsHTTPServer.Limits()
         limits.maxConnections = 2
-        limits.requestTimeoutSeconds = 3
-        try await withServer(limits) { port in
-            let held = [try RawClient(port: port), try RawClient(port: port)]
-            try await Task.sleep(for: .milliseconds(200))
+        limits.requestTimeoutSeconds = 5
+        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("mg-http-gate-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: gate) }
+        try await withServer(limits, gate: gate) { port in
+            let oldest = try RawClient(port: port)
+            try await Task.sleep(for: .milliseconds(100))
+            let newer = try RawClient(port: port)
+            try await Task.sleep(for: .milliseconds(100))
+            // Both idle: the scrape gets in, and the one idle longest makes room.
+            let scrape = try RawClient(port: port)
+            scrape.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(await scrape.readToEnd().text.contains("up 1"))
+            let (gone, closed) = await oldest.readToEnd()
+            #expect(closed && gone.isEmpty)
+            newer.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(await newer.readToEnd().text.contains("up 1"), "the newer idle connection was kept")
+
+            // Two requests in progress fill the cap: a third connection is closed, and they
+            // are answered once their handler finishes.
+            let busy = [try RawClient(port: port), try RawClient(port: port)]
+            for b in busy { b.send("GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") }
+            try await Task.sleep(for: .milliseconds(300))
             let extra = try RawClient(port: port)
             extra.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-            let (text, closed) = await extra.readToEnd()
-            #expect(closed && text.isEmpty, "\(text)")
-            _ = held
+            let (text, refused) = await extra.readToEnd()
+            #expect(refused && text.isEmpty, "\(text)")
+            FileManager.default.createFile(atPath: gate, contents: Data())
+            for b in busy { #expect(await b.readToEnd().text.contains("slow done")) }
         }
+    }
+
+    @Test("page requests hold only their slots: beyond them 503 at once, and a scrape still answers")
+    func pageSlots() async throws {
+        var limits = MetricsHTTPServer.Limits()
+        limits.maxConnections = 4
+        limits.pageSlots = 2
+        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("mg-http-gate-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: gate) }
+        try await withServer(limits, gate: gate) { port in
+            let pages = [try RawClient(port: port), try RawClient(port: port)]
+            for p in pages { p.send("GET /page-slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") }
+            try await Task.sleep(for: .milliseconds(300))
+            let third = try RawClient(port: port)
+            third.send("GET /page-slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(await third.readToEnd().text.hasPrefix("HTTP/1.1 503"))
+            let scrape = try RawClient(port: port)
+            scrape.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(await scrape.readToEnd().text.contains("up 1"))
+            FileManager.default.createFile(atPath: gate, contents: Data())
+            for p in pages { #expect(await p.readToEnd().text.contains("slow done")) }
+        }
+    }
+
+    @Test("a client that asks and never reads is cut off at the write deadline")
+    func writeDeadline() async throws {
+        var limits = MetricsHTTPServer.Limits()
+        limits.writeTimeoutSeconds = 1
+        let port = AsyncStream<Int>.makeStream()
+        let big = String(repeating: "x", count: 64 << 20)  // more than any socket buffer holds
+        let server = MetricsHTTPServer(host: "127.0.0.1", port: 0, limits: limits) { _, _ in .init(status: 200, body: big) }
+        let task = Task { try await server.run { port.continuation.yield($0) } }
+        defer { task.cancel() }
+        var ports = port.stream.makeAsyncIterator()
+        let bound = try #require(await ports.next())
+        let client = try RawClient(port: bound)
+        var small: Int32 = 4096
+        setsockopt(client.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        try await Task.sleep(for: .seconds(3))  // not reading meanwhile
+        // Past the deadline the server has closed: reading drains what was sent, then ends
+        // well short of the whole body.
+        let (text, closed) = await client.readToEnd()
+        #expect(closed && text.utf8.count < big.utf8.count, "\(text.utf8.count) bytes")
     }
 
     @Test("a request body over the limit ends the connection")

@@ -119,4 +119,40 @@ struct SecretFileTests {
 /// How many commands have ended, shared by the test's tasks.
 final class FinishedCommands: Sendable {
     let count = Mutex(0)
+
+    @Test("the command inherits no descriptor but stdin/out/err, no environment beyond a minimal one, no ignored signal; its text is not in its argv")
+    func inheritsNothing() async throws {
+        // What a pass has open when a command runs: a listening socket (not close-on-exec,
+        // as NIO's are not), another account's secret in the environment, SIGPIPE ignored.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        #expect(listener > 2)
+        setenv("MG_OTHER_ACCOUNT_SECRET", "hunter2", 1)
+        defer { unsetenv("MG_OTHER_ACCOUNT_SECRET") }
+        signal(SIGPIPE, SIG_IGN)
+        let marker = "mg-marker-\(UUID().uuidString.prefix(8))"
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("mg-pid-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
+        // The shell says who it is and waits: the test reads it from outside, through /proc.
+        let command = Task { try await PasswordCommand.run("echo $$ > \(pidFile); sleep 2; echo pw  # \(marker)", timeoutSeconds: 10) }
+        var pid = ""
+        for _ in 0..<200 where pid.isEmpty {
+            try await Task.sleep(for: .milliseconds(20))
+            pid = (try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        }
+        try #require(!pid.isEmpty)
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+        #expect(Set(fds) == ["0", "1", "2"], "descriptors: \(fds)")
+        let environ = try String(decoding: Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")), as: UTF8.self)
+        let names = Set(environ.split(separator: "\0").map { String($0.prefix { $0 != "=" }) })
+        #expect(!environ.contains("hunter2") && names.isSubset(of: ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "CREDENTIALS_DIRECTORY", "PWD"]),
+                "environment: \(names)")
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let ignored = try #require(status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }.flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) })
+        // Signals 1–31 (SIGPIPE is 13) at their defaults; glibc keeps its own 32 and 33.
+        #expect(ignored & 0x7FFF_FFFF == 0, "ignored signals: \(String(ignored, radix: 16))")
+        let argv = try String(decoding: Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")), as: UTF8.self)
+        #expect(argv == "/bin/sh\0-s\0" && !argv.contains(marker), "argv: \(argv.debugDescription)")
+        #expect(try await command.value == "pw")
+    }
 }

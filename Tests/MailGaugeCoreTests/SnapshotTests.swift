@@ -72,4 +72,41 @@ struct SnapshotTests {
         #expect(ResourceUsage(resource: "STORAGE", usage: 2, limit: 4).usageInBaseUnits == 2048)
         #expect(ResourceUsage(resource: "MESSAGE", usage: 2, limit: 4).limitInBaseUnits == 4)
     }
+
+    @Test("a sum that cannot be represented is unknown: nil, null in JSON, ? in the table, the reason said; the rest unaffected")
+    func unrepresentableSum() throws {
+        let max = Quantity.maximum
+        #expect(Quantity.sum(max, 1) == nil && Quantity.sum(max - 1, 1) == max)
+        #expect(Quantity.sum([UInt64(1), 2, nil]) == nil && Quantity.sum([UInt64(1), 2]) == 3)
+        #expect([ByteCount(clamping: max), 1].total() == nil)
+        #expect([ByteCount?.none, 5].total() == nil)
+        #expect(ByteCount(exactly: max)?.adding(0) == ByteCount(exactly: max))
+
+        let snapshot = MailboxSnapshot(
+            quotaRoots: [], quotaStatus: .unsupported,
+            folders: [FolderUsage(name: "INBOX", rawName: "INBOX", specialUse: [], messages: 3, sizeBytes: nil),
+                      FolderUsage(name: "Sent", rawName: "Sent", specialUse: ["\\Sent"], messages: 2, sizeBytes: 2048)],
+            method: .fetch, capabilities: [], durationSeconds: 0.1)
+        #expect(snapshot.totalFolderBytes == nil && snapshot.totalMessages == 5)
+        #expect(snapshot.unknownFigures == ["size of folder \"INBOX\" unknown: its messages' sizes add up past 2^63-1 bytes"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(try SnapshotRendering.json(snapshot).utf8)) as? [String: Any])
+        let folders = try #require(object["folders"] as? [[String: Any]])
+        #expect(folders[0].keys.contains("size_bytes") && folders[0]["size_bytes"] is NSNull, "null, not left out: \(folders[0])")
+        #expect(folders[1]["size_bytes"] as? Int == 2048)
+        #expect(try JSONDecoder().decode(MailboxSnapshot.self, from: Data(try SnapshotRendering.json(snapshot).utf8)) == snapshot)
+        let table = SnapshotRendering.table(snapshot, title: "t")
+        let inbox = try #require(table.split(separator: "\n").first { $0.contains("INBOX") })
+        #expect(inbox.contains("?") && !inbox.contains("EiB") && !inbox.contains("8.0"), "\(inbox)")
+        #expect(table.contains("Folders: 2, 5 messages, ?"), "\(table)")
+        #expect(table.contains("Sent") && table.contains("2.00 KiB"))
+        #expect(table.contains("Unknown: size of folder \"INBOX\" unknown"))
+
+        // Folder sizes each representable, their total not: the total is what is unknown.
+        let big = FolderUsage(name: "A", rawName: "A", specialUse: [], messages: 1, sizeBytes: ByteCount(exactly: max))
+        let two = MailboxSnapshot(quotaRoots: [], quotaStatus: .unsupported, folders: [big, big], method: .fetch, capabilities: [], durationSeconds: 0)
+        #expect(two.totalFolderBytes == nil)
+        #expect(two.unknownFigures == ["total size of the folders unknown: their sizes add up past 2^63-1 bytes"])
+        // Unknown sorts first (it is the largest), then by size.
+        #expect(SnapshotRendering.sortedBySize(snapshot.folders).map(\.name) == ["INBOX", "Sent"])
+    }
 }

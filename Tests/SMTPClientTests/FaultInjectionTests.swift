@@ -120,4 +120,22 @@ struct SMTPFaultInjectionTests {
             (error as? SMTPError)?.isTransient == true && "\(error)".contains("421")
         }
     }
+
+    @Test("a recipient or a sender carrying CRLF never reaches the wire as a command of its own")
+    func crlfInAddresses() async throws {
+        let server = try await ScriptedIMAPServer(greeting: "220 hi\r\n", respond: Self.script())
+        defer { Task { await server.close() } }
+        let delivery = try await SMTPSession.withSession(configuration(server.port)) { session in
+            try await session.send(message, recipients: ["a@b\r\nNOOP", "it@example.test"])
+        }
+        #expect(delivery.accepted == ["it@example.test"])
+        #expect(delivery.refused["a@b\r\nNOOP"]?.code == 501)
+        var forged = message
+        forged.from = MailAddress("a@b\r\nNOOP")
+        await #expect(throws: SMTPError.self) {
+            try await SMTPSession.withSession(configuration(server.port)) { session in try await session.send(forged) }
+        }
+        let lines = await server.receivedLines
+        #expect(!lines.contains("NOOP") && !lines.contains { $0.hasPrefix("RCPT TO:<a@b") || $0.hasPrefix("MAIL FROM:<a@b") }, "\(lines)")
+    }
 }

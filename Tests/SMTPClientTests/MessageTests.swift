@@ -89,4 +89,18 @@ import Testing
         let rendered = String(decoding: m.rendered(), as: UTF8.self)
         #expect(!rendered.contains("\r\nBcc:"))
     }
+
+    @Test("CR and LF are found as bytes: \"\\r\\n\" is one Character, equal to neither")
+    func lineBreaksAsBytes() {
+        #expect(!MailAddress.isPlausible("a@b\r\nNOOP"))
+        #expect(!MailAddress.isPlausible("a@b\nRCPT TO:<x@y>") && !MailAddress.isPlausible("a@b\rx"))
+        #expect(!MailAddress.isPlausible("a@b\u{0}") && MailAddress.isPlausible("jörg@example.com"))
+        #expect(MailAddress(parsing: "Eve <a@b\r\nDATA>") == nil)
+        #expect(HeaderEncoding.singleLine("x\r\nBcc: y") == "x  Bcc: y")
+        let message = MailMessage(from: MailAddress("a@b.c"), to: [MailAddress("d@e.f")], subject: "s\r\nBcc: evil@x.y", text: "t",
+                                  extraHeaders: [("X-Evil\r\nBcc", "v"), ("X-Ok", "1\r\nBcc: evil@x.y")])
+        let rendered = String(decoding: message.rendered(boundary: "b"), as: UTF8.self)
+        #expect(!rendered.contains("\r\nBcc"), "\(rendered)")
+        #expect(rendered.contains("X-Ok: 1  Bcc: evil@x.y"))
+    }
 }

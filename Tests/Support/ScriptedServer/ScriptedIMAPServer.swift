@@ -99,6 +99,14 @@ private final class ScriptHandler: ChannelInboundHandler {
                         guard channel.isActive else { task.cancel(); return }
                         channel.writeAndFlush(ByteBuffer(string: line), promise: nil)
                     }
+                } else if reply.hasPrefix("$AFTER ") {
+                    // "$AFTER <ms> <text>": a slow server, answering later.
+                    let parts = reply.dropFirst(7).split(separator: " ", maxSplits: 1)
+                    let text = parts.count > 1 ? String(parts[1]) : ""
+                    let channel = context.channel
+                    channel.eventLoop.scheduleTask(in: .milliseconds(Int64(parts[0]) ?? 100)) {
+                        if channel.isActive { channel.writeAndFlush(ByteBuffer(string: text), promise: nil) }
+                    }
                 } else {
                     send(reply, context: context)
                     if verb == "STARTTLS", let tls, reply.contains(" OK") {
