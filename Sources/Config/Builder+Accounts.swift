@@ -180,6 +180,10 @@ extension Builder {
     func checkUniqueIDs(_ accounts: [AccountConfig], node: Node) {
         var seen: [String: String] = [:]
         for account in accounts {
+            // A browser resolves /account/. and /account/.. to another page: no such id.
+            if account.id == "." || account.id == ".." {
+                reader.error(node, "accounts", "account id '\(account.id)' (\(account.definedAt)) cannot be used: its page /account/\(account.id) would be another path; give it an id")
+            }
             if let first = seen[account.id] {
                 reader.error(node, "accounts", "account id '\(account.id)' defined twice: \(first) and \(account.definedAt)")
             } else {

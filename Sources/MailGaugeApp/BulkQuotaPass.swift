@@ -1,3 +1,4 @@
+import ClientNetworking
 import Collector
 import Config
 import Foundation
@@ -40,7 +41,10 @@ enum BulkQuotaPass {
         for (url, group) in groups.sorted(by: { $0.key < $1.key }) {
             guard let api = group.first?.doveadm else { continue }
             let interval = Scheduling.doveadmInterval(api, config)
-            if let last = lastRead[url], now.timeIntervalSince1970 - last < interval - config.schedule.intervalSeconds / 2 { continue }
+            // Stored by its origin, as every output shows it: a token in the URL never
+            // reaches the database the mailgauge group reads.
+            let source = URLOrigin.display(url)
+            if let last = lastRead[source], now.timeIntervalSince1970 - last < interval - config.schedule.intervalSeconds / 2 { continue }
             let endpoint = DoveadmClient.Endpoint(url: url, caFile: api.caFile ?? config.servers[group[0].server]?.caFile,
                                                   timeoutSeconds: api.timeoutSeconds, allowPlaintext: api.allowPlaintext,
                                                   allUsers: api.method == .allUsers)
@@ -48,7 +52,7 @@ enum BulkQuotaPass {
                 let key = try await Secrets.resolveAsync(api.apiKey)
                 let reading = try await DoveadmClient.read(endpoint, apiKey: key, users: Array(Set(group.map(\.user))).sorted())
                 for account in group { result.readings[account.id] = reading.quotas[account.user] }
-                result.sources[url] = now.timeIntervalSince1970
+                result.sources[source] = now.timeIntervalSince1970
                 if let reason = reading.fellBackToPerUser {
                     logger.warning("doveadm refused allUsers; read per user instead (set master.doveadm.method: per_user to skip the try)",
                                    metadata: ["api": "\(endpoint.display)", "reason": "\(reason)"])

@@ -19,10 +19,23 @@ public struct AppDatabase: Sendable {
         // Owner and group only from the first byte (SQLite gives its -wal and -shm files the
         // database's mode): history names every account and what it holds; the group is
         // for read-only readers (an Icinga/NRPE user added to the mailgauge group).
-        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
-        if fd >= 0 {
-            fchmod(fd, 0o640)  // whatever the umask
-            close(fd)
+        // A database made by an older version (or by hand) keeps no wider mode: the
+        // writer narrows it, and its -wal and -shm, to the same owner-and-group mode.
+        let created = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        if created >= 0 {
+            fchmod(created, 0o640)  // whatever the umask
+            close(created)
+        } else {
+            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            var info = stat()
+            if fd >= 0, fstat(fd, &info) == 0, Int(info.st_mode) & 0o7137 != 0 { fchmod(fd, mode_t(Int(info.st_mode) & 0o640)) }
+            if fd >= 0 { close(fd) }
+        }
+        for suffix in ["-wal", "-shm"] {
+            var info = stat()
+            if lstat(path + suffix, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_mode) & 0o7137 != 0 {
+                chmod(path + suffix, mode_t(Int(info.st_mode) & 0o640))
+            }
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)  // a concurrent writer (serve + run) waits, never fails
@@ -369,6 +382,12 @@ public struct AppDatabase: Sendable {
                 DROP TABLE folder_sample;
                 ALTER TABLE folder_sample_v12 RENAME TO folder_sample;
                 """)
+        }
+        migrator.registerMigration("v13-bulk-reading-origin") { db in
+            // Sources were full URLs (a token in one would sit in a database the mailgauge
+            // group reads); now the origin every output shows. Forgetting the times costs
+            // one doveadm reading on the next pass.
+            try db.execute(sql: "DELETE FROM bulk_reading")
         }
         return migrator
     }

@@ -59,7 +59,7 @@ struct PackageTests {
         let conf = try FileManager.default.attributesOfItem(atPath: "/etc/mailgauge/mailgauge.yml")
         #expect(conf[.groupOwnerAccountName] as? String == "mailgauge" && (conf[.posixPermissions] as? Int) == 0o640)
         let acl = try await Self.sh("/usr/bin/getfacl", ["-p", textDir])
-        #expect(acl.stdout.contains("user:mailgauge:rwx"), "\(acl.stdout)")
+        #expect(acl.stdout.contains("user:mailgauge:rwx") && acl.stdout.contains("# flags: --t"), "sticky, so only its own files: \(acl.stdout)")
         let verify = try await Self.sh("/usr/bin/systemd-analyze", ["verify", "/usr/lib/systemd/system/mailgauge.service",
                                                                      "/usr/lib/systemd/system/mailgauge.timer",
                                                                      "/usr/lib/systemd/system/mailgauge-serve.service"])
@@ -91,6 +91,14 @@ struct PackageTests {
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let read = try await Self.sh("/usr/bin/setpriv", ["--reuid=prometheus", "--regid=prometheus", "--init-groups", "/bin/cat", "\(textDir)/mailgauge.prom"])
         #expect(read.status == 0 && read.stdout.contains("mailgauge_up{account=\"alice\"} 1"), "\(read.stderr)")
+        // Another collector's file in the same directory: mailgauge can neither remove nor replace it.
+        try "other 1\n".write(toFile: "\(textDir)/other.prom", atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: "\(textDir)/other.prom") }
+        let replace = try await Self.sh("/usr/bin/setpriv", ["--reuid=mailgauge", "--regid=mailgauge", "--init-groups", "/bin/sh", "-c",
+                                                             "echo x > \(textDir)/x.tmp && mv -f \(textDir)/x.tmp \(textDir)/other.prom"])
+        let remove = try await Self.sh("/usr/bin/setpriv", ["--reuid=mailgauge", "--regid=mailgauge", "--init-groups", "/bin/rm", "-f", "\(textDir)/other.prom"])
+        #expect(replace.status != 0 && remove.status != 0 && (try? String(contentsOfFile: "\(textDir)/other.prom", encoding: .utf8)) == "other 1\n")
+        try? FileManager.default.removeItem(atPath: "\(textDir)/x.tmp")
         let db = try FileManager.default.attributesOfItem(atPath: "/var/lib/mailgauge/mailgauge.sqlite")
         #expect(db[.ownerAccountName] as? String == "mailgauge" && (db[.posixPermissions] as? Int) == 0o640)
 
@@ -112,6 +120,21 @@ struct PackageTests {
         }
         let aclAfter = try await Self.sh("/usr/bin/getfacl", ["-p", textDir])
         #expect(!aclAfter.stdout.contains("user:mailgauge"), "\(aclAfter.stdout)")
-        try? FileManager.default.removeItem(atPath: "\(textDir)/mailgauge.prom")
+        #expect(!FileManager.default.fileExists(atPath: "\(textDir)/mailgauge.prom"), "no stale metrics after purge")
+    }
+
+    @Test("on a machine without chrpath, scripts/package stops at once naming the package to install, before any build")
+    func missingTool() async throws {
+        // A PATH with every tool the script needs but chrpath.
+        let bin = try TestFiles.directory("mg-package-path")
+        for tool in ["bash", "env", "dirname", "readelf", "strip", "dpkg-deb", "dpkg", "gzip", "install", "sed", "sort", "tr", "xz", "swift"] {
+            guard let found = ["/usr/bin", "/bin", "/usr/local/bin"].map({ "\($0)/\(tool)" }).first(where: FileManager.default.isExecutableFile) else { continue }
+            try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent(tool).path, withDestinationPath: found)
+        }
+        let started = Date()
+        let out = try await Self.sh(bin.appendingPathComponent("bash").path, [Self.script], environment: ["PATH": bin.path])
+        #expect(out.status == 2, "\(out.stdout)\(out.stderr)")
+        #expect(out.stderr.contains("missing tools; install them first: apt-get install chrpath"), "\(out.stderr)")
+        #expect(Date().timeIntervalSince(started) < 10, "stopped before building")
     }
 }
