@@ -28,8 +28,12 @@ extension HTMLPages {
         // The STORAGE resource of the root the report shows (the first one holding STORAGE).
         let storage = try database.history(account: row.account, since: since).filter { $0.resource == QuotaResourceName.storage }
         let root = storage.first?.root
-        let points = storage.filter { $0.root == root }.map {
-            UsageChart.Point(at: $0.at, usedBytes: Double($0.usage) * 1024, limitBytes: $0.limit > 0 ? Double($0.limit) * 1024 : nil)
+        // A reading whose usage cannot be represented in bytes is not drawn (unknown, not
+        // a point at a made-up height); a limit that cannot be is left out the same way.
+        let points = storage.filter { $0.root == root }.compactMap { p -> UsageChart.Point? in
+            guard let used = ByteCount.kibibytes(p.usage) else { return nil }
+            return UsageChart.Point(at: p.at, usedBytes: used.doubleValue,
+                                    limitBytes: p.limit > 0 ? ByteCount.kibibytes(p.limit)?.doubleValue : nil)
         }
         return AccountPage(row: row, points: points, folders: folders)
     }

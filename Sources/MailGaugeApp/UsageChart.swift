@@ -37,7 +37,7 @@ enum UsageChart {
         for fraction in [0.0, 0.5, 1.0] {
             let v = yMax / 1.05 * fraction
             svg += "<line class=\"grid\" x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y(v)))\" y2=\"\(f(y(v)))\"/>"
-            svg += "<text class=\"axis\" x=\"\(f(left - 6))\" y=\"\(f(y(v) + 4))\" text-anchor=\"end\">\(HTML.escape(SizeFormat.bytes(UInt64(max(0, v)))))</text>"
+            svg += "<text class=\"axis\" x=\"\(f(left - 6))\" y=\"\(f(y(v) + 4))\" text-anchor=\"end\">\(HTML.escape(Quantity.wholeCount(v).map(SizeFormat.bytes) ?? "?"))</text>"
         }
         svg += "<text class=\"axis\" x=\"\(f(left))\" y=\"\(f(height - 8))\">\(Reports.day(since))</text>"
         svg += "<text class=\"axis\" x=\"\(f(width - right))\" y=\"\(f(height - 8))\" text-anchor=\"end\">\(Reports.day(end))</text>"

@@ -115,11 +115,14 @@ struct ExtremeValuesTests {
                 #expect(series["mailgauge_messages_limit\(labels)"] == Double(limit), "\(f.id)")
             }
         }
-        #expect(series["mailgauge_mailbox_size_bytes{account=\"sum\",mailbox=\"INBOX\",special_use=\"\"}"] == Double(Self.max63),
-                "an overflowing sum is held at 2^63-1")
+        // An overflowing sum is unknown: no sample (never 2^63-1, which looks real); the
+        // folder's message count and the account's other series are unaffected.
+        #expect(series["mailgauge_mailbox_size_bytes{account=\"sum\",mailbox=\"INBOX\",special_use=\"\"}"] == nil, "no sample for an unknown size")
+        #expect(series["mailgauge_mailbox_messages{account=\"sum\",mailbox=\"INBOX\",special_use=\"\"}"] == 3)
+        #expect(!metrics.contains("9223372036854775807"), "no figure held at 2^63-1")
         for id in Self.cases.map(\.id) { #expect(metrics.contains("mailgauge_up{account=\"\(id)\"} 1"), "\(id)") }
 
-        for format in ["table", "json", "csv"] {
+        for format in ["table", "json", "csv", "html"] {
             let report = try await Subprocess.run(mailgauge, ["report", "-c", config, "--format", format])
             #expect(report.status == 0, "report \(format): \(report.stderr)")
         }
@@ -138,6 +141,31 @@ struct ExtremeValuesTests {
             let folders = try await Subprocess.run(mailgauge, ["history", "-c", config, id, "--folders"])
             #expect(folders.status == 0, "history --folders \(id): \(folders.stderr)")
         }
+        // The unknown size through every output of the "sum" account.
+        let sumServer = servers[try #require(Self.cases.firstIndex { $0.id == "sum" })]
+        let probeArgs = ["probe", "imap://sum@127.0.0.1:\(sumServer.port)", "--password-file", secret, "--insecure-plaintext"]
+        let probe = try await Subprocess.run(mailgauge, probeArgs + ["--json"])
+        #expect(probe.status == 0, "\(probe.stderr)")
+        let snapshot = try #require(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
+        let inbox = try #require((snapshot["folders"] as? [[String: Any]])?.first)
+        #expect(inbox["size_bytes"] is NSNull && inbox["messages"] as? Int == 3, "null, not 2^63-1: \(inbox)")
+        let probeTable = try await Subprocess.run(mailgauge, probeArgs)
+        #expect(probeTable.stdout.contains("Unknown: size of folder \"INBOX\" unknown") && !probeTable.stdout.contains("8.0 EiB"), "\(probeTable.stdout)")
+        let sumRow = try #require(rows.first { $0["account"] as? String == "sum" })
+        #expect(sumRow["unknown_figures"] as? [String] == ["size of folder \"INBOX\" unknown: its messages' sizes add up past 2^63-1 bytes"], "\(sumRow)")
+        #expect(table.stdout.contains("Unknown figures (shown as ?):\n") && table.stdout.contains("\n  sum: size of folder \"INBOX\" unknown"), "\(table.stdout)")
+        let p60Row = try #require(rows.first { $0["account"] as? String == "p60" })
+        #expect(p60Row["unknown_figures"] as? [String] == ["total size of the folders unknown: their sizes add up past 2^63-1 bytes"], "\(p60Row)")
+        let folderJSON = try await Subprocess.run(mailgauge, ["history", "-c", config, "sum", "--folders", "--format", "json"])
+        let points = try #require(try JSONSerialization.jsonObject(with: Data(folderJSON.stdout.utf8)) as? [[String: Any]])
+        #expect(!points.isEmpty && points.allSatisfy { $0["size_bytes"] is NSNull }, "\(folderJSON.stdout)")
+        let folderTable = try await Subprocess.run(mailgauge, ["history", "-c", config, "sum", "--folders"])
+        #expect(folderTable.stdout.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix("?") }, "\(folderTable.stdout)")
+        let html = try await Subprocess.run(mailgauge, ["report", "-c", config, "--format", "html"])
+        #expect(html.stdout.contains("<td class=\"num\">?</td>") && html.stdout.contains("class=\"unknown\""))
+        let sumCheck = try await Subprocess.run(mailgauge, ["check", "--config", config, "--account", "sum"])
+        #expect(sumCheck.stdout.contains("size of folder \"INBOX\" unknown"), "\(sumCheck.stdout)")
+
         let check = try await Subprocess.run(mailgauge, ["check", "--config", config])
         #expect([0, 1, 2].contains(check.status), "check: \(check.stdout)\(check.stderr)")
         #expect(check.stdout.contains("'max_storage'=U"), "\(check.stdout)")

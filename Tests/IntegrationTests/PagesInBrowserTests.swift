@@ -57,6 +57,11 @@ struct PagesInBrowserTests {
                                           logDir: dir)
         defer { serve.stop() }
         try await serve.waitUntil(timeoutSeconds: 60, "serve") { await ServeTests.get("http://127.0.0.1:\(port)/-/ready").0 == 200 }
+        // What a hostile server may leave in the history: an [ALERT] text with markup and a
+        // control character, and a folder whose size could not be represented (NULL).
+        let alertText = "<b>Over quota</b> \u{1B}[2J: <img src=x onerror=window.__xss=3>"
+        _ = try await Self.sql(database, "UPDATE account SET server_alert = '\(alertText)', server_alert_at = strftime('%s','now') WHERE id = 'pia'")
+        _ = try await Self.sql(database, "UPDATE folder_sample SET size_bytes = NULL WHERE account_id = 'pia' AND name = 'INBOX' AND at = (SELECT last_folders_at FROM account WHERE id = 'pia')")
         let reportFile = dir.appendingPathComponent("report.html").path
         let report = try await Subprocess.run(Paths.mailgauge, ["report", "-c", config, "--format", "html", "--since", "30d"])
         #expect(report.status == 0)
@@ -110,6 +115,13 @@ struct PagesInBrowserTests {
         #expect(chart["points"] as? Int == samples && chart["declared"] as? Int == samples && chart["limit"] as? Bool == true, "\(chart)")
         let folders = try #require(piaPage["folders"] as? [String])
         #expect(folders.contains("<img src=x onerror=window.__xss=1>") && folders.contains("<script>window.__xss=2"), "\(folders)")
+        // The server's words, as text (markup shown, the control character escaped, nothing ran).
+        for name in ["account-pia", "report"] {
+            let page = try #require(seen[name])
+            #expect(page["server_alerts"] as? [String] == ["<b>Over quota</b> \\u{1B}[2J: <img src=x onerror=window.__xss=3>"], "\(name): \(page["server_alerts"] ?? "")")
+            let unknown = try #require(page["unknown"] as? [String])
+            #expect(unknown == ["size of folder \"INBOX\" unknown: its messages' sizes add up past 2^63-1 bytes"], "\(name): \(unknown)")
+        }
         let reportCharts = try #require(seen["report"]?["charts"] as? [[String: Any]])
         #expect(reportCharts.count == 4)
         #expect((seen["report-zh"]?["title"] as? String)?.contains("邮箱存储") == true)
