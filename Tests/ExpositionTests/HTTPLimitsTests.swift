@@ -152,8 +152,11 @@ struct HTTPLimitsTests {
         var limits = MetricsHTTPServer.Limits()
         limits.writeTimeoutSeconds = 1
         let port = AsyncStream<Int>.makeStream()
-        let big = String(repeating: "x", count: 64 << 20)  // more than any socket buffer holds
-        let server = MetricsHTTPServer(host: "127.0.0.1", port: 0, limits: limits) { _, _ in .init(status: 200, body: big) }
+        // More than any socket buffer holds, made once (as a cached page is): the response
+        // starts at once, so the deadline runs while the client is not reading.
+        let big = MetricsHTTPServer.Response(status: 200, body: String(repeating: "x", count: 64 << 20))
+        let size = big.bodyText.utf8.count
+        let server = MetricsHTTPServer(host: "127.0.0.1", port: 0, limits: limits) { _, _ in big }
         let task = Task { try await server.run { port.continuation.yield($0) } }
         defer { task.cancel() }
         var ports = port.stream.makeAsyncIterator()
@@ -166,7 +169,7 @@ struct HTTPLimitsTests {
         // Past the deadline the server has closed: reading drains what was sent, then ends
         // well short of the whole body.
         let (text, closed) = await client.readToEnd()
-        #expect(closed && text.utf8.count < big.utf8.count, "\(text.utf8.count) bytes")
+        #expect(closed && text.utf8.count < size, "\(text.utf8.count) bytes")
     }
 
     @Test("a request body over the limit ends the connection")

@@ -31,21 +31,22 @@ struct BulkQuotaFaultTests {
             admin: Credentials(user: "cyrus", secret: "admin-secret"), users: users, logger: Logger(label: "test"))
     }
 
-    @Test("a server that answers each GETQUOTA half a second after the last is cut off at the reading's one deadline")
+    @Test("a server that answers each GETQUOTA a second after the last is cut off at the reading's one deadline")
     func stalling() async throws {
         let answered = Mutex(0)
         let server = try await Self.server { _, line in
             let n = answered.withLock { $0 += 1; return $0 }
             let root = line.split(separator: " ").last.map(String.init) ?? ""
-            return "$AFTER \(n * 500) * QUOTA \(root) (STORAGE 1 100)\r\n$TAG OK\r\n"
+            return "$AFTER \(n * 1000) * QUOTA \(root) (STORAGE 1 100)\r\n$TAG OK\r\n"
         }
         defer { Task { await server.close() } }
         let users = (0..<20).map { "u\($0)" }
         let started = Date()
-        // Each answer comes well within the 2 s command timeout; the 20 take 10 s.
+        // Each answer comes within the 2 s command timeout of the one before; the 20 take
+        // 20 s. The reading's deadline is 2.2 s (a loaded machine may take longer to end it).
         await #expect(throws: (any Error).self) { try await Self.read(server, users: users, timeout: 2) }
         let elapsed = Date().timeIntervalSince(started)
-        #expect(elapsed < 2 + 20 * BulkQuota.secondsPerUser + 1.5, "took \(elapsed) s")
+        #expect(elapsed < 10, "took \(elapsed) s")
     }
 
     @Test("a server that floods one GETQUOTA with responses is refused after a few, not two million")
