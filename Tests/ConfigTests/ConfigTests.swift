@@ -256,6 +256,13 @@ struct ConfigTests {
         #expect(!sticky.contains { $0.contains("ca_file") }, "\(sticky)")
     }
 
+    @Test("account ids . and .. are refused (their pages would be other paths)")
+    func dotIDs() throws {
+        let f = try Fixture()
+        let errors = try f.errors("servers: { corp: { host: h } }\naccounts: [{ id: \"..\", user: a, server: corp, password_file: a.pass }]\n")
+        #expect(errors.contains { $0.contains("account id '..'") && $0.contains("cannot be used") }, "\(errors)")
+    }
+
     @Test("webhooks: http:// needs insecure_plaintext; email addresses with a line break are refused")
     func webhookSchemeAndAddresses() throws {
         let f = try Fixture()

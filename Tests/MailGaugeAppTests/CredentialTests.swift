@@ -21,4 +21,23 @@ struct CredentialTests {
         }
         #expect(throws: ProbeFailure.self) { try Secrets.resolve(.credential("../etc/shadow"), environment: [:]) }
     }
+
+    @Test("a secret file is read only when regular and small: a FIFO is an error at once (not a hang), a large file an error")
+    func secretFileBounds() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-secret-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let started = Date()
+        #expect { try Secrets.resolve(.file(fifo)) } throws: { ($0 as? ProbeFailure)?.message.contains("is not a regular file") == true }
+        #expect(Date().timeIntervalSince(started) < 5)
+        let big = dir.appendingPathComponent("big").path
+        try String(repeating: "x", count: 65 * 1024).write(toFile: big, atomically: false, encoding: .utf8)
+        #expect { try Secrets.resolve(.file(big)) } throws: { ($0 as? ProbeFailure)?.message.contains("is larger than 64 KiB") == true }
+        #expect { try Secrets.resolve(.file("/dev/zero")) } throws: { ($0 as? ProbeFailure)?.message.contains("is not a regular file") == true }
+        let ok = dir.appendingPathComponent("ok").path
+        try "pw\nrest".write(toFile: ok, atomically: false, encoding: .utf8)
+        #expect(try Secrets.resolve(.file(ok)) == "pw")
+    }
 }

@@ -280,4 +280,18 @@ struct DatabaseModeTests {
             #expect(mode & 0o777 == 0o640, "\(file): \(String(mode, radix: 8))")
         }
     }
+
+    @Test("an older database readable or writable by others is narrowed to 0640 when the writer opens it, its WAL and index too")
+    func narrowsOldMode() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mg-dbmode-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("h.sqlite").path
+        try AppDatabase(path: path).record(startedAt: Date(), finishedAt: Date(), outcomes: [])
+        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) { chmod(file, 0o666) }
+        _ = try AppDatabase(path: path)
+        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
+            #expect(mode & 0o777 == 0o640, "\(file): \(String(mode, radix: 8))")
+        }
+    }
 }
