@@ -63,7 +63,7 @@ struct BulkQuotaFaultTests {
         } catch {
             #expect("\(error)".contains("more than \(BulkQuota.maxResponsesPerUser) untagged responses"), "\(error)")
         }
-        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(Date().timeIntervalSince(started) < 10, "refused at the 9th response, long before the 5 s command timeout would matter twice")
     }
 
     @Test("an answer for another root, or two answers for one, is no reading for that user; the others are read")

@@ -51,8 +51,8 @@ struct AlertFiguresTests {
         defer { receiver.stop() }
         let path = try config(dovecot, dir: dir, locale: "en", sink: sink, extra: """
               webhook:
-                - { url: "http://127.0.0.1:\(receiver.port)/hook", format: json }
-                - { url: "\(am.alertsURL)", format: alertmanager }
+                - { url: "http://127.0.0.1:\(receiver.port)/hook", format: json, insecure_plaintext: true }
+                - { url: "\(am.alertsURL)", format: alertmanager, insecure_plaintext: true }
             """)
         let mona = try await quota(dovecot, "mona", "MESSAGE")
         let oscar = try await quota(dovecot, "oscar", "STORAGE"), oscarMessages = try await quota(dovecot, "oscar", "MESSAGE")

@@ -39,7 +39,7 @@ struct ProbeAgainstDovecotTests {
         let folders = try await dovecot.doveadmFolders(user)
         #expect(!folders.isEmpty)
         var byName: [String: String] = [:]
-        for f in snap.folders { byName[f.name] = "\(f.messages) msgs, \(f.sizeBytes) B" }
+        for f in snap.folders { byName[f.name] = "\(f.messages) msgs, \(f.sizeBytes.map { "\($0)" } ?? "?") B" }
         #expect(byName == folders.mapValues { "\($0.0) msgs, \($0.1) B" }, "folders of \(user)")
     }
 
