@@ -128,7 +128,8 @@ struct PackageTests {
         // A PATH with every tool the script needs but chrpath.
         let bin = try TestFiles.directory("mg-package-path")
         for tool in ["bash", "env", "dirname", "readelf", "strip", "dpkg-deb", "dpkg", "gzip", "install", "sed", "sort", "tr", "xz", "swift"] {
-            guard let found = ["/usr/bin", "/bin", "/usr/local/bin"].map({ "\($0)/\(tool)" }).first(where: FileManager.default.isExecutableFile) else { continue }
+            let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map(String.init) + ["/usr/bin", "/bin"]
+            guard let found = path.map({ "\($0)/\(tool)" }).first(where: FileManager.default.isExecutableFile) else { continue }
             try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent(tool).path, withDestinationPath: found)
         }
         let started = Date()
