@@ -55,7 +55,12 @@ public enum ChildProcess {
         guard let path = argv.first else { throw .cannotStart("no program") }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         // Close-on-exec on our ends: no other child spawned meanwhile may inherit them.
-        guard let input = Pipe2(), let output = Pipe2(), let errors = Pipe2() else { throw .cannotStart("pipe: \(lastError())") }
+        let pipes = (0..<3).compactMap { _ in Pipe2() }
+        guard pipes.count == 3 else {
+            for p in pipes { close(p.read); close(p.write) }
+            throw .cannotStart("pipe: \(lastError())")
+        }
+        let (input, output, errors) = (pipes[0], pipes[1], pipes[2])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
