@@ -3,7 +3,7 @@ import Testing
 
 /// An account removed from the config leaves the metrics, the report and the alerts at
 /// once; its history stays until `accounts prune` deletes it.
-@Suite("accounts that leave")
+@Suite("accounts that leave", .requires(.dovecot, .sqlite3))
 struct AccountsThatLeaveTests {
     @Test("removed from the config: gone from metrics, report and check; prune deletes its history")
     func removedAccount() async throws {

@@ -5,7 +5,7 @@ import Testing
 /// Alerts over real runs against the project's Dovecot, read at every far end: each
 /// resource's own figures (message counts for a message limit, equal to doveadm's), `full`
 /// as its own state, one digest line per account, and owner addresses from a template.
-@Suite("alert figures over real runs", .serialized)
+@Suite("alert figures over real runs", .serialized, .requires(.dovecot, .sqlite3, .alertmanager, .aiosmtpd, .python3))
 struct AlertFiguresTests {
     struct Figures {
         var value: UInt64

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Alert memory across real runs: one notice per problem, none repeated on the next run.
-@Suite("alerts over real runs")
+@Suite("alerts over real runs", .requires(.dovecot))
 struct AlertsAgainstDovecotTests {
     @Test("stdout notices: critical and warning once, probe_failing after N failures, silence after")
     func stdoutNotices() async throws {

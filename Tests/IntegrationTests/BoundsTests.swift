@@ -184,7 +184,7 @@ struct ProcessHardeningTests {
 
 }
 
-@Suite("TLS setup once per pass")
+@Suite("TLS setup once per pass", .requires(.sqlite3))
 struct TLSSetupTests {
     @Test("a CA file that cannot be read is one error for the pass; its server's accounts fail without connecting")
     func unreadableCA() async throws {

@@ -4,7 +4,7 @@ import ScriptedServer
 import Testing
 
 /// `mailgauge check` (Nagios plugin) and the forecast-driven `filling` alert over real runs.
-@Suite("check and forecast over real runs", .serialized)
+@Suite("check and forecast over real runs", .serialized, .requires(.dovecot, .sqlite3))
 struct CheckAndForecastTests {
     static func config(_ dovecot: TestDovecot, dir: URL, accounts: [String], wrong: Bool = false) throws -> String {
         let path = dir.appendingPathComponent("mailgauge.yml").path

@@ -45,7 +45,7 @@ actor CyrusFixture {
     }
 }
 
-@Suite("a real Cyrus IMAP 3.6", .serialized)
+@Suite("a real Cyrus IMAP 3.6", .serialized, .requires(.cyrus, .sqlite3))
 struct CyrusTests {
     struct Account: Decodable { var user: String; var password: String }
 

@@ -3,7 +3,7 @@ import Testing
 
 /// The Grafana dashboard against a real Prometheus holding data scraped from mailgauge
 /// after real runs: every panel's query returns data, and uses only metrics we export.
-@Suite("Grafana dashboard", .serialized)
+@Suite("Grafana dashboard", .serialized, .requires(.dovecot, .sqlite3, .prometheus, .python3))
 struct DashboardTests {
     struct Query: Hashable { var panel: String; var expr: String }
 

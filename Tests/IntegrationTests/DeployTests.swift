@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The shipped Prometheus rules pass promtool's checks and unit tests.
-@Suite("deploy files")
+@Suite("deploy files", .requires(.dovecot, .promtool, .systemdAnalyze))
 struct DeployTests {
     @Test("promtool check rules and promtool test rules")
     func prometheusRules() async throws {

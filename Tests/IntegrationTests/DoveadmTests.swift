@@ -14,7 +14,7 @@ extension TestDovecot {
 
 /// `master.mode: dovecot_doveadm` against the project's Dovecot 2.3.19 with its doveadm
 /// HTTP API on (TLS, API key), and the API's transport against a scripted misbehaving one.
-@Suite("Dovecot's doveadm HTTP API", .serialized)
+@Suite("Dovecot's doveadm HTTP API", .serialized, .requires(.dovecot, .sqlite3))
 struct DoveadmTests {
     /// Seeded users no other test changes (frank's and hank's limits move; scale users come and go).
     static let users = ["alice", "bob", "carol", "dave", "erin", "ivan", "mona", "oscar", "pia", "tlswatch"]
@@ -137,7 +137,7 @@ struct DoveadmTests {
 
 /// The transport against a server that misbehaves: every answer bounded in size and time,
 /// no redirect followed, the key never sent unencrypted or before a verified handshake.
-@Suite("doveadm API transport against a misbehaving server")
+@Suite("doveadm API transport against a misbehaving server", .requires(.dovecot))
 struct DoveadmTransportTests {
     static func endpoint(_ server: ScriptedHTTPServer, scheme: String = "https", caFile: String, timeout: Double = 3,
                          plaintext: Bool = false, allUsers: Bool = false) -> DoveadmClient.Endpoint {

@@ -5,7 +5,7 @@ import Testing
 /// Extreme but legal server numbers (RFC 9051 number64: 0…2^63−1) driven through probe →
 /// store → every output: no command may trap, the metrics stay promtool-clean, and a
 /// figure that cannot be represented in bytes is unknown, never wrapped.
-@Suite("extreme server numbers through every output", .serialized)
+@Suite("extreme server numbers through every output", .serialized, .requires(.promtool))
 struct ExtremeValuesTests {
     static let max63: UInt64 = 9_223_372_036_854_775_807
 

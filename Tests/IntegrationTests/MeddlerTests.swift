@@ -11,7 +11,7 @@ import Testing
 /// asserts the connection fails and that no byte of the credential, plain or base64 at
 /// any alignment, reached the peer. The scripted server plays the meddler (it never
 /// stands in for a real server).
-@Suite("STARTTLS meddler (IMAP and SMTP)")
+@Suite("STARTTLS meddler (IMAP and SMTP)", .requires(.dovecot))
 struct MeddlerTests {
     /// Long enough that its base64 forms at every alignment are long, telltale strings.
     static let password = "Meddle-Proof-Secret-\(UUID().uuidString.prefix(12))"

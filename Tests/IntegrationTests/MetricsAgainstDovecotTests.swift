@@ -3,7 +3,7 @@ import Testing
 
 /// The node_exporter textfile after a real run: valid for promtool, and the figures of the
 /// seeded accounts.
-@Suite("metrics from real runs")
+@Suite("metrics from real runs", .requires(.dovecot, .promtool))
 struct MetricsAgainstDovecotTests {
     static func promtoolCheck(_ file: String) async throws -> Subprocess.Output {
         try await Subprocess.run("/bin/sh", ["-c", "promtool check metrics < '\(file)'"])

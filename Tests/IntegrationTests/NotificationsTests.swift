@@ -4,7 +4,7 @@ import Testing
 
 /// Alert mail and webhooks over real runs, to a real SMTP server (aiosmtpd with STARTTLS
 /// and AUTH) and a real Alertmanager.
-@Suite("notifications to real servers", .serialized)
+@Suite("notifications to real servers", .serialized, .requires(.dovecot, .alertmanager, .aiosmtpd, .python3))
 struct NotificationsTests {
     static func config(_ dovecot: TestDovecot, dir: URL, smtp: String, extra: String = "", accounts: String? = nil) throws -> String {
         let path = dir.appendingPathComponent("mailgauge.yml").path

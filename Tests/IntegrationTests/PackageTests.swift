@@ -4,7 +4,7 @@ import Testing
 /// The Debian package, for real: built with dpkg-deb, checked by lintian, installed with
 /// dpkg on this machine, run as its user with its unit's umask and directories (the
 /// textfile then read as node_exporter's `prometheus` user), upgraded, and purged.
-@Suite("Debian package", .serialized)
+@Suite("Debian package", .serialized, .requires(.dovecot, .dpkg, .lintian, .systemdAnalyze, .setpriv))
 struct PackageTests {
     static let script = Paths.repository.appendingPathComponent("scripts/package").path
 

@@ -6,7 +6,7 @@ import Testing
 /// blocks anything but the page's own script, so a violation would show there), show the
 /// database's figures, draw one chart point per stored reading, keep hostile folder names
 /// as text, and sort. Screenshots go to .build/test-output/pages/.
-@Suite("pages in a real browser", .serialized)
+@Suite("pages in a real browser", .serialized, .requires(.dovecot, .sqlite3, .chromium, .python3))
 struct PagesInBrowserTests {
     static let screenshots = Paths.repository.appendingPathComponent(".build/test-output/pages").path
 

@@ -4,7 +4,7 @@ import Testing
 
 /// `mailgauge probe` against the project's Dovecot: every figure must equal what Dovecot
 /// itself reports through doveadm, over both TLS modes and with each folder method.
-@Suite("probe matches doveadm")
+@Suite("probe matches doveadm", .requires(.dovecot))
 struct ProbeAgainstDovecotTests {
     enum Transport: String, CaseIterable, Sendable { case imaps, starttls }
 

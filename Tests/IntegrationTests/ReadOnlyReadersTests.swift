@@ -4,7 +4,7 @@ import Testing
 /// `report`, `history` and `check` read the history without writing it: run as an
 /// unprivileged user (nobody) who can only read the database, in a directory nobody can
 /// write, they work and leave every byte as it was.
-@Suite("read-only readers")
+@Suite("read-only readers", .requires(.dovecot, .sqlite3, .setpriv))
 struct ReadOnlyReadersTests {
     /// Runs mailgauge as nobody:nogroup with no supplementary groups (setpriv, util-linux).
     static func asNobody(_ arguments: [String]) async throws -> Subprocess.Output {

@@ -6,7 +6,7 @@ import Testing
 
 /// `mailgauge run` over 200 accounts of the project's Dovecot, with failures planted.
 /// Serialized: these tests share the Dovecot's scale users and measure run time.
-@Suite("mailgauge run against Dovecot", .serialized)
+@Suite("mailgauge run against Dovecot", .serialized, .requires(.dovecot, .sqlite3))
 struct RunAgainstDovecotTests {
     /// A config in a fresh directory; returns its path and the database path.
     static func writeConfig(_ dovecot: TestDovecot, masterUsers: [String], perUser: [String], wrongPassword: String?,

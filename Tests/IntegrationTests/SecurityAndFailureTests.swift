@@ -3,7 +3,7 @@ import Testing
 
 /// Failures end in exit 2 with one line naming the stage, and credentials never leave
 /// the machine unprotected nor appear in output.
-@Suite("probe failures and security against Dovecot")
+@Suite("probe failures and security against Dovecot", .requires(.dovecot))
 struct SecurityAndFailureTests {
     @Test("wrong password: exit 2, an auth message, the password never echoed")
     func wrongPassword() async throws {

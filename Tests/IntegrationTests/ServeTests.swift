@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `mailgauge serve` scraped by a real Prometheus, reloaded with SIGHUP, stopped with SIGTERM.
-@Suite("serve with a real Prometheus", .serialized)
+@Suite("serve with a real Prometheus", .serialized, .requires(.dovecot, .promtool, .prometheus, .python3))
 struct ServeTests {
     /// A loopback port nobody listens on now (bound to port 0, read back, released).
     static func freePort() throws -> Int {

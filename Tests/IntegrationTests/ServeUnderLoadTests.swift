@@ -9,7 +9,7 @@ import Glibc
 /// `serve` against whoever can reach its port: a flood of idle connections past the
 /// default descriptor limit, and a storm of `GET /` from clients that never read. A
 /// scrape must keep answering, and memory must not grow with the slow readers.
-@Suite("serve under a connection flood and a page storm", .serialized)
+@Suite("serve under a connection flood and a page storm", .serialized, .requires(.prlimit, .python3))
 struct ServeUnderLoadTests {
     static let accounts = 3000
 

@@ -4,7 +4,7 @@ import Testing
 /// Server health from a real run against the project's Dovecot and its test CA: what
 /// mailgauge reports must equal what openssl reads from the certificate and what Dovecot
 /// logged for each login.
-@Suite("server health against Dovecot")
+@Suite("server health against Dovecot", .requires(.dovecot, .sqlite3, .promtool))
 struct ServerHealthTests {
     /// "notAfter=Nov 29 20:02:22 2036 GMT" → seconds since 1970, via openssl and date.
     static func notAfter(_ pem: String) async throws -> Int {

@@ -3,7 +3,7 @@ import Testing
 
 /// Two agents, one account list: `run --shard 1/2` and `--shard 2/2` probe every account
 /// exactly once between them, each in its own database, each labelling its metrics.
-@Suite("shards")
+@Suite("shards", .requires(.dovecot))
 struct ShardTests {
     @Test("two shards over one list cover every account exactly once; metrics carry the shard label")
     func twoShards() async throws {

@@ -7,7 +7,7 @@ import Testing
 
 /// What a pass's connections to one server share: the host lookup and the TLS context,
 /// which predicts the key-share group once a verified handshake has shown it.
-@Suite("what a pass's connections share")
+@Suite("what a pass's connections share", .requires(.dovecot))
 struct SharedConnectionSetupTests {
     func probe(_ dovecot: TestDovecot, _ user: String, context: TLSClientContext, addresses: AddressCache) async throws -> MailboxSnapshot {
         try await Prober(
