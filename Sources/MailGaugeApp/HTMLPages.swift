@@ -77,7 +77,7 @@ public enum HTMLPages {
         html += "</tr></thead><tbody>"
         for r in o.rows {
             let href = o.links == .anchors ? "#\(anchor(r.account))" : "/account/\(percentEncoded(r.account))"
-            let status = r.ok ? (r.quotaStatus ?? "ok") : "\(t.failed) \(r.failureReason ?? "")"
+            let status = r.ok ? (r.quotaStatus ?? .ok).rawValue : "\(t.failed) \(r.failureReason?.rawValue ?? "")"
             html += "<tr data-account=\"\(HTML.escape(r.account))\"\(r.ok ? "" : " class=\"failed\"")>"
             html += cell("<a href=\"\(HTML.escape(href))\">\(HTML.escape(r.account))</a>", sort: r.account)
             html += cell(HTML.escape(r.usedBytes.map { SizeFormat.bytes($0.value) } ?? "–"), sort: "\(r.usedBytes?.value ?? 0)", numeric: true, name: "used")
@@ -86,7 +86,7 @@ public enum HTMLPages {
             html += cell(r.storageFullAt.map(Reports.day) ?? "–", sort: r.storageFullAt.map { "\($0.timeIntervalSince1970)" } ?? "9e12", numeric: true)
             html += cell(r.lastSuccess.map(Reports.iso) ?? t.never, sort: "\(r.lastSuccess?.timeIntervalSince1970 ?? 0)", numeric: true)
             html += cell(HTML.escape(status), sort: status)
-            html += cell(HTML.escape(r.alerts.isEmpty ? "–" : r.alerts.joined(separator: ", ")), sort: "\(r.alerts.count)", numeric: true)
+            html += cell(HTML.escape(r.alerts.isEmpty ? "–" : r.alerts.map(\.description).joined(separator: ", ")), sort: "\(r.alerts.count)", numeric: true)
             html += "</tr>"
         }
         return html + "</tbody></table>"
@@ -121,7 +121,7 @@ public enum HTMLPages {
             html += " · \(HTML.escape(SizeFormat.bytes(used.value))) / \(HTML.escape(SizeFormat.bytes(limit.value)))"
         }
         if let full = r.storageFullAt { html += " · \(HTML.escape(t.fullBy)) \(Reports.day(full))" }
-        if !r.ok { html += " · <strong>\(HTML.escape(t.failed)): \(HTML.escape(r.failureMessage ?? r.failureReason ?? ""))</strong>" }
+        if !r.ok { html += " · <strong>\(HTML.escape(t.failed)): \(HTML.escape(r.failureMessage ?? r.failureReason?.rawValue ?? ""))</strong>" }
         html += "</p>"
         // RFC 3501 §7.1: the server asked for this to reach a person; its text, escaped.
         if let alert = r.serverAlert {

@@ -62,7 +62,7 @@ public enum NagiosCheck {
 
     static func input(_ o: AccountOutcome, at: Date) -> Input {
         let resources = o.snapshot?.quotaRoots.flatMap { root in root.resources.map { (resource: $0.resource, usage: $0.usage, limit: $0.limit) } } ?? []
-        let quota = resources.map { QuotaPoint(at: at, root: "", resource: $0.resource, usage: $0.usage, limit: $0.limit, resolution: "raw") }
+        let quota = resources.map { QuotaPoint(at: at, root: "", resource: $0.resource, usage: $0.usage, limit: $0.limit, resolution: .raw) }
         // A live probe has no history: no forecast.
         return Input(accountID: o.accountID, probeOK: o.failure == nil, failure: o.failure?.message, seenAt: at, resources: resources,
                      observation: AlertRules.Observation(quota: quota, forecasts: [], consecutiveFailures: o.failure == nil ? 0 : 1,
@@ -157,7 +157,7 @@ public enum NagiosCheck {
                 switch a.key.rule {
                 case .full:
                     state = max(state, .critical)
-                    fullParts.append("\(a.key.resource) FULL: new mail is refused")
+                    fullParts.append("\(a.key.subject) FULL: new mail is refused")
                 case .critical: state = max(state, .critical)
                 case .warning:
                     state = max(state, .warning)
@@ -166,7 +166,7 @@ public enum NagiosCheck {
                     }
                 case .filling:
                     state = max(state, .warning)
-                    if let full = input.observation.fullAt[a.key.resource] {
+                    if let full = a.key.resource.flatMap({ input.observation.fullAt[$0] }) {
                         let f = DateFormatter()
                         f.locale = Locale(identifier: "en_US_POSIX")
                         f.dateFormat = "yyyy-MM-dd HH:mm"

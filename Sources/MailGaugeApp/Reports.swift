@@ -13,7 +13,7 @@ public enum Reports {
         public var account: String
         public var user: String
         public var server: String
-        public var quotaStatus: String?
+        public var quotaStatus: QuotaStatus?
         public var usedBytes: ByteCount?
         public var limitBytes: ByteCount?
         public var percent: Double?
@@ -23,17 +23,17 @@ public enum Reports {
         public var storageFullAt: Date?
         public var lastSuccess: Date?
         public var ok: Bool
-        public var failureReason: String?
+        public var failureReason: FailureReason?
         public var failureMessage: String?
         public var consecutiveFailures: Int
-        /// Alerts firing now, "critical STORAGE", "filling STORAGE", "probe_failing probe".
-        public var alerts: [String] = []
+        /// Alerts firing now (in JSON as "critical STORAGE", "probe_failing probe": `AlertRules.Key.description`).
+        public var alerts: [AlertRules.Key] = []
         /// The latest `[ALERT]` text from the server, as received, and when it came.
         public var serverAlert: String?
         public var serverAlertAt: Date?
         /// When the adaptive schedule probes it next, and why (ProbeSchedule.Reason).
         public var nextProbeAt: Date?
-        public var nextProbeReason: String?
+        public var nextProbeReason: ProbeSchedule.Reason?
         /// Why a figure of the latest reading is unknown (a folder whose size cannot be
         /// represented); folder names as received.
         public var unknownFigures: [String] = []
@@ -54,8 +54,8 @@ public enum Reports {
     /// account removed from the config is not reported.
     public static func reportRows(_ database: AppDatabase, accounts: Set<String>? = nil, now: Date = Date()) throws -> [ReportRow] {
         let weekAgo = now.addingTimeInterval(-7 * 86400)
-        var firing: [String: [String]] = [:]
-        for a in try database.firingAlerts() { firing[a.accountID, default: []].append("\(a.rule.rawValue) \(a.resource)") }
+        var firing: [String: [AlertRules.Key]] = [:]
+        for a in try database.firingAlerts() { firing[a.accountID, default: []].append(a.key) }
         return try database.latestStates().filter { accounts?.contains($0.id) ?? true }.map { state in
             let storage = state.quota.first { $0.resource == QuotaResourceName.storage }
             var trend: Double?
@@ -89,15 +89,15 @@ public enum Reports {
         case .csv:
             var out = "account,user,server,quota_status,used_bytes,limit_bytes,percent,trend_bytes_per_day,last_success,ok,failure_reason,alerts,next_probe\n"
             for r in rows {
-                var fields: [String] = [r.account, r.user, r.server].map(csvText) + [r.quotaStatus ?? ""]
+                var fields: [String] = [r.account, r.user, r.server].map(csvText) + [r.quotaStatus?.rawValue ?? ""]
                 fields.append(r.usedBytes?.description ?? "")
                 fields.append(r.limitBytes?.description ?? "")
                 fields.append(r.percent.map { SizeFormat.fixed($0, digits: 2) } ?? "")
                 fields.append(r.trendBytesPerDay.map { SizeFormat.fixed($0, digits: 0) } ?? "")
                 fields.append(r.lastSuccess.map { iso($0) } ?? "")
                 fields.append(r.ok ? "1" : "0")
-                fields.append(r.failureReason ?? "")
-                fields.append(r.alerts.joined(separator: ";"))
+                fields.append(r.failureReason?.rawValue ?? "")
+                fields.append(r.alerts.map(\.description).joined(separator: ";"))
                 fields.append(r.nextProbeAt.map { iso($0) } ?? "")
                 out += fields.map(csvField).joined(separator: ",") + "\n"
             }
@@ -105,9 +105,8 @@ public enum Reports {
         case .table:
             var table: [[String]] = [["ACCOUNT", "USED", "LIMIT", "USE", "TREND/DAY", "FULL BY", "LAST SUCCESS", "NEXT PROBE", "STATUS", "ALERTS"]]
             for r in rows {
-                let status = r.ok ? (r.quotaStatus == "ok" ? "ok" : (r.quotaStatus ?? "ok")) :
-                    "FAILED \(r.failureReason ?? "") (\(r.consecutiveFailures)x)"
-                let rules: [String] = r.alerts.map { String($0.prefix { $0 != " " }) }
+                let status = r.ok ? (r.quotaStatus ?? .ok).rawValue : "FAILED \(r.failureReason?.rawValue ?? "") (\(r.consecutiveFailures)x)"
+                let rules: [String] = r.alerts.map(\.rule.rawValue)
                 let alerts: String = rules.isEmpty ? "-" : rules.joined(separator: ",")
                 table.append([
                     r.account, storage(r.usedBytes, r), storage(r.limitBytes, r),
@@ -165,20 +164,20 @@ public enum Reports {
         switch format {
         case .json:
             struct Item: Encodable {
-                var at: String, root: String, resource: String, usage: UInt64, limit: UInt64, resolution: String
+                var at: String, root: String, resource: String, usage: UInt64, limit: UInt64, resolution: QuotaPoint.Resolution
             }
             return try json(points.map { Item(at: iso($0.at), root: $0.root, resource: $0.resource, usage: $0.usage,
                                               limit: $0.limit, resolution: $0.resolution) })
         case .csv:
             return "at,root,resource,usage,limit,resolution\n" + points.map {
-                [iso($0.at), csvText($0.root), csvText($0.resource), String($0.usage), String($0.limit), $0.resolution].map(csvField).joined(separator: ",")
+                [iso($0.at), csvText($0.root), csvText($0.resource), String($0.usage), String($0.limit), $0.resolution.rawValue].map(csvField).joined(separator: ",")
             }.joined(separator: "\n") + (points.isEmpty ? "" : "\n")
         case .table:
             var table: [[String]] = [["TIME", "ROOT", "RESOURCE", "USED", "LIMIT", "USE", "RESOLUTION"]]
             for p in points {
                 table.append([iso(p.at), p.root, p.resource, SizeFormat.quota(p.usage, resource: p.resource),
                               SizeFormat.quota(p.limit, resource: p.resource),
-                              p.limit > 0 ? SizeFormat.percent(Double(p.usage) / Double(p.limit)) : "-", p.resolution])
+                              p.limit > 0 ? SizeFormat.percent(Double(p.usage) / Double(p.limit)) : "-", p.resolution.rawValue])
             }
             return TextTable.render(table, rightAligned: [3, 4, 5])
         }

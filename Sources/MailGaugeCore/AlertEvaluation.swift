@@ -53,7 +53,7 @@ public enum AlertEvaluation {
                 changes.append(Change(accountID: state.id, key: key, state: s))
             }
             notices += result.notices.map {
-                let resource = $0.key.rule == .probeFailing ? QuotaResourceName.storage : $0.key.resource
+                let resource = $0.key.resource ?? QuotaResourceName.storage
                 return AccountNotice(accountID: state.id, user: state.user, notice: $0, quota: state.fullestQuota(resource),
                                      fullAt: fullAt($0.key, observation), failure: state.failureMessage)
             }
@@ -65,7 +65,7 @@ public enum AlertEvaluation {
         switch key.rule {
         case .full: nil
         case .probeFailing: o.fullAt.values.min()
-        case .warning, .critical, .filling: o.fullAt[key.resource]
+        case .warning, .critical, .filling: key.resource.flatMap { o.fullAt[$0] }
         }
     }
 }
@@ -95,11 +95,11 @@ extension StoredForecast {
     /// The forecast of one quota resource from its hourly maxima, as stored and shown.
     public static func from(_ points: [Forecast.Point], root: String, resource: String, now: Double,
                             options: Forecast.Options) -> StoredForecast {
-        let (fullAt, slope, status): (Double?, Double?, String) = switch Forecast.timeToFull(points, now: now, options: options) {
-        case .fullAt(let time, let s): (time, s, "filling")
-        case .full: (now, nil, "full")
-        case .notGrowing(let s): (nil, s, "not_growing")
-        case .insufficientData: (nil, nil, "insufficient_data")
+        let (fullAt, slope, status): (Double?, Double?, StoredForecast.Status) = switch Forecast.timeToFull(points, now: now, options: options) {
+        case .fullAt(let time, let s): (time, s, .filling)
+        case .full: (now, nil, .full)
+        case .notGrowing(let s): (nil, s, .notGrowing)
+        case .insufficientData: (nil, nil, .insufficientData)
         }
         return StoredForecast(root: root, resource: resource, fullAt: fullAt.map(Date.init(timeIntervalSince1970:)),
                               slopePerSecond: slope, status: status)

@@ -35,14 +35,47 @@ public enum AlertRules {
         case ok, firing, resolved
     }
 
-    public struct Key: Sendable, Hashable, Codable {
+    /// One alert of one account: a rule and the quota resource it judges.
+    public struct Key: Sendable, Hashable, Codable, CustomStringConvertible {
         public var rule: Rule
-        /// STORAGE, MESSAGE, … or "probe" for probe_failing.
-        public var resource: String
+        /// STORAGE, MESSAGE, …; nil for probe_failing, which judges the account's probes.
+        public var resource: String?
 
-        public init(rule: Rule, resource: String) {
+        public init(rule: Rule, resource: String?) {
             self.rule = rule
-            self.resource = resource
+            self.resource = rule == .probeFailing ? nil : resource
+        }
+
+        /// What the rule judges, as stored, sent (a label, a JSON field) and shown: the
+        /// resource, or `probe` for probe_failing.
+        public var subject: String { resource ?? Self.probeSubject }
+
+        /// A key as stored or sent (`subject`).
+        public init(rule: Rule, subject: String) {
+            self.init(rule: rule, resource: rule == .probeFailing ? nil : subject)
+        }
+
+        /// probe_failing's subject where a resource name would stand (alert_state, notices,
+        /// Alertmanager's `resource` label).
+        static let probeSubject = "probe"
+
+        /// "critical STORAGE", "probe_failing probe".
+        public var description: String { "\(rule.rawValue) \(subject)" }
+
+        /// In JSON as its description (`report --format json`'s `alerts`).
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(description)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            let text = try c.decode(String.self)
+            let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let rule = Rule(rawValue: parts[0]) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an alert: \(text)")
+            }
+            self.init(rule: rule, subject: parts[1])
         }
     }
 
@@ -151,7 +184,7 @@ public enum AlertRules {
                                       clear: seconds.map { $0 > t.forecastHorizonSeconds } ?? true, value: seconds))
             }
         }
-        out.append(Assessment(key: Key(rule: .probeFailing, resource: "probe"), active: o.consecutiveFailures >= t.probeFailingRuns,
+        out.append(Assessment(key: Key(rule: .probeFailing, resource: nil), active: o.consecutiveFailures >= t.probeFailingRuns,
                               clear: o.consecutiveFailures == 0, value: Double(o.consecutiveFailures)))
         return out
     }
@@ -213,7 +246,7 @@ public enum AlertRules {
                 step(a.key, active: a.active, clear: a.clear, value: a.value)
             }
         }
-        notices.sort { ($0.key.rule.urgency, $1.key.resource) > ($1.key.rule.urgency, $0.key.resource) }
+        notices.sort { ($0.key.rule.urgency, $1.key.subject) > ($1.key.rule.urgency, $0.key.subject) }
         return (states, notices)
     }
 }

@@ -83,15 +83,13 @@ public struct OutboxEntry: Sendable, Hashable {
 /// An alert firing now, as stored.
 public struct FiringAlert: Sendable, Hashable {
     public var accountID: String
-    public var rule: AlertRules.Rule
-    public var resource: String
+    public var key: AlertRules.Key
     public var since: Date
     public var value: Double?
 
-    public init(accountID: String, rule: AlertRules.Rule, resource: String, since: Date, value: Double?) {
+    public init(accountID: String, key: AlertRules.Key, since: Date, value: Double?) {
         self.accountID = accountID
-        self.rule = rule
-        self.resource = resource
+        self.key = key
         self.since = since
         self.value = value
     }

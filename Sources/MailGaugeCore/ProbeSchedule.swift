@@ -86,7 +86,7 @@ public enum ProbeSchedule {
     }
 
     /// Why an account is due when it is; shown by `report`.
-    public enum Reason: String, Sendable, Hashable {
+    public enum Reason: String, Sendable, Hashable, Codable {
         /// `policy: fixed`.
         case everyPass = "every_pass"
         /// The last probe failed: the retry rules apply, every pass.

@@ -10,10 +10,14 @@ public struct QuotaPoint: Sendable, Hashable, Codable {
     public var resource: String
     public var usage: UInt64
     public var limit: UInt64
-    /// raw, hour or day.
-    public var resolution: String
+    public var resolution: Resolution
 
-    public init(at: Date, root: String, resource: String, usage: UInt64, limit: UInt64, resolution: String) {
+    /// A raw sample, or the largest of an hour's or a day's (older history is rolled up).
+    public enum Resolution: String, Sendable, Hashable, Codable {
+        case raw, hour, day
+    }
+
+    public init(at: Date, root: String, resource: String, usage: UInt64, limit: UInt64, resolution: Resolution) {
         self.at = at
         self.root = root
         self.resource = resource
@@ -67,9 +71,9 @@ public struct AccountState: Sendable, Hashable {
     /// The latest probe's outcome.
     public var lastProbeOK: Bool
     public var lastProbeDuration: Double
-    public var failureReason: String?
+    public var failureReason: FailureReason?
     public var failureMessage: String?
-    public var quotaStatus: String?
+    public var quotaStatus: QuotaStatus?
     /// Quota at the last success (not shown as current when the last probe failed).
     public var quota: [QuotaPoint]
     public var folders: [FolderPoint]
@@ -79,17 +83,17 @@ public struct AccountState: Sendable, Hashable {
     /// with `DisplayText` to show it), and when.
     public var serverAlert: String?
     public var serverAlertAt: Date?
-    /// When the adaptive schedule next probes it, and why (`ProbeSchedule.Reason`).
+    /// When the adaptive schedule next probes it, and why.
     public var nextProbeAt: Date?
-    public var nextProbeReason: String?
+    public var nextProbeReason: ProbeSchedule.Reason?
 
     /// Characters of server alert text kept.
     public static let maxServerAlertLength = 2000
 
     public init(id: String, user: String, server: String, lastSeen: Date, lastSuccess: Date?, consecutiveFailures: Int,
-                lastProbeOK: Bool, lastProbeDuration: Double, failureReason: String?, failureMessage: String?, quotaStatus: String?,
+                lastProbeOK: Bool, lastProbeDuration: Double, failureReason: FailureReason?, failureMessage: String?, quotaStatus: QuotaStatus?,
                 quota: [QuotaPoint], folders: [FolderPoint], forecasts: [StoredForecast] = [], serverAlert: String? = nil,
-                serverAlertAt: Date? = nil, nextProbeAt: Date? = nil, nextProbeReason: String? = nil) {
+                serverAlertAt: Date? = nil, nextProbeAt: Date? = nil, nextProbeReason: ProbeSchedule.Reason? = nil) {
         self.nextProbeAt = nextProbeAt
         self.nextProbeReason = nextProbeReason
         self.id = id
@@ -117,10 +121,15 @@ public struct StoredForecast: Sendable, Hashable {
     /// When the resource will be full; nil when not growing or not enough data.
     public var fullAt: Date?
     public var slopePerSecond: Double?
-    /// filling, full, not_growing or insufficient_data.
-    public var status: String
+    public var status: Status
 
-    public init(root: String, resource: String, fullAt: Date?, slopePerSecond: Double?, status: String) {
+    public enum Status: String, Sendable, Hashable, Codable {
+        case filling, full
+        case notGrowing = "not_growing"
+        case insufficientData = "insufficient_data"
+    }
+
+    public init(root: String, resource: String, fullAt: Date?, slopePerSecond: Double?, status: Status) {
         self.root = root
         self.resource = resource
         self.fullAt = fullAt

@@ -140,7 +140,7 @@ public struct Notice: Sendable, Hashable, Codable {
         case .repeated: .repeated
         case .resolved: .resolved
         }
-        self.init(accountID: n.accountID, user: n.user, kind: kind, rule: NoticeRule(n.notice.key.rule), resource: n.notice.key.resource,
+        self.init(accountID: n.accountID, user: n.user, kind: kind, rule: NoticeRule(n.notice.key.rule), resource: n.notice.key.subject,
                   value: n.notice.value, usage: n.quota.flatMap { Quantity.baseUnits($0.usage, resource: $0.resource) },
                   limit: n.quota.flatMap { Quantity.baseUnits($0.limit, resource: $0.resource) }, figuresResource: n.quota?.resource,
                   fullAt: n.fullAt, failure: n.notice.key.rule == .probeFailing ? n.failure : nil, at: at)

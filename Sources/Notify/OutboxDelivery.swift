@@ -206,11 +206,11 @@ extension Notice {
     /// A firing alert as Alertmanager is told of it on every run, with the account's
     /// current figures.
     init(firing alert: FiringAlert, state: AccountState?) {
-        let quota = state?.fullestQuota(alert.rule == .probeFailing ? QuotaResourceName.storage : alert.resource)
-        self.init(accountID: alert.accountID, user: state?.user ?? alert.accountID, kind: .firing, rule: NoticeRule(alert.rule),
-                  resource: alert.resource, value: alert.value, usage: quota.flatMap { Quantity.baseUnits($0.usage, resource: $0.resource) },
+        let quota = state?.fullestQuota(alert.key.resource ?? QuotaResourceName.storage)
+        self.init(accountID: alert.accountID, user: state?.user ?? alert.accountID, kind: .firing, rule: NoticeRule(alert.key.rule),
+                  resource: alert.key.subject, value: alert.value, usage: quota.flatMap { Quantity.baseUnits($0.usage, resource: $0.resource) },
                   limit: quota.flatMap { Quantity.baseUnits($0.limit, resource: $0.resource) }, figuresResource: quota?.resource,
-                  fullAt: state.flatMap { AlertEvaluation.fullAt(AlertRules.Key(rule: alert.rule, resource: alert.resource), AlertRules.Observation($0)) },
-                  failure: alert.rule == .probeFailing ? state?.failureMessage : nil, at: alert.since)
+                  fullAt: state.flatMap { AlertEvaluation.fullAt(alert.key, AlertRules.Observation($0)) },
+                  failure: alert.key.rule == .probeFailing ? state?.failureMessage : nil, at: alert.since)
     }
 }

@@ -21,7 +21,7 @@ extension AppDatabase {
         var previous: [String: [AlertRules.Key: AlertRules.State]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT * FROM alert_state") {
             guard let rule = AlertRules.Rule(rawValue: row["rule"]), let status = AlertRules.Status(rawValue: row["state"]) else { continue }
-            previous[row["account_id"], default: [:]][AlertRules.Key(rule: rule, resource: row["resource"])] = AlertRules.State(
+            previous[row["account_id"], default: [:]][AlertRules.Key(rule: rule, subject: row["resource"])] = AlertRules.State(
                 status: status, since: Date(timeIntervalSince1970: row["since"]),
                 lastNotified: (row["last_notified"] as Double?).map(Date.init(timeIntervalSince1970:)), value: row["value"])
         }
@@ -34,7 +34,7 @@ extension AppDatabase {
         let result = AlertEvaluation.evaluate(states: states, previous: previous, thresholds: thresholds, now: now)
         for change in result.changes {
             let s = change.state
-            try upsert.execute(arguments: [change.accountID, change.key.rule.rawValue, change.key.resource, s.status.rawValue,
+            try upsert.execute(arguments: [change.accountID, change.key.rule.rawValue, change.key.subject, s.status.rawValue,
                                            s.since.timeIntervalSince1970, s.lastNotified?.timeIntervalSince1970, s.value])
         }
         for notice in result.notices { try Self.enqueue(db, accountID: notice.accountID, items: route(notice), now: now) }

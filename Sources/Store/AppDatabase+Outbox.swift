@@ -81,7 +81,7 @@ extension AppDatabase: NotificationOutbox {
         for row in rows {
             // A rule this version does not know (a newer one wrote it) is skipped, not a crash.
             guard let rule = AlertRules.Rule(rawValue: row["rule"]) else { continue }
-            out.append(FiringAlert(accountID: row["account_id"], rule: rule, resource: row["resource"],
+            out.append(FiringAlert(accountID: row["account_id"], key: AlertRules.Key(rule: rule, subject: row["resource"]),
                                    since: Date(timeIntervalSince1970: row["since"]), value: row["value"]))
         }
         return out

@@ -134,7 +134,8 @@ extension AppDatabase {
         try each("SELECT account_id, root, resource, full_at, slope_per_second, status FROM forecast", account: "account_id") { row in
             forecasts[row[0] as String, default: []].append(StoredForecast(
                 root: row[1], resource: row[2], fullAt: (row[3] as Double?).map(Date.init(timeIntervalSince1970:)),
-                slopePerSecond: row[4], status: row[5]))
+                // A status this version does not know reads as no forecast, never a trap.
+                slopePerSecond: row[4], status: Self.decode(row[5]) ?? .insufficientData))
         }
         // Sized once: grown by doubling, the array of 10,000 states was 5.7 MB at a run's peak.
         var states: [AccountState] = []
@@ -152,15 +153,15 @@ extension AppDatabase {
                 lastSuccess: (row[4] as Double?).map(Date.init(timeIntervalSince1970:)),
                 consecutiveFailures: row[5],
                 lastProbeOK: (row[10] as Bool?) ?? false, lastProbeDuration: (row[11] as Double?) ?? 0,
-                failureReason: row[12], failureMessage: row[13],
-                quotaStatus: row[14],
+                failureReason: Self.decode(row[12]), failureMessage: row[13],
+                quotaStatus: Self.decode(row[14]),
                 quota: (quota.removeValue(forKey: id) ?? []).sorted { ($0.root, $0.resource) < ($1.root, $1.resource) },
                 folders: (folders.removeValue(forKey: id) ?? []).sorted { SizeOrder.largerFirst(($0.sizeBytes, $0.name), ($1.sizeBytes, $1.name)) },
                 forecasts: (forecasts.removeValue(forKey: id) ?? []).sorted { ($0.root, $0.resource) < ($1.root, $1.resource) },
                 serverAlert: row[6],
                 serverAlertAt: (row[7] as Double?).map(Date.init(timeIntervalSince1970:)),
                 nextProbeAt: (row[8] as Double?).map(Date.init(timeIntervalSince1970:)),
-                nextProbeReason: row[9]))
+                nextProbeReason: Self.decode(row[9])))
         }
         states.sort { $0.id < $1.id }
         return states
@@ -231,7 +232,13 @@ extension AppDatabase {
     static func quotaPoint(_ row: Row, from i: Int = 0) -> QuotaPoint {
         QuotaPoint(at: Date(timeIntervalSince1970: row[i]), root: row[i + 1], resource: row[i + 2],
                    usage: UInt64(max(0, row[i + 3] as Int64)), limit: UInt64(max(0, row[i + 4] as Int64)),
-                   resolution: row[i + 5])
+                   resolution: decode(row[i + 5]) ?? .raw)  // the queries above write only raw, hour and day
+    }
+
+    /// A stored enum's text as the value, or nil for NULL or a text this version does not
+    /// know (written by a newer one, or by hand): a reader never traps on what it reads.
+    static func decode<T: RawRepresentable>(_ value: DatabaseValue) -> T? where T.RawValue == String {
+        String.fromDatabaseValue(value).flatMap(T.init(rawValue:))
     }
 
     /// From the columns at, name, special_use, messages, size_bytes, starting at `from`.

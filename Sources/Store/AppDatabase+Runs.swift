@@ -176,7 +176,7 @@ extension AppDatabase {
             try clear.execute(arguments: [account])
             for c in computed {
                 let f = c.forecast
-                try insert.execute(arguments: [account, f.root, f.resource, f.fullAt?.timeIntervalSince1970, f.slopePerSecond, f.status, t,
+                try insert.execute(arguments: [account, f.root, f.resource, f.fullAt?.timeIntervalSince1970, f.slopePerSecond, f.status.rawValue, t,
                                                c.growth.fastestPerSecond, c.growth.largestRise])
             }
         }

@@ -11,10 +11,10 @@ struct MetricsRendererTests {
         AccountState(
             id: id, user: "\(id)@x", server: "corp", lastSeen: t, lastSuccess: t.addingTimeInterval(ok ? 0 : -900),
             consecutiveFailures: ok ? 0 : 2, lastProbeOK: ok, lastProbeDuration: 0.25,
-            failureReason: ok ? nil : "auth", failureMessage: ok ? nil : "auth: login failed", quotaStatus: ok ? "ok" : nil,
-            quota: [QuotaPoint(at: t, root: "User quota", resource: "STORAGE", usage: 2512, limit: 5000, resolution: "raw"),
-                    QuotaPoint(at: t, root: "User quota", resource: "MESSAGE", usage: 10, limit: 400, resolution: "raw"),
-                    QuotaPoint(at: t, root: "User quota", resource: "MAILBOX", usage: 3, limit: 100, resolution: "raw")],
+            failureReason: ok ? nil : .auth, failureMessage: ok ? nil : "auth: login failed", quotaStatus: ok ? .ok : nil,
+            quota: [QuotaPoint(at: t, root: "User quota", resource: "STORAGE", usage: 2512, limit: 5000, resolution: .raw),
+                    QuotaPoint(at: t, root: "User quota", resource: "MESSAGE", usage: 10, limit: 400, resolution: .raw),
+                    QuotaPoint(at: t, root: "User quota", resource: "MAILBOX", usage: 3, limit: 100, resolution: .raw)],
             folders: (0..<folders).map(folder))
     }
 
@@ -33,8 +33,8 @@ struct MetricsRendererTests {
     func values() {
         var alice = Self.state("alice", ok: true)
         alice.forecasts = [StoredForecast(root: "User quota", resource: "STORAGE", fullAt: Self.t.addingTimeInterval(86400 * 23),
-                                          slopePerSecond: 0.001, status: "filling"),
-                           StoredForecast(root: "User quota", resource: "MESSAGE", fullAt: nil, slopePerSecond: 0, status: "not_growing")]
+                                          slopePerSecond: 0.001, status: .filling),
+                           StoredForecast(root: "User quota", resource: "MESSAGE", fullAt: nil, slopePerSecond: 0, status: .notGrowing)]
         var bob = Self.state("bob", ok: false)
         bob.forecasts = alice.forecasts
         let text = MetricsRenderer.render(Self.input([alice, bob]))

@@ -79,7 +79,7 @@ struct CyrusTests {
             #expect(state.lastProbeOK, "\(a.user): \(state.failureMessage ?? "")")
             let expected = truth["user.\(a.user)"]
             if expected == nil {
-                #expect(state.quotaStatus == "unlimited", "\(a.user) has no quota root")
+                #expect(state.quotaStatus == .unlimited, "\(a.user) has no quota root")
                 continue
             }
             // Over IMAP, Cyrus reports the resources that have a limit (here STORAGE); its

@@ -65,8 +65,8 @@ struct RunAgainstDovecotTests {
         let db = try AppDatabase(path: setup.database)
         let states = Dictionary(uniqueKeysWithValues: try db.latestStates().map { ($0.id, $0) })
         #expect(states.count == 201)
-        #expect(states["wrong-password"]?.failureReason == "auth")
-        #expect(states["never-answers"]?.failureReason == "timeout")
+        #expect(states["wrong-password"]?.failureReason == .auth)
+        #expect(states["never-answers"]?.failureReason == .timeout)
         let truth = try await dovecot.doveadmQuotaAll()
         var compared = 0
         for (id, state) in states where state.lastProbeOK {
@@ -114,7 +114,7 @@ struct RunAgainstDovecotTests {
         let third = try await Self.run(setup.config)
         #expect(third.stdout.contains("run 3: \(201 - quiet.count) accounts (\(quiet.count) not due), 2 failed"), "\(third.stdout)")
         let scheduled = try AppDatabase(path: setup.database).latestStates()
-        #expect(scheduled.filter { $0.nextProbeReason == "failing" }.count == 2)
+        #expect(scheduled.filter { $0.nextProbeReason == .failing }.count == 2)
     }
 
     @Test("SIGKILL part-way, repeatedly: integrity ok, no partial run, next run succeeds")

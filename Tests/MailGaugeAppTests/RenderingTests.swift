@@ -10,7 +10,7 @@ struct RenderingTests {
     static let at = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func row(_ id: String, alert: String? = nil, unknown: [String] = []) -> Reports.ReportRow {
-        var row = Reports.ReportRow(account: id, user: id, server: "corp", quotaStatus: "unsupported", usedBytes: nil, limitBytes: nil,
+        var row = Reports.ReportRow(account: id, user: id, server: "corp", quotaStatus: .unsupported, usedBytes: nil, limitBytes: nil,
                                     percent: nil, trendBytesPerDay: nil, storageFullAt: nil, lastSuccess: at, ok: true, failureReason: nil,
                                     failureMessage: nil, consecutiveFailures: 0)
         row.serverAlert = alert

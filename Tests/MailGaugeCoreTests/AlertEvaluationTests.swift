@@ -9,9 +9,9 @@ struct AlertEvaluationTests {
 
     func state(_ id: String, used: UInt64, limit: UInt64, ok: Bool = true, failures: Int = 0) -> AccountState {
         AccountState(id: id, user: "\(id)@example.com", server: "corp", lastSeen: now, lastSuccess: now, consecutiveFailures: failures,
-                     lastProbeOK: ok, lastProbeDuration: 0.1, failureReason: ok ? nil : "auth", failureMessage: ok ? nil : "auth: no",
-                     quotaStatus: "ok",
-                     quota: [QuotaPoint(at: now, root: "", resource: QuotaResourceName.storage, usage: used, limit: limit, resolution: "raw")],
+                     lastProbeOK: ok, lastProbeDuration: 0.1, failureReason: ok ? nil : .auth, failureMessage: ok ? nil : "auth: no",
+                     quotaStatus: .ok,
+                     quota: [QuotaPoint(at: now, root: "", resource: QuotaResourceName.storage, usage: used, limit: limit, resolution: .raw)],
                      folders: [])
     }
 
@@ -32,9 +32,9 @@ struct AlertEvaluationTests {
     @Test("the observation takes the fullest root, the earliest forecast and STORAGE free bytes")
     func observation() {
         var s = state("bob", used: 900, limit: 1000)
-        s.quota.append(QuotaPoint(at: now, root: "other", resource: QuotaResourceName.storage, usage: 10, limit: 1000, resolution: "raw"))
+        s.quota.append(QuotaPoint(at: now, root: "other", resource: QuotaResourceName.storage, usage: 10, limit: 1000, resolution: .raw))
         s.forecasts = [StoredForecast(root: "", resource: QuotaResourceName.storage, fullAt: now.addingTimeInterval(86400),
-                                      slopePerSecond: 1, status: "filling")]
+                                      slopePerSecond: 1, status: .filling)]
         let o = AlertRules.Observation(s)
         #expect(o.fractions[QuotaResourceName.storage] == 0.9)
         #expect(o.fullAt[QuotaResourceName.storage] == now.addingTimeInterval(86400))
@@ -48,9 +48,9 @@ struct AlertEvaluationTests {
             Forecast.Point(time: Double(i) * hour, usage: 100 + Double(i) * 10, limit: 1000)
         }
         let f = StoredForecast.from(growing, root: "", resource: "STORAGE", now: 29 * hour, options: .init())
-        #expect(f.status == "filling" && f.fullAt != nil && (f.slopePerSecond ?? 0) > 0)
+        #expect(f.status == .filling && f.fullAt != nil && (f.slopePerSecond ?? 0) > 0)
         let flat: [Forecast.Point] = (0..<30).map { (i: Int) -> Forecast.Point in Forecast.Point(time: Double(i) * hour, usage: 100, limit: 1000) }
-        #expect(StoredForecast.from(flat, root: "", resource: "STORAGE", now: 29 * hour, options: .init()).status == "not_growing")
-        #expect(StoredForecast.from([], root: "", resource: "STORAGE", now: 0, options: .init()).status == "insufficient_data")
+        #expect(StoredForecast.from(flat, root: "", resource: "STORAGE", now: 29 * hour, options: .init()).status == .notGrowing)
+        #expect(StoredForecast.from([], root: "", resource: "STORAGE", now: 0, options: .init()).status == .insufficientData)
     }
 }

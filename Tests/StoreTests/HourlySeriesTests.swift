@@ -93,7 +93,7 @@ struct HourlySeriesTests {
         #expect(repaired["STORAGE"]??.points == (kept["STORAGE"]??.points ?? []) + [Point(hour: HourlySeries.hour(of: now.timeIntervalSince1970), usage: 1700, limit: 4000)])
         #expect(repaired["MESSAGE"]??.points.count == 29)
         let forecast = try #require(try db.latestStates().first?.forecasts.first { $0.resource == "STORAGE" })
-        #expect(forecast.status == "filling")
+        #expect(forecast.status == .filling)
     }
 
     @Test("migration: the hourly rows of an older database become one series per resource")

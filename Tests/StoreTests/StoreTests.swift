@@ -35,7 +35,7 @@ struct StoreTests {
         try db.record(startedAt: t1, finishedAt: t1 + 5, outcomes: [Self.failed("alice", at: t1, .timeout), Self.failed("bob", at: t1)])
         let states = Dictionary(uniqueKeysWithValues: try db.latestStates().map { ($0.id, $0) })
         let alice = try #require(states["alice"])
-        #expect(!alice.lastProbeOK && alice.failureReason == "timeout" && alice.consecutiveFailures == 1)
+        #expect(!alice.lastProbeOK && alice.failureReason == .timeout && alice.consecutiveFailures == 1)
         #expect(alice.lastSuccess == t0, "last success survives a failure")
         #expect(alice.quota.map(\.usage) == [10, 1000] && alice.folders.map(\.name) == ["INBOX", "Sent"])
         let bob = try #require(states["bob"])
@@ -43,7 +43,7 @@ struct StoreTests {
         try db.record(startedAt: t1 + 900, finishedAt: t1 + 905, outcomes: [Self.ok("alice", at: t1 + 900, usage: 1200)])
         #expect(try db.latestStates().first { $0.id == "alice" }?.consecutiveFailures == 0)
         let history = try db.history(account: "alice", since: t0 - 1).filter { $0.resource == "STORAGE" }
-        #expect(history.map(\.usage) == [1000, 1200] && history.allSatisfy { $0.resolution == "raw" })
+        #expect(history.map(\.usage) == [1000, 1200] && history.allSatisfy { $0.resolution == .raw })
         #expect(try db.failureCounts()["bob"] == ["auth": 2])
         #expect(try db.folderHistory(account: "alice", since: t0 - 1).count == 4)
     }
@@ -63,7 +63,7 @@ struct StoreTests {
         let summary = try db.record(startedAt: recent, finishedAt: recent, outcomes: [Self.ok("a", at: recent, usage: 500)], retention: policy)
         #expect(summary.pruned > 0)
         let points = try db.history(account: "a", since: base - day).filter { $0.resource == "STORAGE" }
-        #expect(points.map(\.resolution) == ["hour", "raw"])
+        #expect(points.map(\.resolution) == [.hour, .raw])
         #expect(points.map(\.usage) == [300, 500], "the hour keeps its peak")
         #expect(points.first?.at == base)
 
@@ -71,7 +71,7 @@ struct StoreTests {
         try db.record(startedAt: later, finishedAt: later, outcomes: [Self.ok("a", at: later, usage: 600)], retention: policy)
         let rolled = try db.history(account: "a", since: base - day).filter { $0.resource == "STORAGE" }
         // Both older samples are now past the hourly retention (500 and 460 days old): days.
-        #expect(rolled.map(\.resolution) == ["day", "day", "raw"], "\(rolled)")
+        #expect(rolled.map(\.resolution) == [.day, .day, .raw], "\(rolled)")
         #expect(rolled.map(\.usage) == [300, 500, 600])
 
         let dropAll = RetentionPolicy(rawSeconds: 1, hourlySeconds: 1, dailySeconds: 1)
@@ -91,10 +91,10 @@ struct StoreTests {
         }
         let states = Dictionary(uniqueKeysWithValues: try db.latestStates().map { ($0.id, $0) })
         let storage = try #require(states["grower"]?.forecasts.first { $0.resource == "STORAGE" })
-        #expect(storage.status == "filling")
+        #expect(storage.status == .filling)
         let days = try #require(storage.fullAt).timeIntervalSince(now) / 86400
         #expect(abs(days - 23) < 0.5, "\(days) days")  // (4000 - 1700) / 100
-        #expect(states["flat"]?.forecasts.first { $0.resource == "STORAGE" }?.status == "not_growing")
+        #expect(states["flat"]?.forecasts.first { $0.resource == "STORAGE" }?.status == .notGrowing)
         #expect(states["flat"]?.forecasts.first { $0.resource == "STORAGE" }?.fullAt == nil)
     }
 
@@ -116,12 +116,12 @@ struct StoreTests {
         let states = Dictionary(uniqueKeysWithValues: try db.latestStates().map { ($0.id, $0) })
         let due = try db.probeDueTimes()
         let t = now.timeIntervalSince1970
-        #expect(states["flat"]?.nextProbeReason == "headroom" && due["flat"] == t + 86400)
+        #expect(states["flat"]?.nextProbeReason == .headroom && due["flat"] == t + 86400)
         // Not filling (the forecast's median slope is flat), but the jump seen counts: 3,200 −
         // 1,600 − 2 × 600 = 400 KiB of headroom at 600 KiB per 6 h, halved: 2 hours.
-        #expect(states["jumpy"]?.nextProbeReason == "headroom" && due["jumpy"] == t + 7200)
-        #expect(states["high"]?.nextProbeReason == "over_threshold" && due["high"] == t + 900)
-        #expect(states["broken"]?.nextProbeReason == "failing" && due["broken"] == t + 900)
+        #expect(states["jumpy"]?.nextProbeReason == .headroom && due["jumpy"] == t + 7200)
+        #expect(states["high"]?.nextProbeReason == .overThreshold && due["high"] == t + 900)
+        #expect(states["broken"]?.nextProbeReason == .failing && due["broken"] == t + 900)
     }
 
     @Test("a quota-only reading brings a folder probe forward, never pushes it back; folders stay the last probe's")
