@@ -30,7 +30,7 @@ public enum Notifications {
         return NotificationPlan(
             stdout: config.alerts.stdout, email: config.alerts.email.map(email), owners: owners,
             webhooks: config.alerts.webhooks.map {
-                NotificationPlan.WebhookRoute(url: $0.url, format: $0.format == .alertmanager ? .alertmanager : .json,
+                NotificationPlan.WebhookRoute(url: $0.url, format: $0.format.format,
                                               timeoutSeconds: $0.timeoutSeconds, allowPlaintext: $0.allowPlaintext)
             },
             locale: config.defaults.locale, host: ProcessInfo.processInfo.hostName, configPath: config.path,

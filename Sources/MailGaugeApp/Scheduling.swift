@@ -6,7 +6,7 @@ public import MailGaugeCore
 /// The config's `schedule:` as the collector's and store's adaptive-polling settings.
 public enum Scheduling {
     public static func options(_ config: MailGaugeConfig) -> ProbeSchedule.Options {
-        ProbeSchedule.Options(policy: config.schedule.policy == .fixed ? .fixed : .adaptive,
+        ProbeSchedule.Options(policy: config.schedule.policy.policy,
                               passIntervalSeconds: config.schedule.intervalSeconds,
                               maxIntervalSeconds: config.schedule.maxIntervalSeconds,
                               reserveFraction: config.schedule.reserve)

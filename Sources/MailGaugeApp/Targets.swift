@@ -51,7 +51,7 @@ public enum Targets {
                                                     caFile: server.caFile, tlsContext: tlsContext, addresses: addresses,
                                                     timeoutSeconds: server.timeoutSeconds,
                                                     maxResponsesPerCommand: server.maxResponsesPerCommand, clientID: clientID),
-                forcedMethod: FolderMethod(rawValue: server.method.rawValue), maxFolders: server.maxFolders, setupFailure: setupFailure)
+                forcedMethod: server.method.forced, maxFolders: server.maxFolders, setupFailure: setupFailure)
         }
         var targets: [ProbeTarget] = []
         targets.reserveCapacity(config.accounts.count)
@@ -61,7 +61,7 @@ public enum Targets {
             targets.append(ProbeTarget(
                 accountID: account.id, user: account.user, server: server,
                 loginUser: account.loginUser, authorizationID: account.authorizationID,
-                mechanism: Credentials.Mechanism(rawValue: account.auth.rawValue) ?? .auto,
+                mechanism: account.auth.mechanism,
                 secret: { () async throws(ProbeFailure) -> String in try await secrets.value(secretSource) }))
         }
         return targets
