@@ -11,14 +11,8 @@ public enum BulkQuota {
     /// Users per pipelined write: bounded, so one answer's deadline covers a batch.
     static let batchSize = 500
 
-    /// One user's reading.
-    public enum Reading: Sendable, Hashable {
-        case quota(QuotaStatus, [QuotaRootUsage])
-        /// No usable reading for this user: the server refused GETQUOTA for the root (NO;
-        /// for Cyrus "Quota root does not exist": no quota, or no mailbox) or answered for
-        /// another root, or with more than one; the per-user probe tells what holds.
-        case refused(String)
-    }
+    /// One user's reading (the value type lives beside `PassPlan`, which decides on it).
+    public typealias Reading = BulkQuotaReading
 
     /// What a hostile or broken admin session may cost: the whole reading has one
     /// deadline (the server's timeout, plus a little per user: a Cyrus GETQUOTA takes well

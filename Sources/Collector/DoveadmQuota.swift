@@ -1,5 +1,5 @@
 public import Foundation
-import MailGaugeCore
+public import MailGaugeCore
 
 /// Dovecot's doveadm HTTP API for quotas (`master.mode: dovecot_doveadm`): the request
 /// body for a batch of users and the reading of its answer. Pure: no I/O (see

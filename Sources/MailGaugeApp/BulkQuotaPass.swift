@@ -44,7 +44,8 @@ enum BulkQuotaPass {
             // Stored by its origin, as every output shows it: a token in the URL never
             // reaches the database the mailgauge group reads.
             let source = URLOrigin.display(url)
-            if let last = lastRead[source], now.timeIntervalSince1970 - last < interval - config.schedule.intervalSeconds / 2 { continue }
+            guard PassPlan.bulkReadingDue(lastRead: lastRead[source], interval: interval, now: now.timeIntervalSince1970,
+                                          options: Scheduling.options(config)) else { continue }
             let endpoint = DoveadmClient.Endpoint(url: url, caFile: api.caFile ?? config.servers[group[0].server]?.caFile,
                                                   timeoutSeconds: api.timeoutSeconds, allowPlaintext: api.allowPlaintext,
                                                   allUsers: api.method == .allUsers)
@@ -94,19 +95,5 @@ enum BulkQuotaPass {
         let elapsed = started.duration(to: .now)
         result.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return result
-    }
-
-    /// Whether a fresh quota reading makes the account due now: at, over or within the
-    /// reserve of a threshold (growth is not known here; the stored schedule covers it).
-    static func dueNow(_ reading: BulkQuota.Reading, thresholds: AlertRules.Thresholds, options: ProbeSchedule.Options,
-                       now: Double) -> Bool {
-        guard case .quota(_, let roots) = reading else { return false }
-        let outlooks = roots.flatMap { root in
-            root.resources.map {
-                ProbeSchedule.Outlook(resource: $0.resource, usage: Double($0.usage), limit: Double($0.limit), growth: .init())
-            }
-        }
-        let decision = ProbeSchedule.afterSuccess(probedAt: now, outlooks: outlooks, thresholds: thresholds, options: options)
-        return decision.reason == .overThreshold || decision.reason == .nearThreshold
     }
 }

@@ -35,15 +35,19 @@ public enum Scheduling {
         api.intervalSeconds ?? config.schedule.intervalSeconds
     }
 
-    /// The accounts due by their stored schedule at `now`: all with `--all` or `policy:
-    /// fixed`; an account the store has never scheduled (new, or never probed) is due.
-    static func due(_ config: MailGaugeConfig, dueTimes: [String: Double], now: Double, all: Bool) -> Set<String> {
-        let options = options(config)
-        return Set(config.accounts.lazy.filter { all || ProbeSchedule.isDue(dueTimes[$0.id], now: now, options: options) }.map(\.id))
+    /// The config's accounts as the pass plan sees them.
+    static func planAccounts(_ config: MailGaugeConfig) -> [PassPlan.Account] {
+        let thresholds = Alerting.thresholds(config)
+        let readEvery = quotaReadEvery(config)
+        return config.accounts.map { PassPlan.Account(id: $0.id, thresholds: thresholds($0.id), quotaReadEvery: readEvery[$0.id]) }
     }
 
-    /// What a pass does with each account: probe it (due by its schedule, or put at or near
-    /// a threshold by a fresh bulk reading), or store the quota the bulk reading gave.
+    /// The accounts due by their stored schedule (`PassPlan.due`).
+    static func due(_ config: MailGaugeConfig, dueTimes: [String: Double], now: Double, all: Bool) -> Set<String> {
+        PassPlan.due(config.accounts.lazy.map(\.id), dueTimes: dueTimes, now: now, options: options(config), all: all)
+    }
+
+    /// `PassPlan.select`, and the quota-only outcomes it asks for, from the bulk readings.
     struct Selection {
         var probe: Set<String>
         var quotaOnly: [AccountOutcome]
@@ -51,24 +55,15 @@ public enum Scheduling {
 
     static func select(_ config: MailGaugeConfig, due: Set<String>, dueTimes: [String: Double], bulk: BulkQuotaPass.Result,
                        now: Date) -> Selection {
-        let thresholds = Alerting.thresholds(config)
-        let options = options(config)
-        let readEvery = quotaReadEvery(config)
-        let t = now.timeIntervalSince1970
-        var probe = due
-        for (id, reading) in bulk.readings where !probe.contains(id)
-            && BulkQuotaPass.dueNow(reading, thresholds: thresholds(id), options: options, now: t)
-            && ProbeSchedule.probeNowAfterBulkReading(storedDueAt: dueTimes[id], now: t, quotaReadEvery: readEvery[id], options: options) {
-            probe.insert(id)
-        }
+        let plan = PassPlan.select(planAccounts(config), due: due, dueTimes: dueTimes, readings: bulk.readings,
+                                   now: now.timeIntervalSince1970, options: options(config))
         let accounts = Dictionary(config.accounts.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let share = bulk.seconds / Double(max(1, bulk.readings.count))
-        var quotaOnly: [AccountOutcome] = []
-        for (id, reading) in bulk.readings.sorted(by: { $0.key < $1.key }) where !probe.contains(id) {
-            guard case .quota(let status, let roots) = reading, let account = accounts[id] else { continue }
-            quotaOnly.append(AccountOutcome(accountID: id, user: account.user, server: account.server, at: bulk.at,
-                                            durationSeconds: share, result: .success(.quotaOnly(roots, status: status, durationSeconds: share))))
+        let quotaOnly = plan.quotaOnly.compactMap { id -> AccountOutcome? in
+            guard case .quota(let status, let roots)? = bulk.readings[id], let account = accounts[id] else { return nil }
+            return AccountOutcome(accountID: id, user: account.user, server: account.server, at: bulk.at,
+                                  durationSeconds: share, result: .success(.quotaOnly(roots, status: status, durationSeconds: share)))
         }
-        return Selection(probe: probe, quotaOnly: quotaOnly)
+        return Selection(probe: plan.probe, quotaOnly: quotaOnly)
     }
 }

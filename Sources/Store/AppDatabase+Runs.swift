@@ -174,42 +174,41 @@ extension AppDatabase {
     /// moved); a failed probe is due next pass.
     static func saveDueTimes(_ db: Database, outcomes: [AccountOutcome], schedule: ProbeSchedule.Settings) throws {
         let setDue = try db.cachedStatement(sql: "UPDATE account SET next_probe_at = ?, next_probe_reason = ? WHERE id = ?")
-        let bringForward = try db.cachedStatement(sql: """
-            UPDATE account SET next_probe_at = ?1, next_probe_reason = ?2
-            WHERE id = ?3 AND (next_probe_at IS NULL OR next_probe_at > ?1)
-            """)
+        let storedDue = try db.cachedStatement(sql: "SELECT next_probe_at FROM account WHERE id = ?")
         let stored = try db.cachedStatement(sql: """
             SELECT root, resource, full_at, fastest_growth, largest_rise FROM forecast WHERE account_id = ?
             """)
         for outcome in outcomes {
-            let at = outcome.at.timeIntervalSince1970
-            guard let snapshot = outcome.snapshot else {
-                let due = ProbeSchedule.afterFailure(probedAt: at, options: schedule.options)
-                try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, outcome.accountID])
-                continue
-            }
-            var known: [String: (fullAt: Double?, growth: ProbeSchedule.Growth)] = [:]
-            let rows = try Row.fetchCursor(stored, arguments: [outcome.accountID])
-            while let row = try rows.next() {  // by position (see quotaPoint)
-                known["\(row[0] as String)\u{0}\(row[1] as String)"] = (row[2], ProbeSchedule.Growth(fastestPerSecond: row[3], largestRise: row[4]))
-            }
-            let outlooks = snapshot.quotaRoots.flatMap { root in
-                root.resources.map { r in
-                    let k = known["\(root.name)\u{0}\(r.resource)"]
-                    return ProbeSchedule.Outlook(resource: r.resource, usage: Double(r.usage), limit: Double(r.limit),
-                                                 growth: k?.growth ?? .init(), forecastFullAt: k?.fullAt)
+            let id = outcome.accountID
+            let account = PassPlan.Account(id: id, thresholds: schedule.thresholds(id), quotaReadEvery: schedule.quotaReadEvery(id))
+            let reading: PassPlan.Reading
+            var dueAt: Double?
+            if let snapshot = outcome.snapshot {
+                var known: [String: (fullAt: Double?, growth: ProbeSchedule.Growth)] = [:]
+                let rows = try Row.fetchCursor(stored, arguments: [id])
+                while let row = try rows.next() {  // by position (see quotaPoint)
+                    known["\(row[0] as String)\u{0}\(row[1] as String)"] = (row[2], ProbeSchedule.Growth(fastestPerSecond: row[3], largestRise: row[4]))
                 }
-            }
-            let due = ProbeSchedule.spaced(
-                ProbeSchedule.afterSuccess(probedAt: at, outlooks: outlooks, thresholds: schedule.thresholds(outcome.accountID),
-                                           options: schedule.options),
-                probedAt: at, quotaReadEvery: schedule.quotaReadEvery(outcome.accountID), options: schedule.options)
-            if snapshot.foldersIncluded {
-                try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, outcome.accountID])
+                let outlooks = snapshot.quotaRoots.flatMap { root in
+                    root.resources.map { r in
+                        let k = known["\(root.name)\u{0}\(r.resource)"]
+                        return ProbeSchedule.Outlook(resource: r.resource, usage: Double(r.usage), limit: Double(r.limit),
+                                                     growth: k?.growth ?? .init(), forecastFullAt: k?.fullAt)
+                    }
+                }
+                if snapshot.foldersIncluded {
+                    reading = .probed(outlooks)
+                } else {
+                    reading = .quotaOnly(outlooks)
+                    dueAt = try Double.fetchOne(storedDue, arguments: [id])
+                }
             } else {
-                // A quota-only reading may bring the folder probe forward, never push it
-                // back: otherwise a quiet account read in bulk every pass would never be due.
-                try bringForward.execute(arguments: [due.dueAt, due.reason.rawValue, outcome.accountID])
+                reading = .failed
+            }
+            // The plan decides (PassPlan.dueUpdate); the store only writes what it says.
+            if case .set(let due) = PassPlan.dueUpdate(reading, at: outcome.at.timeIntervalSince1970, storedDueAt: dueAt,
+                                                       account: account, options: schedule.options) {
+                try setDue.execute(arguments: [due.dueAt, due.reason.rawValue, id])
             }
         }
     }

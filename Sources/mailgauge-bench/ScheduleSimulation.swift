@@ -116,24 +116,21 @@ enum ScheduleSimulation {
                     let readEvery = variants[v].bulkEvery.map { Double($0) * pass }
                     // allUsers reads every account, probed this pass or not.
                     if bulkPass, step >= countFrom { variants[v].bulkReadings += 1 }
-                    if ProbeSchedule.isDue(accounts[i].watches[v].dueAt, now: now, options: options) {
-                        probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options, quotaReadEvery: readEvery)
+                    // The same plan as a pass (PassPlan), one account at a time.
+                    let planned = PassPlan.Account(id: "", thresholds: thresholds, quotaReadEvery: readEvery)
+                    if PassPlan.isDue(accounts[i].watches[v].dueAt, now: now, options: options) {
+                        probe(&accounts[i], watch: v, now: now, account: planned, options: options)
                         looked = true
                         if step >= countFrom { variants[v].logins += 1 }
                     } else if bulkPass {
                         looked = true
-                        let outlook = ProbeSchedule.Outlook(resource: QuotaResourceName.storage, usage: a.usage * 1024,
+                        let reading = ProbeSchedule.Outlook(resource: QuotaResourceName.storage, usage: a.usage * 1024,
                                                             limit: a.limit * 1024, growth: .init())
-                        let reason = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds,
-                                                                options: options).reason
-                        if reason == .overThreshold || reason == .nearThreshold,
-                           ProbeSchedule.probeNowAfterBulkReading(storedDueAt: accounts[i].watches[v].dueAt, now: now,
-                                                                  quotaReadEvery: readEvery, options: options) {
-                            probe(&accounts[i], watch: v, now: now, thresholds: thresholds, options: options, quotaReadEvery: readEvery)
+                        if PassPlan.probesNow(planned, dueAt: accounts[i].watches[v].dueAt, reading: [reading], now: now, options: options) {
+                            probe(&accounts[i], watch: v, now: now, account: planned, options: options)
                             if step >= countFrom { variants[v].logins += 1 }
                         } else {
-                            quotaReading(&accounts[i].watches[v], usage: a.usage, limit: a.limit, now: now, thresholds: thresholds,
-                                         options: options, quotaReadEvery: readEvery)
+                            quotaReading(&accounts[i].watches[v], usage: a.usage, limit: a.limit, now: now, account: planned, options: options)
                         }
                     }
                     guard looked, let pending = open[i] else { continue }
@@ -225,8 +222,8 @@ enum ScheduleSimulation {
     /// last two hours, the last forecast kept; the due time only brought forward, as the
     /// store does. (The store also recomputes the forecast when the series moves; the
     /// simulation keeps the last probe's, which only makes it later to bring a probe forward.)
-    static func quotaReading(_ a: inout Watch, usage: Double, limit: Double, now: Double, thresholds: AlertRules.Thresholds,
-                             options: ProbeSchedule.Options, quotaReadEvery: Double?) {
+    static func quotaReading(_ a: inout Watch, usage: Double, limit: Double, now: Double, account: PassPlan.Account,
+                             options: ProbeSchedule.Options) {
         record(&a, usage: usage, now: now)
         if a.hours.count >= 2 {
             let x = a.hours[a.hours.count - 2], y = a.hours[a.hours.count - 1]
@@ -237,9 +234,9 @@ enum ScheduleSimulation {
         }
         var outlook = ProbeSchedule.Outlook(resource: QuotaResourceName.storage, usage: usage * 1024, limit: limit * 1024, growth: a.growth)
         outlook.forecastFullAt = a.forecast?.fullAt
-        let decision = ProbeSchedule.spaced(ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds, options: options),
-                                            probedAt: now, quotaReadEvery: quotaReadEvery, options: options)
-        if a.dueAt.map({ decision.dueAt < $0 }) ?? true { a.dueAt = decision.dueAt }
+        if case .set(let decision) = PassPlan.dueUpdate(.quotaOnly([outlook]), at: now, storedDueAt: a.dueAt, account: account, options: options) {
+            a.dueAt = decision.dueAt
+        }
     }
 
     /// The hour's maximum, and the 14-day window.
@@ -255,8 +252,8 @@ enum ScheduleSimulation {
     }
 
     /// What a probe and the store do: record the hour's maximum, then decide the due time.
-    static func probe(_ account: inout Account, watch v: Int, now: Double, thresholds: AlertRules.Thresholds,
-                      options: ProbeSchedule.Options, quotaReadEvery: Double?) {
+    static func probe(_ account: inout Account, watch v: Int, now: Double, account planned: PassPlan.Account,
+                      options: ProbeSchedule.Options) {
         let usage = account.usage, limit = account.limit
         var a = account.watches[v]
         defer { account.watches[v] = a }
@@ -267,7 +264,9 @@ enum ScheduleSimulation {
         a.growth = growth
         var outlook = ProbeSchedule.Outlook(resource: QuotaResourceName.storage, usage: usage * 1024, limit: limit * 1024,
                                             growth: growth)
-        var decision = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds, options: options)
+        // What PassPlan.dueUpdate sets after a probe.
+        func decide() -> ProbeSchedule.Decision { PassPlan.afterReading([outlook], at: now, account: planned, options: options) }
+        var decision = decide()
         // The forecast matters only when the account would otherwise wait; it is O(n²), so
         // the simulation computes it only then (and once per simulated hour, when the hourly
         // history changes). The product computes it every probe for the alerts anyway.
@@ -280,9 +279,9 @@ enum ScheduleSimulation {
                 a.forecast = (hour, fullAt)
             }
             outlook.forecastFullAt = fullAt
-            decision = ProbeSchedule.afterSuccess(probedAt: now, outlooks: [outlook], thresholds: thresholds, options: options)
+            decision = decide()
         }
-        a.dueAt = ProbeSchedule.spaced(decision, probedAt: now, quotaReadEvery: quotaReadEvery, options: options).dueAt
+        a.dueAt = decision.dueAt
     }
 
     static func lognormal(_ rng: inout SplitMix64, sigma: Double) -> Double {
