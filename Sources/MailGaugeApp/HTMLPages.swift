@@ -14,7 +14,7 @@ public enum HTMLPages {
     }
 
     public struct Overview: Sendable {
-        public var locale: String
+        public var locale: DisplayLocale
         public var generatedAt: Date
         public var since: Date
         public var rows: [Reports.ReportRow]
@@ -175,10 +175,10 @@ public enum HTMLPages {
         s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~@"))) ?? s
     }
 
-    static func document(title: String, locale: String, body: String) -> String {
+    static func document(title: String, locale: DisplayLocale, body: String) -> String {
         """
         <!DOCTYPE html>
-        <html lang="\(locale == "zh-CN" ? "zh-CN" : "en")"><head><meta charset="utf-8">
+        <html lang="\(locale.rawValue)"><head><meta charset="utf-8">
         <meta http-equiv="Content-Security-Policy" content="\(contentSecurityPolicy)">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(HTML.escape(title))</title>
@@ -243,7 +243,12 @@ struct Texts {
 
     func moreFolders(_ n: Int) -> String { moreFoldersFormat.replacingOccurrences(of: "%d", with: "\(n)") }
 
-    static func `for`(_ locale: String) -> Texts { locale.hasPrefix("zh") ? zhCN : en }
+    static func `for`(_ locale: DisplayLocale) -> Texts {
+        switch locale {
+        case .en: en
+        case .zhCN: zhCN
+        }
+    }
 
     static let en = Texts(
         title: "mailgauge: mailbox storage", generated: "Generated", period: "Period", overview: "Overview",

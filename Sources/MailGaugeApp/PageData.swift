@@ -1,11 +1,11 @@
 public import Foundation
-import MailGaugeCore
+public import MailGaugeCore
 public import Store
 
 extension HTMLPages {
     /// The overview from the stored state (never a live probe); `details`: with every
     /// account's page (the report file), else none (served, each has its own URL).
-    public static func overview(_ database: AppDatabase, accounts: Set<String>?, locale: String, since: Date, now: Date = Date(),
+    public static func overview(_ database: AppDatabase, accounts: Set<String>?, locale: DisplayLocale, since: Date, now: Date = Date(),
                                 details: Bool) throws -> Overview {
         let rows = try Reports.reportRows(database, accounts: accounts, now: now)
         var pages: [AccountPage] = []

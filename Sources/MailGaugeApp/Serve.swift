@@ -190,7 +190,7 @@ actor ServeState {
     private func overview() async -> Result<HTMLPages.Overview, any Error>? {
         guard database != nil || FileManager.default.fileExists(atPath: config.database) else { return nil }
         if overviewData == nil {
-            let accounts = Set(config.accounts.map(\.id)), locale = config.defaults.locale
+            let accounts = Set(config.accounts.map(\.id)), locale = DisplayLocale(config.defaults.locale)
             let database = Result { try openDatabase() }
             overviewData = Task.detached {
                 let now = Date()

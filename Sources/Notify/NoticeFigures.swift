@@ -1,14 +1,14 @@
-import MailGaugeCore
+public import MailGaugeCore
 
 /// The one renderer of a notice's figures, used by every channel and both locales: each
 /// resource in its own unit (RFC 9208): STORAGE as sizes, MESSAGE as message counts,
 /// anything else as the server's count followed by the resource's name.
 public enum NoticeFigures {
     /// One amount: "618 KiB", "9,620 messages", "3 MAILBOX".
-    public static func amount(_ value: UInt64, resource: String, locale: String) -> String {
+    public static func amount(_ value: UInt64, resource: String, locale: DisplayLocale) -> String {
         switch resource {
         case QuotaResourceName.storage: SizeFormat.bytes(value)
-        case QuotaResourceName.message: locale == "zh-CN" ? "\(SizeFormat.count(value)) 封邮件" : "\(SizeFormat.count(value)) \(value == 1 ? "message" : "messages")"
+        case QuotaResourceName.message: locale == .zhCN ? "\(SizeFormat.count(value)) 封邮件" : "\(SizeFormat.count(value)) \(value == 1 ? "message" : "messages")"
         default: "\(SizeFormat.count(value)) \(DisplayText.line(resource))"
         }
     }
@@ -16,10 +16,10 @@ public enum NoticeFigures {
     /// Usage against the limit: "618 KiB of 603 KiB", "9,620 of 10,000 messages";
     /// zh-CN "618 KiB / 603 KiB", "9,620 / 10,000 封邮件". With `percent`, the share
     /// follows. Nil when the figures are unknown.
-    public static func usage(_ n: Notice, locale: String, percent: Bool = false) -> String? {
+    public static func usage(_ n: Notice, locale: DisplayLocale, percent: Bool = false) -> String? {
         guard let usage = n.usage, let limit = n.limit else { return nil }
         let r = n.figuresResource
-        let zh = locale == "zh-CN"
+        let zh = locale == .zhCN
         var text: String
         switch r {
         case QuotaResourceName.storage:

@@ -1,5 +1,5 @@
 public import Foundation
-import MailGaugeCore
+public import MailGaugeCore
 import Mustache
 
 /// A rendered email body: subject, plain text, HTML.
@@ -69,15 +69,11 @@ public struct NoticeTexts: Sendable {
         }
     }
 
-    /// `zh-CN`, `zh_CN`, `zh` → zh-CN; anything unknown → en.
-    public static func supportedLocale(_ requested: String?) -> String {
-        let r = (requested ?? "en").replacingOccurrences(of: "_", with: "-").lowercased()
-        if r.hasPrefix("zh") { return "zh-CN" }
-        return "en"
-    }
+    /// `zh-CN`, `zh_CN`, `zh` → zh-CN; anything unknown → en (`DisplayLocale`).
+    public static func supportedLocale(_ requested: String?) -> DisplayLocale { DisplayLocale(requested) }
 
-    func render(_ name: String, locale: String, _ context: [String: Any]) -> String {
-        library.render(context, withTemplate: "\(locale)/\(name)") ?? ""
+    func render(_ name: String, locale: DisplayLocale, _ context: [String: Any]) -> String {
+        library.render(context, withTemplate: "\(locale.rawValue)/\(name)") ?? ""
     }
 
     // MARK: - Admin digest
@@ -127,7 +123,7 @@ public struct NoticeTexts: Sendable {
     }
 
     /// One account's line: its state, then each alert with its own figures.
-    private func line(_ notices: [Notice], _ p: Phrases, locale: String) -> [String: Any] {
+    private func line(_ notices: [Notice], _ p: Phrases, locale: DisplayLocale) -> [String: Any] {
         let first = notices[0]
         let fragments = notices.map { n -> String in
             var text = p.what(n)
@@ -202,7 +198,7 @@ extension NoticeTexts {
     public enum Plain {
         public static func summary(_ n: Notice) -> (summary: String, description: String) {
             let what = Phrases.en.what(n)
-            let figures = NoticeFigures.usage(n, locale: "en", percent: true).map { " (\($0))" } ?? ""
+            let figures = NoticeFigures.usage(n, locale: .en, percent: true).map { " (\($0))" } ?? ""
             var description = "\(n.accountID) (\(n.user)): \(what)\(figures)"
             if let full = n.fullAt, n.kind != .resolved, n.rule != .full {
                 description += "; forecast full at \(ISO8601DateFormatter().string(from: full))"

@@ -18,7 +18,12 @@ struct Phrases: Sendable {
     /// The owner notice's first paragraph, from its context.
     var ownerHeadline: @Sendable ([String: Any]) -> String
 
-    static func `for`(_ locale: String) -> Phrases { locale == "zh-CN" ? zhCN : en }
+    static func `for`(_ locale: DisplayLocale) -> Phrases {
+        switch locale {
+        case .en: en
+        case .zhCN: zhCN
+        }
+    }
 
     static let en = Phrases(
         sectionAlerts: "Alerts", sectionResolved: "Resolved", sectionTest: "Test notice",

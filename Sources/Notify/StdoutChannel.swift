@@ -20,7 +20,7 @@ public enum StdoutChannel {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self)
         }
-        let figures = NoticeFigures.usage(n, locale: "en").map { " (\($0))" } ?? ""
+        let figures = NoticeFigures.usage(n, locale: .en).map { " (\($0))" } ?? ""
         return "ALERT \(n.kind.rawValue) \(n.rule.rawValue) \(n.accountID) \(n.resource): \(value(n))" + figures
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Foundation
 import MailGaugeApp
+import MailGaugeCore
 import Store
 
 struct ReportCommand: AsyncParsableCommand {
@@ -35,7 +36,7 @@ struct ReportCommand: AsyncParsableCommand {
         if html {
             guard let seconds = Units.duration(since), seconds > 0 else { throw ValidationError("--since: a duration such as 30d") }
             let now = Date()
-            let overview = try HTMLPages.overview(database, accounts: accounts, locale: config.defaults.locale,
+            let overview = try HTMLPages.overview(database, accounts: accounts, locale: DisplayLocale(config.defaults.locale),
                                                   since: now.addingTimeInterval(-seconds), now: now, details: true)
             print(HTMLPages.report(overview), terminator: "")
             return

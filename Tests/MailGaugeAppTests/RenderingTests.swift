@@ -55,7 +55,7 @@ struct RenderingTests {
         let row = Self.row("alice", alert: "Mailbox is <b>over</b> quota & will \u{1B}[2J bounce",
                            unknown: ["size of folder \"<Archive>\" unknown: its messages' sizes add up past 2^63-1 bytes"])
         let page = HTMLPages.AccountPage(row: row, points: [], folders: [FolderPoint(at: Self.at, name: "<Archive>", specialUse: [], messages: 3, sizeBytes: nil)])
-        let overview = HTMLPages.Overview(locale: "en", generatedAt: Self.at, since: Self.at.addingTimeInterval(-86400), rows: [row],
+        let overview = HTMLPages.Overview(locale: .en, generatedAt: Self.at, since: Self.at.addingTimeInterval(-86400), rows: [row],
                                           servers: [], details: [page], links: .anchors)
         for html in [HTMLPages.accountPage(page, overview), HTMLPages.report(overview)] {
             #expect(html.contains("class=\"server-alert\""))

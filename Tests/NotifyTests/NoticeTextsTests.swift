@@ -169,6 +169,6 @@ import Testing
         let old = #"{"account_id":"bob","at":"2026-11-18T11:06:40Z","kind":"firing","limit_bytes":3145728,"resource":"MESSAGE","rule":"warning","used_bytes":2621440,"user":"bob","value":0.85}"#
         let n = try Notice.jsonDecoder.decode(Notice.self, from: Data(old.utf8))
         #expect(n.usage == 2_621_440 && n.limit == 3_145_728 && n.figuresResource == "STORAGE" && n.resource == "MESSAGE")
-        #expect(NoticeFigures.usage(n, locale: "en") == "2.50 MiB of 3.00 MiB")
+        #expect(NoticeFigures.usage(n, locale: .en) == "2.50 MiB of 3.00 MiB")
     }
 }
