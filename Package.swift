@@ -130,12 +130,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Presentation, pure over read models: the report and history renderings, the HTML
+        // pages and their chart, the Nagios plugin output.
+        .target(name: "Presentation", dependencies: ["MailGaugeCore"], swiftSettings: strict),
         // The commands' logic (run, report, history, secrets), so the executable stays thin.
         .target(
             name: "MailGaugeApp",
             dependencies: [
                 "Config", "Collector", "Store", "Exposition", "MailGaugeCore", "IMAPCore", "IMAPClient", "ClientNetworking", "Notify", "SMTPClient",
-                "ChildProcess",
+                "ChildProcess", "Presentation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -147,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "mailgauge",
             dependencies: [
-                "IMAPClient", "MailGaugeCore", "MailGaugeApp", "Config", "Store", "Notify",
+                "IMAPClient", "MailGaugeCore", "MailGaugeApp", "Config", "Store", "Notify", "Presentation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -193,6 +196,7 @@ let package = Package(
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "SMTPClient", "MailGaugeCore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: strict),
         .testTarget(name: "MailGaugeAppTests", dependencies: ["MailGaugeApp", "Config", "MailGaugeCore"], swiftSettings: strict),
+        .testTarget(name: "PresentationTests", dependencies: ["Presentation", "MailGaugeCore"], swiftSettings: strict),
         .testTarget(
             name: "ClientNetworkingTests",
             dependencies: [

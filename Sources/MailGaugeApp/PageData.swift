@@ -1,5 +1,6 @@
 public import Foundation
 public import MailGaugeCore
+public import Presentation
 public import Store
 
 extension HTMLPages {

@@ -4,6 +4,7 @@ import Foundation
 public import IMAPClient
 public import Logging
 public import MailGaugeCore
+public import Presentation
 
 /// `mailgauge probe`: one account from a URL, no config, no database.
 public enum ProbeJob {

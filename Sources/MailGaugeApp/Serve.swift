@@ -3,6 +3,7 @@ import Exposition
 import Foundation
 public import Logging
 import MailGaugeCore
+public import Presentation
 import ServiceLifecycle
 import Store
 import UnixSignals

@@ -1,6 +1,7 @@
 public import Foundation
 public import Config
 public import MailGaugeCore
+public import Presentation
 import Store
 
 /// `mailgauge check --server NAME`: the server's stored health as a plugin line. The

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Config
 import MailGaugeApp
+import Presentation
 import MailGaugeCore
 
 /// `mailgauge check`: a plugin per the monitoring-plugins guidelines. `-c` is the critical

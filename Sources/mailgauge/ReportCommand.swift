@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Foundation
 import MailGaugeApp
+import Presentation
 import MailGaugeCore
 import Store
 

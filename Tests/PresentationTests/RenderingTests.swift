@@ -1,5 +1,5 @@
 import Foundation
-@testable import MailGaugeApp
+@testable import Presentation
 import MailGaugeCore
 import Testing
 

@@ -9,8 +9,14 @@ public enum HTMLPages {
     /// One account's drill-down: its report row, its storage history and folders.
     public struct AccountPage: Sendable {
         public var row: Reports.ReportRow
-        var points: [UsageChart.Point]
+        public var points: [UsageChart.Point]
         public var folders: [FolderPoint]
+
+        public init(row: Reports.ReportRow, points: [UsageChart.Point], folders: [FolderPoint]) {
+            self.row = row
+            self.points = points
+            self.folders = folders
+        }
     }
 
     public struct Overview: Sendable {
@@ -22,9 +28,21 @@ public enum HTMLPages {
         /// In the report file, every account's page follows the overview (links are
         /// anchors); served, each has its own URL.
         public var details: [AccountPage]
-        var links: Links
+        public var links: Links
 
-        enum Links { case anchors, pages }
+        /// Anchors in one report file; URLs (`/account/ID`) when served.
+        public enum Links: Sendable { case anchors, pages }
+
+        public init(locale: DisplayLocale, generatedAt: Date, since: Date, rows: [Reports.ReportRow], servers: [ServerHealth],
+                    details: [AccountPage], links: Links) {
+            self.locale = locale
+            self.generatedAt = generatedAt
+            self.since = since
+            self.rows = rows
+            self.servers = servers
+            self.details = details
+            self.links = links
+        }
     }
 
     // MARK: - Pages

@@ -1,15 +1,22 @@
-import Foundation
-import MailGaugeCore
+public import Foundation
+public import MailGaugeCore
 
 /// An account's storage over time as an inline SVG (pure): used bytes as a line, the
 /// limit as a dashed line, and the forecast as a dotted line from the last reading to the
 /// full date (or to the chart's edge when that lies beyond it). No script, no external
 /// font: it renders the same in a browser, a mail client's attachment viewer, offline.
-enum UsageChart {
-    struct Point: Sendable, Hashable {
-        var at: Date
-        var usedBytes: Double
-        var limitBytes: Double?
+public enum UsageChart {
+    /// One reading: used bytes, and the limit when there is one.
+    public struct Point: Sendable, Hashable {
+        public var at: Date
+        public var usedBytes: Double
+        public var limitBytes: Double?
+
+        public init(at: Date, usedBytes: Double, limitBytes: Double?) {
+            self.at = at
+            self.usedBytes = usedBytes
+            self.limitBytes = limitBytes
+        }
     }
 
     static let width = 640.0, height = 220.0

@@ -1,4 +1,4 @@
-import MailGaugeApp
+import Presentation
 import Testing
 
 @Suite("monitoring-plugins threshold ranges")
