@@ -156,7 +156,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Benchmarks that need no server (scripts/benchmark metrics).
+        // Benchmarks that need no server (scripts/bench/benchmark metrics).
         .executableTarget(
             name: "mailgauge-bench",
             dependencies: ["Exposition", "Store", "MailGaugeCore", .product(name: "GRDB", package: "GRDB.swift")],
@@ -232,7 +232,7 @@ let package = Package(
             path: "Tests/Support/ScriptedServer",
             swiftSettings: strict
         ),
-        // Against the project's own Dovecot (scripts/dovecot) and a scripted misbehaving server.
+        // Against the project's own Dovecot (scripts/servers/dovecot) and a scripted misbehaving server.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -1,4 +1,4 @@
-// Compiled into one module with Sources/IMAPCore by scripts/fuzz (no import needed).
+// Compiled into one module with Sources/IMAPCore by scripts/dev/fuzz (no import needed).
 
 /// libFuzzer entry point. Besides "never crash, never hang", it checks one property: the
 /// parser gives the same responses and errors whether the bytes arrive at once or split

@@ -37,7 +37,7 @@ public enum DoveadmQuota {
     }
 
     /// The request for every user at once (`doveadm quota get -A`): one userdb iteration,
-    /// a third of the server's CPU per user of per-user commands (`scripts/benchmark
+    /// a third of the server's CPU per user of per-user commands (`scripts/bench/benchmark
     /// doveadm`), and an answer read as it streams (`AllUsersReader`).
     public static let allUsersTag = "all"
     public static func allUsersRequestBody() -> Data {

@@ -4,7 +4,7 @@ import GRDB
 import MailGaugeCore
 import Store
 
-/// Benchmarks that need no server (run by scripts/benchmark; not a test):
+/// Benchmarks that need no server (run by scripts/bench/benchmark; not a test):
 ///   mailgauge-bench metrics [ACCOUNTS] [FOLDERS] [DAYS]
 ///   mailgauge-bench schedule [ACCOUNTS] [DAYS] [MAX_INTERVAL_HOURS] [RESERVE_PERCENT]   (see ScheduleSimulation)
 /// seeds DAYS (default 14) of 15-minute quota history for ACCOUNTS (default 10,000), then

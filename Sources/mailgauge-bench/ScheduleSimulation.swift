@@ -66,7 +66,7 @@ enum ScheduleSimulation {
     }
 
     /// `loginCost`, `bulkCost`: Dovecot CPU seconds of one login with its folder probe and
-    /// of one account's quota in a doveadm reading (`scripts/benchmark doveadm` measures both).
+    /// of one account's quota in a doveadm reading (`scripts/bench/benchmark doveadm` measures both).
     static func run(accounts count: Int, days: Int, options: ProbeSchedule.Options = .init(),
                     loginCost: Double = 0.0026, bulkCost: Double = 0.0007) {
         var variants = [Variant(name: "adaptive", bulkEvery: nil), Variant(name: "adaptive + bulk every pass", bulkEvery: 1),

@@ -273,7 +273,7 @@ struct ParserFixtureTests {
         #expect(throws: IMAPParseError.lineTooLong(limit: 16)) { try parser.next() }
     }
 
-    /// libFuzzer finding (scripts/fuzz imap, 2026-12-02): a huge literal announced right
+    /// libFuzzer finding (scripts/dev/fuzz imap, 2026-12-02): a huge literal announced right
     /// after LF-only lines. Not a parser bug but a harness one (it read on past the final
     /// framing error); kept so the behaviour it pinned down stays: the same one error,
     /// whole or split, and the stream stays refused.

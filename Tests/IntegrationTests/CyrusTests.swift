@@ -3,17 +3,17 @@ import MailGaugeCore
 import Store
 import Testing
 
-/// The project's Cyrus IMAP 3.6 (scripts/cyrus), started once per test process.
+/// The project's Cyrus IMAP 3.6 (scripts/servers/cyrus), started once per test process.
 actor CyrusFixture {
     static let shared = CyrusFixture()
-    static let script = Paths.repository.appendingPathComponent("scripts/cyrus").path
+    static let script = Paths.repository.appendingPathComponent("scripts/servers/cyrus").path
     private var started: Task<[String: String], any Error>?
 
     func env() async throws -> [String: String] {
         if let started { return try await started.value }
         let task = Task { () async throws -> [String: String] in
             let out = try await Subprocess.run(Self.script, ["start"], timeoutSeconds: 600)
-            guard out.status == 0 else { throw TestFailure("scripts/cyrus start failed: \(out.stderr)") }
+            guard out.status == 0 else { throw TestFailure("scripts/servers/cyrus start failed: \(out.stderr)") }
             atexit { Subprocess.runBlocking(CyrusFixture.script, ["stop"]) }
             var env: [String: String] = [:]
             let path = "\(ProcessInfo.processInfo.environment["MAILGAUGE_CYRUS_DIR"] ?? "/tmp/mailgauge-cyrus")/env"

@@ -30,10 +30,10 @@ extension DeployTests {
         }
     }
 
-    @Test("scripts/install into DESTDIR: binary, units, config, dashboards; systemd-analyze verify passes; uninstall removes them")
+    @Test("scripts/release/install into DESTDIR: binary, units, config, dashboards; systemd-analyze verify passes; uninstall removes them")
     func installIntoDestdir() async throws {
         let root = try TestFiles.directory("mg-destdir")
-        let install = Paths.repository.appendingPathComponent("scripts/install").path
+        let install = Paths.repository.appendingPathComponent("scripts/release/install").path
         var env = ProcessInfo.processInfo.environment
         env["DESTDIR"] = root.path
         let out = try await Subprocess.run(install, ["--binary", Paths.mailgauge], environment: env)

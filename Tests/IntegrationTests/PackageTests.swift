@@ -6,7 +6,7 @@ import Testing
 /// textfile then read as node_exporter's `prometheus` user), upgraded, and purged.
 @Suite("Debian package", .serialized, .requires(.dovecot, .dpkg, .lintian, .systemdAnalyze, .setpriv))
 struct PackageTests {
-    static let script = Paths.repository.appendingPathComponent("scripts/package").path
+    static let script = Paths.repository.appendingPathComponent("scripts/release/package").path
 
     static func sh(_ command: String, _ arguments: [String] = [], environment: [String: String]? = nil) async throws -> Subprocess.Output {
         try await Subprocess.run(command, arguments, environment: environment, timeoutSeconds: 600)
@@ -15,7 +15,7 @@ struct PackageTests {
     static func build(version: String, into dir: URL) async throws -> String {
         // gzip -1: the debug binary is large and xz would take most of the test's time.
         let out = try await sh(script, ["--binary", Paths.mailgauge, "--version", version, "--output", dir.path, "--compression", "gzip"])
-        guard out.status == 0 else { throw TestFailure("scripts/package: \(out.stderr)") }
+        guard out.status == 0 else { throw TestFailure("scripts/release/package: \(out.stderr)") }
         return out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -28,7 +28,7 @@ struct PackageTests {
 
         // lintian: no error. This test packages the debug binary, whose RUNPATH must point
         // at the toolchain's Swift runtime for it to run here; the release package (static
-        // runtime, what scripts/package builds by default) has no RUNPATH at all.
+        // runtime, what scripts/release/package builds by default) has no RUNPATH at all.
         let lintian = try await Self.sh("/usr/bin/lintian", ["--tag-display-limit", "0", "--suppress-tags", "custom-library-search-path", v1])
         let errors = lintian.stdout.split(separator: "\n").filter { $0.hasPrefix("E:") }
         #expect(errors.isEmpty, "\(lintian.stdout)")
@@ -123,7 +123,7 @@ struct PackageTests {
         #expect(!FileManager.default.fileExists(atPath: "\(textDir)/mailgauge.prom"), "no stale metrics after purge")
     }
 
-    @Test("on a machine without chrpath, scripts/package stops at once naming the package to install, before any build")
+    @Test("on a machine without chrpath, scripts/release/package stops at once naming the package to install, before any build")
     func missingTool() async throws {
         // A PATH with every tool the script needs but chrpath.
         let bin = try TestFiles.directory("mg-package-path")

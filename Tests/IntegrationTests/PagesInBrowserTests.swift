@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The HTML report and serve's pages in a real browser (Debian's headless Chromium through
-/// scripts/browser-check): they load without console errors (the Content-Security-Policy
+/// scripts/servers/browser-check): they load without console errors (the Content-Security-Policy
 /// blocks anything but the page's own script, so a violation would show there), show the
 /// database's figures, draw one chart point per stored reading, keep hostile folder names
 /// as text, and sort. Screenshots go to .build/test-output/pages/.
@@ -16,7 +16,7 @@ struct PagesInBrowserTests {
     }
 
     static func browse(_ pages: [(String, String)]) async throws -> [String: [String: Any]] {
-        let out = try await Subprocess.run(Paths.repository.appendingPathComponent("scripts/browser-check").path,
+        let out = try await Subprocess.run(Paths.repository.appendingPathComponent("scripts/servers/browser-check").path,
                                            [screenshots] + pages.map { "\($0.0)=\($0.1)" }, timeoutSeconds: 180)
         guard out.status == 0, let json = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: [String: Any]] else {
             throw TestFailure("browser-check: \(out.status) \(out.stderr)")

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Captures what the project's Dovecot (scripts/dovecot) sends, byte for byte, for the
+"""Captures what the project's Dovecot (scripts/servers/dovecot) sends, byte for byte, for the
 parser's real-world tests. Only server bytes are saved; credentials are never written.
 
-    python3 capture.py      (with scripts/dovecot running) rewrites the *.imap files here
+    python3 capture.py      (with scripts/servers/dovecot running) rewrites the *.imap files here
 """
 import base64, os, socket, ssl
 

@@ -52,7 +52,7 @@ final class BackgroundProcess: @unchecked Sendable {
     deinit { stop() }
 }
 
-/// scripts/smtp-sink: Debian's aiosmtpd with STARTTLS (or implicit TLS) and AUTH, storing
+/// scripts/servers/smtp-sink: Debian's aiosmtpd with STARTTLS (or implicit TLS) and AUTH, storing
 /// each message it accepts. Uses the test Dovecot's certificate (CN localhost).
 final class SMTPSink: @unchecked Sendable {
     struct Message: Decodable {
@@ -77,7 +77,7 @@ final class SMTPSink: @unchecked Sendable {
         var tls = false
     }
 
-    static let script = Paths.repository.appendingPathComponent("scripts/smtp-sink").path
+    static let script = Paths.repository.appendingPathComponent("scripts/servers/smtp-sink").path
     let directory: URL
     let port: Int
     let user = "alerts"

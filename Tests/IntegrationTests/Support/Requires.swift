@@ -33,7 +33,7 @@ enum Tool: String, CaseIterable, Sendable {
     var packages: String {
         switch self {
         case .dovecot: "dovecot-imapd dovecot-core"
-        case .cyrus: "libxapian30 libpcre3 libical3 libsasl2-modules sasl2-bin (Cyrus itself is unpacked by scripts/cyrus)"
+        case .cyrus: "libxapian30 libpcre3 libical3 libsasl2-modules sasl2-bin (Cyrus itself is unpacked by scripts/servers/cyrus)"
         case .sqlite3: "sqlite3"
         case .promtool, .prometheus: "prometheus"
         case .alertmanager: "prometheus-alertmanager"

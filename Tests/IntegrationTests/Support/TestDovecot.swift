@@ -1,6 +1,6 @@
 import Foundation
 
-/// The project's Dovecot (scripts/dovecot), started once per test process and stopped when
+/// The project's Dovecot (scripts/servers/dovecot), started once per test process and stopped when
 /// the process exits. Tests read its ports, CA files and accounts from the env file.
 struct TestDovecot: Sendable {
     struct Account: Decodable, Sendable {
@@ -26,7 +26,7 @@ struct TestDovecot: Sendable {
 
     func account(_ user: String) -> Account { accounts.first { $0.user == user }! }
 
-    static let script = Paths.repository.appendingPathComponent("scripts/dovecot").path
+    static let script = Paths.repository.appendingPathComponent("scripts/servers/dovecot").path
 
     /// The server, started on first use by the process-wide fixture.
     static func shared() async throws -> TestDovecot { try await DovecotFixture.shared.dovecot() }
@@ -130,7 +130,7 @@ actor DovecotFixture {
 
     private static func start() async throws -> TestDovecot {
         let out = try await Subprocess.run(TestDovecot.script, ["start"], timeoutSeconds: 600)
-        guard out.status == 0 else { throw TestFailure("scripts/dovecot start failed: \(out.stderr)") }
+        guard out.status == 0 else { throw TestFailure("scripts/servers/dovecot start failed: \(out.stderr)") }
         atexit { Subprocess.runBlocking(TestDovecot.script, ["stop"]) }
         let envPath = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         var env: [String: String] = [:]

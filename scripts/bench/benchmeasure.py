@@ -1,4 +1,4 @@
-"""What scripts/benchmark measures around a command: wall time, the command's CPU (user +
+"""What scripts/bench/benchmark measures around a command: wall time, the command's CPU (user +
 sys of its process tree, from getrusage), Dovecot's CPU over the same interval (/proc) and
 the command's peak RSS. Imported by the benchmark's Python parts."""
 
