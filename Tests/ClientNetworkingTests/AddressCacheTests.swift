@@ -54,14 +54,18 @@ struct AddressCacheTests {
         lookups.failing.withLock { $0 = true }
         let cache = AddressCache(lifetimeSeconds: 60, lookup: lookups.lookup)
         await #expect(throws: AddressResolutionError.self) { try await resolve(cache) }
+        // (The connection's two queries share the failed lookup, unless the second one comes
+        // after it failed: then it asks again, which a loaded machine may show.)
+        let afterFailure = lookups.count.withLock { $0 }
+        #expect((1...2).contains(afterFailure))
         lookups.failing.withLock { $0 = false }
         _ = try await resolve(cache)
-        #expect(lookups.count.withLock { $0 } == 2)
+        #expect(lookups.count.withLock { $0 } == afterFailure + 1, "the failure was not kept: the next connection asked again, once")
 
         let shortLived = AddressCache(lifetimeSeconds: 0, lookup: lookups.lookup)
         _ = try await resolve(shortLived)
         _ = try await resolve(shortLived)
-        #expect(lookups.count.withLock { $0 } >= 4)
+        #expect(lookups.count.withLock { $0 } >= afterFailure + 3)
     }
 
     @Test("the real lookup: localhost and a literal address; a name that cannot resolve is a clear error")
