@@ -53,6 +53,9 @@ public enum ChildProcess {
     public static func run(_ argv: [String], stdin: [UInt8], environment: [String: String], timeoutSeconds: Double,
                            maxOutputBytes: Int) throws(Failure) -> Output {
         guard let path = argv.first else { throw .cannotStart("no program") }
+        // A child that closes its stdin early must give us EPIPE, not kill us: SIGPIPE is
+        // ignored process-wide (as NIO does for its sockets), and reset in the child.
+        _ = signal(SIGPIPE, SIG_IGN)
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         // Close-on-exec on our ends: no other child spawned meanwhile may inherit them.
         let pipes = (0..<3).compactMap { _ in Pipe2() }
@@ -125,7 +128,7 @@ public enum ChildProcess {
                 if p.fd == writeEnd {
                     let n = pending.withUnsafeBytes { write(p.fd, $0.baseAddress, $0.count) }
                     if n > 0 { pending = pending.dropFirst(n) }
-                    // Done, or the child closed its stdin (EPIPE: SIGPIPE is ignored here).
+                    // Done, or the child closed its stdin (EPIPE: SIGPIPE is ignored above).
                     if pending.isEmpty || (n < 0 && errno != EAGAIN && errno != EINTR) {
                         close(p.fd)
                         writeEnd = nil

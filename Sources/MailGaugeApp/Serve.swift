@@ -190,18 +190,21 @@ actor ServeState {
     /// first pass created the database.
     private func overview() async -> Result<HTMLPages.Overview, any Error>? {
         guard database != nil || FileManager.default.fileExists(atPath: config.database) else { return nil }
-        if overviewData == nil {
+        let task: Task<Result<HTMLPages.Overview, any Error>, Never>
+        if let running = overviewData {
+            task = running
+        } else {
             let accounts = Set(config.accounts.map(\.id)), locale = DisplayLocale(config.defaults.locale)
             let database = Result { try openDatabase() }
-            overviewData = Task.detached {
+            task = Task.detached {
                 let now = Date()
                 return Result {
                     try HTMLPages.overview(try database.get(), accounts: accounts, locale: locale,
                                            since: now.addingTimeInterval(-30 * 86400), now: now, details: false)
                 }
             }
+            overviewData = task
         }
-        let task = overviewData!
         let result = await task.value
         if case .failure = result, overviewData == task { overviewData = nil }
         return result
