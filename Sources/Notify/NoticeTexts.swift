@@ -155,18 +155,18 @@ public struct NoticeTexts: Sendable {
         let locale = Self.supportedLocale(requested)
         let p = Phrases.for(locale)
         let resource = main.figuresResource
-        let usage = main.usage ?? 0, limit = main.limit ?? 0
-        let fraction = main.fraction ?? (main.rule == .filling ? 0 : main.value ?? 0)
+        // A figure that could not be read or represented is "?", never a 0 that looks real.
+        let fraction = main.fraction ?? (main.rule == .filling ? nil : main.value)
+        let amount = { (value: UInt64?) in value.map { NoticeFigures.amount($0, resource: resource, locale: locale) } ?? "?" }
+        let free: UInt64? = main.usage.flatMap { usage in main.limit.map { $0 > usage ? $0 - usage : 0 } }
         let rules = Set(notices.filter(\.concernsOwner).map(\.rule))
         let byMessages = resource == QuotaResourceName.message
         let worth = foldersWorthCleaning(folders, byMessages: byMessages)
         let full = rules.contains(.full)
         var context: [String: Any] = [
             "user": main.user, "account": main.accountID,
-            "used": NoticeFigures.amount(usage, resource: resource, locale: locale),
-            "limit": NoticeFigures.amount(limit, resource: resource, locale: locale),
-            "free": NoticeFigures.amount(limit > usage ? limit - usage : 0, resource: resource, locale: locale),
-            "percent": SizeFormat.percent(fraction),
+            "used": amount(main.usage), "limit": amount(main.limit), "free": amount(free),
+            "percent": fraction.map(SizeFormat.percent) ?? "?",
             "full": full,
             "critical": full || rules.contains(.critical) || main.rule == .test,
             "filling": rules.contains(.filling) && rules.isDisjoint(with: [.full, .critical, .warning]),

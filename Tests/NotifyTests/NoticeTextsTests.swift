@@ -101,6 +101,15 @@ import Testing
         #expect(mail.html.contains("Spam &amp; Co"))
     }
 
+    @Test("an owner notice whose figures could not be read says ?, never 0 B of 0 B")
+    func ownerNoticeWithUnknownFigures() throws {
+        let texts = try NoticeTexts(timeZone: utc)
+        let mail = try #require(texts.ownerNotice([notice("carol", "filling", .firing, value: 3 * 86400, fullAt: now.addingTimeInterval(3 * 86400))],
+                                                  folders: [], locale: nil))
+        #expect(!mail.text.contains("0 B") && !mail.text.contains("0.0 %"), "\(mail.text)")
+        #expect(mail.text.contains("?"), "\(mail.text)")
+    }
+
     @Test func chineseOwnerNotice() throws {
         let texts = try NoticeTexts(timeZone: utc)
         let mail = try #require(texts.ownerNotice([notice("li", "warning", .firing, value: 0.86, used: 860 * 1024, limit: 1000 * 1024)],
