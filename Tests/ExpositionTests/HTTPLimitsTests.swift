@@ -55,6 +55,11 @@ struct HTTPLimitsTests {
         }
     }
 
+    /// A path that opens the gate of `withServer` once a file is there.
+    static func gatePath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("mg-http-gate-\(UUID().uuidString)").path
+    }
+
     /// `/slow` and `/page-slow` answer once `gate` holds a file (a request in progress).
     func withServer(_ limits: MetricsHTTPServer.Limits, gate: String = "/nonexistent", _ body: @Sendable (Int) async throws -> Void) async throws {
         let port = AsyncStream<Int>.makeStream()
@@ -95,7 +100,7 @@ struct HTTPLimitsTests {
         var limits = MetricsHTTPServer.Limits()
         limits.maxConnections = 2
         limits.requestTimeoutSeconds = 5
-        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("mg-http-gate-\(UUID().uuidString)").path
+        let gate = Self.gatePath()
         defer { try? FileManager.default.removeItem(atPath: gate) }
         try await withServer(limits, gate: gate) { port in
             let oldest = try RawClient(port: port)
@@ -130,7 +135,7 @@ struct HTTPLimitsTests {
         var limits = MetricsHTTPServer.Limits()
         limits.maxConnections = 4
         limits.pageSlots = 2
-        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("mg-http-gate-\(UUID().uuidString)").path
+        let gate = Self.gatePath()
         defer { try? FileManager.default.removeItem(atPath: gate) }
         try await withServer(limits, gate: gate) { port in
             let pages = [try RawClient(port: port), try RawClient(port: port)]
